@@ -1,0 +1,437 @@
+//! The charter: the organisation as data. Members, bodies and their decision rules, the
+//! chairmanship rotation, posts, threat domains, document types and budget shares. Another
+//! alliance is another charter file.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::chairmanship::RotationRule;
+use crate::code::{MemberCode, Slug};
+use crate::date;
+use crate::location::{DataError, DataPath, SourceFile};
+use crate::registry::{MemberStatus, StatusRecord, StatusTimeline};
+use crate::text::Text;
+
+/// The organisation a charter describes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Organisation {
+    /// Short identifier (`csto`).
+    pub code: Slug,
+    /// Full name.
+    pub name: Text,
+    /// Abbreviation (`CSTO` / `ОДКБ`).
+    pub abbreviation: Text,
+}
+
+/// A state named by the charter, with its founding status.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CharterMember {
+    /// ISO 3166-1 alpha-3 code.
+    pub code: MemberCode,
+    /// Short name.
+    pub name: Text,
+    /// Capital city.
+    pub capital: Text,
+    /// Status under the charter before any recorded change (usually `member`).
+    #[serde(default = "member_status")]
+    pub status: MemberStatus,
+    /// Since when, if known.
+    #[serde(
+        default,
+        with = "date::day::option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub since: Option<Date>,
+    /// Share of the organisation's budget, in percent.
+    #[serde(default)]
+    pub budget_share: f64,
+}
+
+fn member_status() -> MemberStatus {
+    MemberStatus::Member
+}
+
+/// How a body decides. The same rule serves every consensus body; the charter says which
+/// body uses which rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DecisionRule {
+    /// What the rule is called.
+    pub name: Text,
+    /// Statuses whose holders vote (usually only `member`; frozen members are not counted).
+    pub voters: Vec<MemberStatus>,
+    /// Agreement given in advance (through a foreign ministry) counts for an absent member.
+    pub advance_agreement: bool,
+    /// A member may declare no interest: it neither agrees nor blocks, and is not bound.
+    pub no_interest: bool,
+    /// A voting member that neither attends nor agreed in advance blocks consensus.
+    pub absent_blocks: bool,
+    /// For urgent matters: hours within which a decision is prepared, if the rule is a
+    /// fast track.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fast_track_hours: Option<u32>,
+    /// Whether a decision may be adopted without a physical session.
+    #[serde(default)]
+    pub without_session: bool,
+}
+
+/// What kind of organ a body is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BodyKind {
+    /// A council of heads of state or ministers.
+    Council,
+    /// A committee (e.g. of security-council secretaries).
+    Committee,
+    /// A permanent council of plenipotentiary representatives.
+    PermanentCouncil,
+    /// The secretariat.
+    Secretariat,
+    /// The joint staff.
+    Staff,
+    /// A commission or coordination council.
+    Commission,
+    /// The parliamentary assembly.
+    Assembly,
+}
+
+/// A body of the organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Body {
+    /// Identifier (`csc`).
+    pub code: Slug,
+    /// Full name.
+    pub name: Text,
+    /// Abbreviation.
+    pub abbreviation: Text,
+    /// Kind of organ.
+    pub kind: BodyKind,
+    /// Who sits in it.
+    pub composition: Text,
+    /// The decision rule it uses, if it decides.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decision_rule: Option<Slug>,
+    /// The rule for urgent matters, if it has a fast track.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub urgent_rule: Option<Slug>,
+}
+
+/// A post in a body that a person holds for a term.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Post {
+    /// Identifier (`secretary-general`).
+    pub code: Slug,
+    /// The body the post belongs to.
+    pub body: Slug,
+    /// Name of the post.
+    pub name: Text,
+    /// Length of a term, in years, if fixed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term_years: Option<u32>,
+    /// The state whose nationals hold the post, if the charter fixes it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_by_nationals_of: Option<MemberCode>,
+    /// How holders succeed one another, in words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub succession: Option<Text>,
+}
+
+/// A named entry of a charter vocabulary (threat domain, document type).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Term {
+    /// Identifier.
+    pub code: Slug,
+    /// Name.
+    pub name: Text,
+}
+
+/// A whole charter, checked: every reference resolves, shares add up, the rotation covers
+/// the members.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Charter {
+    /// The organisation.
+    pub organisation: Organisation,
+    /// The states it names.
+    pub members: Vec<CharterMember>,
+    /// The chairmanship rotation.
+    pub chairmanship: RotationRule,
+    /// Decision rules by identifier.
+    pub decision_rules: BTreeMap<Slug, DecisionRule>,
+    /// The bodies.
+    pub bodies: Vec<Body>,
+    /// The posts.
+    pub posts: Vec<Post>,
+    /// The threat domains the organisation works on.
+    pub threat_domains: Vec<Term>,
+    /// The kinds of document its bodies adopt.
+    pub document_types: Vec<Term>,
+}
+
+impl Charter {
+    /// Reads and checks a charter from TOML text; `name` is the file name used in errors.
+    pub fn from_toml(name: &str, text: &str) -> Result<Charter, DataError> {
+        let file = SourceFile { name, text };
+        let charter: Charter = file.parse()?;
+        charter
+            .check()
+            .map_err(|(path, msg)| file.error_at_path(&path, msg))?;
+        Ok(charter)
+    }
+
+    /// A member named by the charter.
+    pub fn member(&self, code: MemberCode) -> Option<&CharterMember> {
+        self.members.iter().find(|m| m.code == code)
+    }
+
+    /// A body by code.
+    pub fn body(&self, code: &Slug) -> Option<&Body> {
+        self.bodies.iter().find(|b| &b.code == code)
+    }
+
+    /// A post by code.
+    pub fn post(&self, code: &Slug) -> Option<&Post> {
+        self.posts.iter().find(|p| &p.code == code)
+    }
+
+    /// Whether a document type exists.
+    pub fn has_document_type(&self, code: &Slug) -> bool {
+        self.document_types.iter().any(|t| &t.code == code)
+    }
+
+    /// The status timeline from the founding statuses and the given recorded changes.
+    pub fn timeline(&self, changes: impl IntoIterator<Item = StatusRecord>) -> StatusTimeline {
+        StatusTimeline::new(
+            self.members.iter().map(|m| (m.code, m.status, m.since)),
+            changes,
+        )
+    }
+
+    fn check(&self) -> Result<(), (DataPath, String)> {
+        let members = DataPath::root("members");
+        if self.members.is_empty() {
+            return Err((members, "a charter names at least one member".into()));
+        }
+        let mut codes = BTreeSet::new();
+        let mut share = 0.0;
+        for (i, m) in self.members.iter().enumerate() {
+            let at = members.index(i);
+            if !codes.insert(m.code) {
+                return Err((at.key("code"), format!("member {} is named twice", m.code)));
+            }
+            blank(&m.name, at.key("name"))?;
+            blank(&m.capital, at.key("capital"))?;
+            if !(0.0..=100.0).contains(&m.budget_share) {
+                return Err((
+                    at.key("budget_share"),
+                    "a budget share is a percentage from 0 to 100".into(),
+                ));
+            }
+            share += m.budget_share;
+        }
+        if (share - 100.0).abs() > 1e-6 {
+            return Err((
+                members,
+                format!("budget shares add up to {share}%, not 100%"),
+            ));
+        }
+
+        let rotation = DataPath::root("chairmanship");
+        let mut seen = BTreeSet::new();
+        for (i, code) in self.chairmanship.order.iter().enumerate() {
+            let at = rotation.key("order").index(i);
+            if !codes.contains(code) {
+                return Err((
+                    at,
+                    format!("unknown member code `{code}`: the charter has no such member"),
+                ));
+            }
+            if !seen.insert(*code) {
+                return Err((at, format!("{code} stands twice in the rotation order")));
+            }
+        }
+        if let Some(m) = self
+            .members
+            .iter()
+            .find(|m| m.status == MemberStatus::Member && !seen.contains(&m.code))
+        {
+            return Err((
+                rotation.key("order"),
+                format!("member {} is missing from the rotation order", m.code),
+            ));
+        }
+        if !seen.contains(&self.chairmanship.anchor.member) {
+            return Err((
+                rotation.key("anchor").key("member"),
+                format!(
+                    "anchor {} is not in the rotation order",
+                    self.chairmanship.anchor.member
+                ),
+            ));
+        }
+        for (i, p) in self.chairmanship.handover.iter().enumerate() {
+            if let (Some(f), Some(u)) = (p.from, p.until) {
+                if f > u {
+                    return Err((
+                        rotation.key("handover").index(i),
+                        format!("period from {f} until {u} is empty"),
+                    ));
+                }
+            }
+        }
+
+        for (code, rule) in &self.decision_rules {
+            let at = DataPath::root("decision_rules").key(code.as_str());
+            blank(&rule.name, at.key("name"))?;
+            if rule.voters.is_empty() {
+                return Err((
+                    at.key("voters"),
+                    "a decision rule needs at least one voting status".into(),
+                ));
+            }
+        }
+        let mut bodies = BTreeSet::new();
+        for (i, b) in self.bodies.iter().enumerate() {
+            let at = DataPath::root("bodies").index(i);
+            if !bodies.insert(b.code.clone()) {
+                return Err((
+                    at.key("code"),
+                    format!("body `{}` is defined twice", b.code),
+                ));
+            }
+            blank(&b.name, at.key("name"))?;
+            for (key, rule) in [
+                ("decision_rule", &b.decision_rule),
+                ("urgent_rule", &b.urgent_rule),
+            ] {
+                if let Some(rule) = rule {
+                    if !self.decision_rules.contains_key(rule) {
+                        return Err((at.key(key), format!("unknown decision rule `{rule}`")));
+                    }
+                }
+            }
+        }
+        let mut posts = BTreeSet::new();
+        for (i, p) in self.posts.iter().enumerate() {
+            let at = DataPath::root("posts").index(i);
+            if !posts.insert(p.code.clone()) {
+                return Err((
+                    at.key("code"),
+                    format!("post `{}` is defined twice", p.code),
+                ));
+            }
+            if !bodies.contains(&p.body) {
+                return Err((at.key("body"), format!("unknown body `{}`", p.body)));
+            }
+            if let Some(code) = p.held_by_nationals_of {
+                if !codes.contains(&code) {
+                    return Err((
+                        at.key("held_by_nationals_of"),
+                        format!("unknown member code `{code}`"),
+                    ));
+                }
+            }
+        }
+        for (key, terms) in [
+            ("threat_domains", &self.threat_domains),
+            ("document_types", &self.document_types),
+        ] {
+            let mut seen = BTreeSet::new();
+            if terms.is_empty() {
+                return Err((DataPath::root(key), "the list is empty".into()));
+            }
+            for (i, t) in terms.iter().enumerate() {
+                if !seen.insert(t.code.clone()) {
+                    return Err((
+                        DataPath::root(key).index(i).key("code"),
+                        format!("`{}` is defined twice", t.code),
+                    ));
+                }
+                blank(&t.name, DataPath::root(key).index(i).key("name"))?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a text with a blank language.
+pub(crate) fn blank(text: &Text, at: DataPath) -> Result<(), (DataPath, String)> {
+    if text.has_blank() {
+        Err((at, "both `en` and `ru` must be given and not blank".into()))
+    } else {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CHARTER: &str = include_str!("../../../data/charter.toml");
+
+    #[test]
+    fn the_default_charter_is_valid() {
+        let c = Charter::from_toml("charter.toml", CHARTER).unwrap();
+        assert_eq!(c.members.len(), 6);
+        assert_eq!(c.organisation.abbreviation.en, "CSTO");
+    }
+
+    fn broken(from: &str, to: &str) -> DataError {
+        assert!(
+            CHARTER.contains(from),
+            "fixture text `{from}` not in the charter"
+        );
+        Charter::from_toml("charter.toml", &CHARTER.replacen(from, to, 1)).unwrap_err()
+    }
+
+    #[test]
+    fn an_unknown_code_in_the_rotation_is_named_with_its_place() {
+        let err = broken("order = [\"ARM\"", "order = [\"XYZ\"");
+        assert!(err.message.contains("unknown member code `XYZ`"), "{err}");
+        assert!(err.message.starts_with("chairmanship.order[0]"), "{err}");
+        let line = CHARTER
+            .lines()
+            .position(|l| l.starts_with("order = ["))
+            .unwrap()
+            + 1;
+        assert_eq!(err.line, Some(line), "{err}");
+    }
+
+    #[test]
+    fn a_syntax_error_names_line_and_column() {
+        let err = broken("[organisation]", "[organisation");
+        assert!(err.line.is_some() && err.column.is_some(), "{err}");
+        assert!(err.to_string().starts_with("charter.toml:"), "{err}");
+    }
+
+    #[test]
+    fn a_bad_code_shape_is_refused_where_it_stands() {
+        let err = broken("code = \"TJK\"", "code = \"tjk\"");
+        assert!(err.message.contains("ISO 3166-1 alpha-3"), "{err}");
+        let line = CHARTER
+            .lines()
+            .position(|l| l.contains("code = \"TJK\""))
+            .unwrap()
+            + 1;
+        assert_eq!(err.line, Some(line), "{err}");
+    }
+
+    #[test]
+    fn shares_must_add_up() {
+        let err = broken("budget_share = 50", "budget_share = 40");
+        assert!(err.message.contains("add up to 90%"), "{err}");
+    }
+
+    #[test]
+    fn unknown_fields_are_refused() {
+        let err = broken("[organisation]\n", "[organisation]\nmotto = \"x\"\n");
+        assert!(err.message.contains("unknown field `motto`"), "{err}");
+    }
+}

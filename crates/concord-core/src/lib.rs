@@ -1,0 +1,26 @@
+//! Concord's domain: the organisation described by its charter, the registry of its
+//! members over time, the rotating chairmanship, and the recorded history of its council
+//! work.
+//!
+//! This crate is pure: it knows nothing of HTTP, SQL or async. Every change to the system
+//! is an [`event::Event`]; the edges (store, server, CLI) translate to and from it.
+
+pub mod chairmanship;
+pub mod charter;
+pub mod code;
+pub mod date;
+pub mod event;
+pub mod history;
+pub mod location;
+pub mod registry;
+pub mod text;
+
+pub use chairmanship::{Chairmanship, RotationError};
+pub use charter::Charter;
+pub use code::{MemberCode, Slug};
+pub use date::PartialDate;
+pub use event::Event;
+pub use history::History;
+pub use location::DataError;
+pub use registry::{MemberStatus, StatusRecord, StatusTimeline};
+pub use text::Text;
