@@ -1,0 +1,356 @@
+//! The [`Store`] on PostgreSQL: for production and for several server nodes sharing one
+//! database. Migrations take an advisory lock, so nodes may start together.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use concord_core::charter::Charter;
+use concord_core::event::Event;
+use concord_core::history::{
+    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
+    Source,
+};
+use concord_core::registry::StatusRecord;
+use concord_store::projection::{ReadRow, event_json, read_row};
+use concord_store::{DatasetMark, SessionFilter, Store, StoreError};
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::{Postgres, Transaction};
+
+/// Concord's data in a PostgreSQL database.
+pub struct PostgresStore {
+    pool: PgPool,
+}
+
+fn db_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_owned())
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url` (`postgres://user@host/db`) and brings its
+    /// schema up to date.
+    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await
+            .map_err(db_error)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(PostgresStore { pool })
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn apply(
+    tx: &mut Transaction<'_, Postgres>,
+    seq: i64,
+    row: ReadRow,
+) -> Result<(), sqlx::Error> {
+    match row {
+        ReadRow::Charter { body } => {
+            sqlx::query!("INSERT INTO charter (id, body) VALUES (1, $1) ON CONFLICT (id) DO UPDATE SET body = excluded.body", body)
+                .execute(&mut **tx)
+                .await?;
+        }
+        ReadRow::Source { file, body } => {
+            sqlx::query!(
+                "INSERT INTO sources (file, body) VALUES ($1, $2)",
+                file,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Status {
+            member,
+            status,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO member_statuses (member, status, body) VALUES ($1, $2, $3)",
+                member,
+                status,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Session {
+            id,
+            year,
+            starts,
+            bodies,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO sessions (id, year, starts, body) VALUES ($1, $2, $3, $4)",
+                id,
+                year,
+                starts,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+            for code in bodies {
+                sqlx::query!(
+                    "INSERT INTO session_bodies (session_id, body_code) VALUES ($1, $2)",
+                    id,
+                    code
+                )
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        ReadRow::Document {
+            id,
+            session_id,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO documents (id, session_id, position, body) VALUES ($1, $2, $3, $4)",
+                id,
+                session_id,
+                seq,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Appointment { post, body } => {
+            sqlx::query!(
+                "INSERT INTO appointments (post, body) VALUES ($1, $2)",
+                post,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Chairmanship { year, body } => {
+            sqlx::query!(
+                "INSERT INTO chairmanship_statements (year, body) VALUES ($1, $2)",
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::ExerciseYear { year, body } => {
+            sqlx::query!(
+                "INSERT INTO exercise_years (year, body) VALUES ($1, $2)",
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Exercise { id, year, body } => {
+            sqlx::query!(
+                "INSERT INTO exercises (id, year, body) VALUES ($1, $2, $3)",
+                id,
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Programme { id, body } => {
+            sqlx::query!(
+                "INSERT INTO programmes (id, body) VALUES ($1, $2)",
+                id,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for PostgresStore {
+    async fn commit(
+        &self,
+        events: &[Event],
+        dataset: Option<&DatasetMark>,
+    ) -> Result<i64, StoreError> {
+        let now = time::OffsetDateTime::now_utc();
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut last = 0;
+        for event in events {
+            let kind = event.kind();
+            let body = event_json(event);
+            last = sqlx::query_scalar!(
+                r#"INSERT INTO events (kind, recorded_at, body) VALUES ($1, $2, $3) RETURNING seq"#,
+                kind,
+                now,
+                body
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            apply(&mut tx, last, read_row(event))
+                .await
+                .map_err(db_error)?;
+        }
+        if let Some(mark) = dataset {
+            sqlx::query!(
+                "INSERT INTO datasets (name, sha256, last_event) VALUES ($1, $2, $3)",
+                mark.name,
+                mark.sha256,
+                last
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        tracing::debug!(events = events.len(), last, "committed");
+        Ok(last)
+    }
+
+    async fn dataset(&self, name: &str) -> Result<Option<DatasetMark>, StoreError> {
+        let row = sqlx::query!("SELECT name, sha256 FROM datasets WHERE name = $1", name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|r| DatasetMark {
+            name: r.name,
+            sha256: r.sha256,
+        }))
+    }
+
+    async fn event_count(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!" FROM events"#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn charter(&self) -> Result<Option<Charter>, StoreError> {
+        let body = sqlx::query_scalar!("SELECT body FROM charter WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        body.map(|b| StoreError::decode("charter", &b)).transpose()
+    }
+
+    async fn status_records(&self) -> Result<Vec<StatusRecord>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM member_statuses ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("member status", bodies)
+    }
+
+    async fn sessions(&self, filter: &SessionFilter) -> Result<Vec<Session>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            r#"SELECT s.body FROM sessions s
+               WHERE ($1::INTEGER IS NULL OR s.year = $1)
+                 AND ($2::TEXT IS NULL OR EXISTS (SELECT 1 FROM session_bodies b WHERE b.session_id = s.id AND b.body_code = $2))
+               ORDER BY s.starts, s.id"#,
+            filter.year,
+            filter.body
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("session", bodies)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let body = sqlx::query_scalar!("SELECT body FROM sessions WHERE id = $1", id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        body.map(|b| StoreError::decode("session", &b)).transpose()
+    }
+
+    async fn documents(&self, sessions: Option<&[String]>) -> Result<Vec<Document>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            r#"SELECT body FROM documents
+               WHERE $1::TEXT[] IS NULL OR session_id = ANY($1)
+               ORDER BY position"#,
+            sessions
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("document", bodies)
+    }
+
+    async fn document(&self, id: &str) -> Result<Option<Document>, StoreError> {
+        let body = sqlx::query_scalar!("SELECT body FROM documents WHERE id = $1", id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        body.map(|b| StoreError::decode("document", &b)).transpose()
+    }
+
+    async fn appointments(&self) -> Result<Vec<Appointment>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM appointments ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("appointment", bodies)
+    }
+
+    async fn chairmanship_statements(&self) -> Result<Vec<ChairmanshipStatement>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM chairmanship_statements ORDER BY year")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("chairmanship", bodies)
+    }
+
+    async fn exercise_years(&self) -> Result<Vec<ExerciseYear>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM exercise_years ORDER BY year")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("exercise year", bodies)
+    }
+
+    async fn exercises(&self) -> Result<Vec<Exercise>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM exercises ORDER BY year, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("exercise", bodies)
+    }
+
+    async fn programmes(&self) -> Result<Vec<Programme>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM programmes ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("programme", bodies)
+    }
+
+    async fn sources(&self) -> Result<Vec<Source>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM sources ORDER BY file")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("source", bodies)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query!("SELECT 1 AS one")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}

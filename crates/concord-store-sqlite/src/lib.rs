@@ -1,0 +1,372 @@
+//! The [`Store`] on SQLite: Concord's embedded default. One file, WAL journal, every commit
+//! synced to disk before it is acknowledged.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use concord_core::charter::Charter;
+use concord_core::event::Event;
+use concord_core::history::{
+    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
+    Source,
+};
+use concord_core::registry::StatusRecord;
+use concord_store::projection::{ReadRow, event_json, read_row};
+use concord_store::{DatasetMark, SessionFilter, Store, StoreError};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+use time::format_description::well_known::Rfc3339;
+
+/// Concord's data in one SQLite file.
+pub struct SqliteStore {
+    pool: SqlitePool,
+    /// SQLite allows one writer at a time; writers queue here rather than fail with
+    /// `SQLITE_BUSY`.
+    writer: tokio::sync::Mutex<()>,
+}
+
+fn db_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_owned())
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing) the database at `url` (`sqlite://concord.db`,
+    /// `sqlite::memory:`) and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Database(format!("bad SQLite address `{url}`: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        // An in-memory database exists once per connection: keep exactly one.
+        let max = if url.contains(":memory:") { 1 } else { 8 };
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max)
+            .connect_with(options)
+            .await
+            .map_err(db_error)?;
+        sqlx::migrate!("./migrations")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(SqliteStore {
+            pool,
+            writer: tokio::sync::Mutex::new(()),
+        })
+    }
+
+    /// Closes every connection, checkpointing the journal.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn apply(
+    tx: &mut Transaction<'_, Sqlite>,
+    seq: i64,
+    row: ReadRow,
+) -> Result<(), sqlx::Error> {
+    match row {
+        ReadRow::Charter { body } => {
+            sqlx::query!("INSERT INTO charter (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body", body)
+                .execute(&mut **tx)
+                .await?;
+        }
+        ReadRow::Source { file, body } => {
+            sqlx::query!("INSERT INTO sources (file, body) VALUES (?, ?)", file, body)
+                .execute(&mut **tx)
+                .await?;
+        }
+        ReadRow::Status {
+            member,
+            status,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO member_statuses (member, status, body) VALUES (?, ?, ?)",
+                member,
+                status,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Session {
+            id,
+            year,
+            starts,
+            bodies,
+            body,
+        } => {
+            let starts = starts.to_string();
+            sqlx::query!(
+                "INSERT INTO sessions (id, year, starts, body) VALUES (?, ?, ?, ?)",
+                id,
+                year,
+                starts,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+            for code in bodies {
+                sqlx::query!(
+                    "INSERT INTO session_bodies (session_id, body_code) VALUES (?, ?)",
+                    id,
+                    code
+                )
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        ReadRow::Document {
+            id,
+            session_id,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO documents (id, session_id, position, body) VALUES (?, ?, ?, ?)",
+                id,
+                session_id,
+                seq,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Appointment { post, body } => {
+            sqlx::query!(
+                "INSERT INTO appointments (post, body) VALUES (?, ?)",
+                post,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Chairmanship { year, body } => {
+            sqlx::query!(
+                "INSERT INTO chairmanship_statements (year, body) VALUES (?, ?)",
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::ExerciseYear { year, body } => {
+            sqlx::query!(
+                "INSERT INTO exercise_years (year, body) VALUES (?, ?)",
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Exercise { id, year, body } => {
+            sqlx::query!(
+                "INSERT INTO exercises (id, year, body) VALUES (?, ?, ?)",
+                id,
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Programme { id, body } => {
+            sqlx::query!("INSERT INTO programmes (id, body) VALUES (?, ?)", id, body)
+                .execute(&mut **tx)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn commit(
+        &self,
+        events: &[Event],
+        dataset: Option<&DatasetMark>,
+    ) -> Result<i64, StoreError> {
+        let _writer = self.writer.lock().await;
+        let now = time::OffsetDateTime::now_utc()
+            .format(&Rfc3339)
+            .expect("UTC timestamps format");
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut last = 0;
+        for event in events {
+            let kind = event.kind();
+            let body = event_json(event);
+            last = sqlx::query_scalar!(
+                r#"INSERT INTO events (kind, recorded_at, body) VALUES (?, ?, ?) RETURNING seq AS "seq!: i64""#,
+                kind,
+                now,
+                body
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            apply(&mut tx, last, read_row(event))
+                .await
+                .map_err(db_error)?;
+        }
+        if let Some(mark) = dataset {
+            sqlx::query!(
+                "INSERT INTO datasets (name, sha256, last_event) VALUES (?, ?, ?)",
+                mark.name,
+                mark.sha256,
+                last
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)?;
+        tracing::debug!(events = events.len(), last, "committed");
+        Ok(last)
+    }
+
+    async fn dataset(&self, name: &str) -> Result<Option<DatasetMark>, StoreError> {
+        let row = sqlx::query!("SELECT name, sha256 FROM datasets WHERE name = ?", name)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(row.map(|r| DatasetMark {
+            name: r.name,
+            sha256: r.sha256,
+        }))
+    }
+
+    async fn event_count(&self) -> Result<i64, StoreError> {
+        sqlx::query_scalar!(r#"SELECT COUNT(*) AS "n!: i64" FROM events"#)
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn charter(&self) -> Result<Option<Charter>, StoreError> {
+        let body = sqlx::query_scalar!("SELECT body FROM charter WHERE id = 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        body.map(|b| StoreError::decode("charter", &b)).transpose()
+    }
+
+    async fn status_records(&self) -> Result<Vec<StatusRecord>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM member_statuses ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("member status", bodies)
+    }
+
+    async fn sessions(&self, filter: &SessionFilter) -> Result<Vec<Session>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            r#"SELECT s.body FROM sessions s
+               WHERE (?1 IS NULL OR s.year = ?1)
+                 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM session_bodies b WHERE b.session_id = s.id AND b.body_code = ?2))
+               ORDER BY s.starts, s.id"#,
+            filter.year,
+            filter.body
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("session", bodies)
+    }
+
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+        let body = sqlx::query_scalar!("SELECT body FROM sessions WHERE id = ?", id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        body.map(|b| StoreError::decode("session", &b)).transpose()
+    }
+
+    async fn documents(&self, sessions: Option<&[String]>) -> Result<Vec<Document>, StoreError> {
+        // SQLite has no array parameter: pass the ids as a JSON array.
+        let ids = sessions.map(StoreError::encode);
+        let bodies = sqlx::query_scalar!(
+            r#"SELECT body FROM documents
+               WHERE ?1 IS NULL OR session_id IN (SELECT value FROM json_each(?1))
+               ORDER BY position"#,
+            ids
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("document", bodies)
+    }
+
+    async fn document(&self, id: &str) -> Result<Option<Document>, StoreError> {
+        let body = sqlx::query_scalar!("SELECT body FROM documents WHERE id = ?", id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(db_error)?;
+        body.map(|b| StoreError::decode("document", &b)).transpose()
+    }
+
+    async fn appointments(&self) -> Result<Vec<Appointment>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM appointments ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("appointment", bodies)
+    }
+
+    async fn chairmanship_statements(&self) -> Result<Vec<ChairmanshipStatement>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM chairmanship_statements ORDER BY year")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("chairmanship", bodies)
+    }
+
+    async fn exercise_years(&self) -> Result<Vec<ExerciseYear>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM exercise_years ORDER BY year")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("exercise year", bodies)
+    }
+
+    async fn exercises(&self) -> Result<Vec<Exercise>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM exercises ORDER BY year, id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("exercise", bodies)
+    }
+
+    async fn programmes(&self) -> Result<Vec<Programme>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM programmes ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("programme", bodies)
+    }
+
+    async fn sources(&self) -> Result<Vec<Source>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM sources ORDER BY file")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("source", bodies)
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query!("SELECT 1 AS one")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,142 @@
+//! The storage contract of Concord.
+//!
+//! Every write goes through [`Store::commit`]: one transaction appends the events to the
+//! log and updates the read tables derived from them. SQLite (`concord-store-sqlite`) and
+//! PostgreSQL (`concord-store-postgres`) implement the same trait and pass the same tests.
+//! [`queries`] turns stored records into the views the API and CLI print, so both print the
+//! same thing.
+
+pub mod init;
+pub mod projection;
+pub mod queries;
+
+use async_trait::async_trait;
+use concord_core::charter::Charter;
+use concord_core::event::Event;
+use concord_core::history::{
+    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
+    Source,
+};
+use concord_core::registry::StatusRecord;
+
+/// A batch of data loaded from a file, recorded so that loading it again is a no-op.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DatasetMark {
+    /// What was loaded (`demo`, or a file name).
+    pub name: String,
+    /// SHA-256 of the loaded text, hex.
+    pub sha256: String,
+}
+
+/// Which sessions to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionFilter {
+    /// Only sessions in this calendar year.
+    pub year: Option<i32>,
+    /// Only sessions of this body (alone or jointly).
+    pub body: Option<String>,
+}
+
+/// Why the store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The database refused or failed.
+    #[error("database error: {0}")]
+    Database(String),
+    /// The database's schema could not be brought up to date.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// A stored record cannot be read back: the database was changed by hand or by a
+    /// different version.
+    #[error("stored record is unreadable ({what}): {why}")]
+    Corrupt {
+        /// Which record.
+        what: String,
+        /// Why.
+        why: String,
+    },
+    /// The write conflicts with one made at the same time (e.g. two nodes initialising).
+    #[error("conflicting write: {0}")]
+    Conflict(String),
+}
+
+impl StoreError {
+    /// Decodes a stored JSON body, naming the record if it fails.
+    pub fn decode<T: serde::de::DeserializeOwned>(what: &str, json: &str) -> Result<T, StoreError> {
+        serde_json::from_str(json).map_err(|e| StoreError::Corrupt {
+            what: what.to_owned(),
+            why: e.to_string(),
+        })
+    }
+
+    /// Decodes a list of stored JSON bodies.
+    pub fn decode_all<T: serde::de::DeserializeOwned>(
+        what: &str,
+        bodies: Vec<String>,
+    ) -> Result<Vec<T>, StoreError> {
+        bodies.iter().map(|b| StoreError::decode(what, b)).collect()
+    }
+
+    /// Encodes a record as the JSON body stored beside its indexed columns.
+    pub fn encode<T: serde::Serialize + ?Sized>(value: &T) -> String {
+        serde_json::to_string(value).expect("domain records always serialise")
+    }
+}
+
+/// Persistence for Concord: the event log and the read tables derived from it.
+#[async_trait]
+pub trait Store: Send + Sync {
+    /// Appends `events` in order and updates the read tables, in one transaction; with a
+    /// dataset mark, records it in the same transaction. Returns the sequence number of the
+    /// last event. Nothing is written if anything fails.
+    async fn commit(
+        &self,
+        events: &[Event],
+        dataset: Option<&DatasetMark>,
+    ) -> Result<i64, StoreError>;
+
+    /// The mark of a loaded dataset, if one of that name was loaded.
+    async fn dataset(&self, name: &str) -> Result<Option<DatasetMark>, StoreError>;
+
+    /// How many events the log holds.
+    async fn event_count(&self) -> Result<i64, StoreError>;
+
+    /// The adopted charter, if any.
+    async fn charter(&self) -> Result<Option<Charter>, StoreError>;
+
+    /// Every recorded status change.
+    async fn status_records(&self) -> Result<Vec<StatusRecord>, StoreError>;
+
+    /// Sessions matching the filter, in date order.
+    async fn sessions(&self, filter: &SessionFilter) -> Result<Vec<Session>, StoreError>;
+
+    /// One session.
+    async fn session(&self, id: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Documents put before the given sessions (all documents if `sessions` is `None`).
+    async fn documents(&self, sessions: Option<&[String]>) -> Result<Vec<Document>, StoreError>;
+
+    /// One document.
+    async fn document(&self, id: &str) -> Result<Option<Document>, StoreError>;
+
+    /// Every appointment, in recorded order.
+    async fn appointments(&self) -> Result<Vec<Appointment>, StoreError>;
+
+    /// Every chairmanship statement, by year.
+    async fn chairmanship_statements(&self) -> Result<Vec<ChairmanshipStatement>, StoreError>;
+
+    /// Yearly exercise totals, by year.
+    async fn exercise_years(&self) -> Result<Vec<ExerciseYear>, StoreError>;
+
+    /// Exercises, by year.
+    async fn exercises(&self) -> Result<Vec<Exercise>, StoreError>;
+
+    /// Programmes.
+    async fn programmes(&self) -> Result<Vec<Programme>, StoreError>;
+
+    /// The cited source articles.
+    async fn sources(&self) -> Result<Vec<Source>, StoreError>;
+
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+}

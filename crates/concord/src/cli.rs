@@ -1,0 +1,327 @@
+//! The command line: what each command takes and does.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use concord_core::date::parse_day;
+use concord_server::AppState;
+use concord_store::SessionFilter;
+use concord_store::init::{InitFiles, InitOutcome, init, prepare};
+use concord_store::queries;
+use serde::Serialize;
+
+use crate::{database, demo, output};
+
+/// Concord: the information system of a collective-security organisation.
+#[derive(Debug, Parser)]
+#[command(name = "concord", version)]
+pub struct Cli {
+    /// The database: `sqlite://FILE` or a file path (SQLite, the default), or
+    /// `postgres://USER@HOST/DB` (PostgreSQL).
+    #[arg(
+        long,
+        global = true,
+        env = "CONCORD_DATABASE",
+        default_value = "sqlite://concord.db"
+    )]
+    database: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Language of human-readable output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Lang {
+    /// English.
+    En,
+    /// Russian.
+    Ru,
+}
+
+impl Lang {
+    /// The language tag.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ru => "ru",
+        }
+    }
+}
+
+/// How read commands print.
+#[derive(Debug, clap::Args)]
+struct Print {
+    /// Print JSON, exactly as the HTTP API answers.
+    #[arg(long)]
+    json: bool,
+    /// Language of the table output.
+    #[arg(long, value_enum, default_value = "en")]
+    lang: Lang,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the HTTP API. On an empty database, first load the built-in demo charter and
+    /// history (unless --no-demo).
+    Serve {
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, env = "CONCORD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Do not load the demo data into an empty database.
+        #[arg(long)]
+        no_demo: bool,
+    },
+    /// Create the organisation from a charter and a history. Running it again with the
+    /// same files changes nothing.
+    Init {
+        #[command(flatten)]
+        files: DataFiles,
+    },
+    /// Check a charter and a history without touching any database.
+    Check {
+        #[command(flatten)]
+        files: DataFiles,
+    },
+    /// The member states and their status on a day.
+    Members {
+        /// The day (YYYY-MM-DD); today if not given.
+        #[arg(long)]
+        date: Option<String>,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Who chairs: in one year, or in each year of a range.
+    Chair {
+        /// One year.
+        #[arg(long, conflicts_with_all = ["from", "to"])]
+        year: Option<i32>,
+        /// First year of a range.
+        #[arg(long, requires = "to")]
+        from: Option<i32>,
+        /// Last year of a range.
+        #[arg(long, requires = "from")]
+        to: Option<i32>,
+        #[command(flatten)]
+        print: Print,
+    },
+    /// Council sessions with attendance and documents.
+    Sessions {
+        /// Only this calendar year.
+        #[arg(long)]
+        year: Option<i32>,
+        /// Only this body (e.g. csc).
+        #[arg(long)]
+        body: Option<String>,
+        #[command(flatten)]
+        print: Print,
+    },
+}
+
+/// The data files to load: the built-in demo data unless files are given.
+#[derive(Debug, clap::Args)]
+struct DataFiles {
+    /// Charter file (TOML); the built-in demo charter if not given.
+    #[arg(long)]
+    charter: Option<PathBuf>,
+    /// History file (TOML); the built-in demo history if neither it nor --charter is given.
+    #[arg(long, conflicts_with = "no_history")]
+    history: Option<PathBuf>,
+    /// Load no history: only the charter.
+    #[arg(long)]
+    no_history: bool,
+}
+
+struct LoadedFiles {
+    charter_name: String,
+    charter: String,
+    history_name: String,
+    history: String,
+}
+
+impl DataFiles {
+    fn load(&self) -> anyhow::Result<LoadedFiles> {
+        let read = |path: &PathBuf| {
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))
+        };
+        let (charter_name, charter) = match &self.charter {
+            Some(p) => (p.display().to_string(), read(p)?),
+            None => (
+                demo::files().charter_name.to_owned(),
+                demo::CHARTER.to_owned(),
+            ),
+        };
+        let (history_name, history) = match (&self.history, self.no_history, &self.charter) {
+            (_, true, _) => ("(none)".to_owned(), String::new()),
+            (Some(p), _, _) => (p.display().to_string(), read(p)?),
+            // A charter of one's own with the demo history would mix two organisations.
+            (None, _, Some(_)) => ("(none)".to_owned(), String::new()),
+            (None, _, None) => (
+                demo::files().history_name.to_owned(),
+                demo::HISTORY.to_owned(),
+            ),
+        };
+        Ok(LoadedFiles {
+            charter_name,
+            charter,
+            history_name,
+            history,
+        })
+    }
+}
+
+impl LoadedFiles {
+    fn as_init(&self) -> InitFiles<'_> {
+        InitFiles {
+            charter_name: &self.charter_name,
+            charter: &self.charter,
+            history_name: &self.history_name,
+            history: &self.history,
+        }
+    }
+}
+
+fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Check { files } => {
+            let files = files.load()?;
+            let (events, mark) = prepare(&files.as_init())?;
+            println!(
+                "{} and {} are valid: {} events, sha256 {}",
+                files.charter_name,
+                files.history_name,
+                events.len(),
+                mark.sha256
+            );
+            Ok(())
+        }
+        Command::Init { files } => {
+            let files = files.load()?;
+            let store = database::open(&cli.database).await?;
+            let shown = database::redact(&cli.database);
+            match init(store.as_ref(), &files.as_init()).await? {
+                InitOutcome::Created { events } => {
+                    println!(
+                        "initialised {shown} from {} and {}: {events} events recorded",
+                        files.charter_name, files.history_name
+                    )
+                }
+                InitOutcome::AlreadyLoaded => {
+                    println!("{shown} already holds these files: nothing changed")
+                }
+            }
+            Ok(())
+        }
+        Command::Serve { listen, no_demo } => serve(&cli.database, listen, no_demo).await,
+        Command::Members { date, print } => {
+            let store = database::open(&cli.database).await?;
+            let charter = queries::charter(store.as_ref()).await?;
+            let day = match date {
+                Some(d) => parse_day(&d)?,
+                None => time::OffsetDateTime::now_utc().date(),
+            };
+            let members = queries::members(store.as_ref(), &charter, day).await?;
+            if print.json {
+                print_json(&members)
+            } else {
+                output::members(&members, day, print.lang);
+                Ok(())
+            }
+        }
+        Command::Chair {
+            year,
+            from,
+            to,
+            print,
+        } => {
+            let store = database::open(&cli.database).await?;
+            let charter = queries::charter(store.as_ref()).await?;
+            let this_year = time::OffsetDateTime::now_utc().year();
+            let (from, to) = match (year, from, to) {
+                (Some(y), _, _) => (y, y),
+                (None, Some(f), Some(t)) => (f, t),
+                _ => (this_year, this_year),
+            };
+            let chairs = queries::chairmanships(store.as_ref(), &charter, from, to).await?;
+            match (print.json, from == to) {
+                (true, true) => print_json(&chairs[0]),
+                (true, false) => print_json(&chairs),
+                (false, _) => {
+                    output::chairs(&chairs, print.lang);
+                    Ok(())
+                }
+            }
+        }
+        Command::Sessions { year, body, print } => {
+            let store = database::open(&cli.database).await?;
+            let sessions = queries::sessions(store.as_ref(), &SessionFilter { year, body }).await?;
+            if print.json {
+                print_json(&sessions)
+            } else {
+                output::sessions(&sessions, print.lang);
+                Ok(())
+            }
+        }
+    }
+}
+
+async fn serve(address: &str, listen: SocketAddr, no_demo: bool) -> anyhow::Result<()> {
+    let store = database::open(address).await?;
+    let shown = database::redact(address);
+    if store.charter().await?.is_none() {
+        if no_demo {
+            anyhow::bail!(
+                "{shown} has no charter: run `concord init` first, or serve without --no-demo"
+            );
+        }
+        if let InitOutcome::Created { events } = init(store.as_ref(), &demo::files()).await? {
+            tracing::info!(events, "loaded the built-in demo charter and history");
+        }
+    }
+    let charter = queries::charter(store.as_ref()).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let bound = listener.local_addr()?;
+    println!(
+        "Concord is serving {} at http://{bound}/ (database: {shown})",
+        charter.organisation.abbreviation.en
+    );
+    println!("  try: curl http://{bound}/api/v1/chairmanships?from=2017&to=2025");
+    let state = AppState {
+        store,
+        charter: Arc::new(charter),
+    };
+    concord_server::serve(listener, state, shutdown_signal()).await?;
+    println!("Concord stopped.");
+    Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

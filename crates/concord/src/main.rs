@@ -1,0 +1,30 @@
+//! `concord`: the one binary. Serves the API, initialises a database from a charter and a
+//! history, checks data files, and answers the registry's questions on the command line.
+
+mod cli;
+mod database;
+mod demo;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CONCORD_LOG")
+                .unwrap_or_else(|_| "warn,concord=info,concord_server=info".into()),
+        )
+        .init();
+    let runtime = tokio::runtime::Runtime::new().expect("the async runtime starts");
+    match runtime.block_on(cli::run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
