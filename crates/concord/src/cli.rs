@@ -223,12 +223,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { listen, no_demo } => serve(&cli.database, listen, no_demo).await,
         Command::Members { date, print } => {
-            let store = database::open(&cli.database).await?;
-            let charter = queries::charter(store.as_ref()).await?;
             let day = match date {
                 Some(d) => parse_day(&d)?,
                 None => time::OffsetDateTime::now_utc().date(),
             };
+            let store = database::open(&cli.database).await?;
+            let charter = queries::charter(store.as_ref()).await?;
             let members = queries::members(store.as_ref(), &charter, day).await?;
             if print.json {
                 print_json(&members)
@@ -292,18 +292,26 @@ async fn serve(address: &str, listen: SocketAddr, no_demo: bool) -> anyhow::Resu
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let bound = listener.local_addr()?;
-    println!(
-        "Concord is serving {} at http://{bound}/ (database: {shown})",
+    // Whoever reads our output may go away (`concord serve | head -1`): the server keeps
+    // running, so these lines must not fail.
+    announce(&format!(
+        "Concord is serving {} at http://{bound}/ (database: {shown})\n  try: curl http://{bound}/api/v1/chairmanships?from=2017&to=2025",
         charter.organisation.abbreviation.en
-    );
-    println!("  try: curl http://{bound}/api/v1/chairmanships?from=2017&to=2025");
+    ));
     let state = AppState {
         store,
         charter: Arc::new(charter),
     };
     concord_server::serve(listener, state, shutdown_signal()).await?;
-    println!("Concord stopped.");
+    announce("Concord stopped.");
     Ok(())
+}
+
+/// Prints a line to stdout, ignoring a closed or broken stdout.
+fn announce(line: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
 }
 
 /// Completes on Ctrl-C or SIGTERM.

@@ -1,14 +1,10 @@
 //! `concord`: the one binary. Serves the API, initialises a database from a charter and a
 //! history, checks data files, and answers the registry's questions on the command line.
 
-mod cli;
-mod database;
-mod demo;
-mod output;
-
 use std::process::ExitCode;
 
 use clap::Parser;
+use concord::cli;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();

@@ -1,0 +1,245 @@
+//! The `concord` binary, run as a user runs it, on SQLite and on PostgreSQL.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+
+use common::{TestDatabase, request};
+use serde_json::Value;
+
+fn concord(db: &TestDatabase, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_concord"))
+        .arg("--database")
+        .arg(&db.url)
+        .args(args)
+        .env_remove("CONCORD_DATABASE")
+        .output()
+        .expect("concord runs")
+}
+
+fn stdout(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "concord failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+fn json(out: &Output) -> Value {
+    serde_json::from_str(&stdout(out)).expect("--json prints JSON")
+}
+
+#[test]
+fn init_twice_then_ask_the_registry() {
+    for db in TestDatabase::all() {
+        let first = stdout(&concord(&db, &["init"]));
+        assert!(first.contains("events recorded"), "{}: {first}", db.backend);
+        let second = stdout(&concord(&db, &["init"]));
+        assert!(
+            second.contains("nothing changed"),
+            "{}: {second}",
+            db.backend
+        );
+
+        let chair = json(&concord(&db, &["chair", "--year", "2025", "--json"]));
+        assert_eq!(
+            (chair["year"].as_i64(), chair["member"].as_str()),
+            (Some(2025), Some("KGZ")),
+            "{}",
+            db.backend
+        );
+
+        let range = json(&concord(
+            &db,
+            &["chair", "--from", "2017", "--to", "2019", "--json"],
+        ));
+        let members: Vec<&str> = range
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["member"].as_str().unwrap())
+            .collect();
+        assert_eq!(members, ["BLR", "KAZ", "KGZ"], "{}", db.backend);
+
+        let sessions = json(&concord(&db, &["sessions", "--year", "2024", "--json"]));
+        assert_eq!(sessions[0]["attendance"]["ARM"], "frozen", "{}", db.backend);
+
+        let table = stdout(&concord(
+            &db,
+            &["members", "--date", "2024-11-28", "--lang", "ru"],
+        ));
+        assert!(
+            table.contains("Армения") && table.contains("участие заморожено"),
+            "{table}"
+        );
+        let table = stdout(&concord(&db, &["sessions", "--year", "2023"]));
+        assert!(table.contains("ARM absent-agreed"), "{table}");
+    }
+}
+
+#[test]
+fn cli_json_is_exactly_what_the_api_answers() {
+    for db in TestDatabase::all() {
+        stdout(&concord(&db, &["init"]));
+        let mut server = Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args(["--database", &db.url, "serve", "--listen", "127.0.0.1:0"])
+            .env("CONCORD_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("concord serve starts");
+        let mut first_line = String::new();
+        BufReader::new(server.stdout.take().unwrap())
+            .read_line(&mut first_line)
+            .unwrap();
+        let address = first_line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("serve prints its address: {first_line}"))
+            .trim_end_matches('/')
+            .to_owned();
+
+        for (cli, api) in [
+            (
+                vec!["sessions", "--year", "2024", "--json"],
+                "/api/v1/sessions?year=2024",
+            ),
+            (
+                vec!["chair", "--from", "2017", "--to", "2025", "--json"],
+                "/api/v1/chairmanships?from=2017&to=2025",
+            ),
+            (
+                vec!["members", "--date", "2024-11-28", "--json"],
+                "/api/v1/members?date=2024-11-28",
+            ),
+        ] {
+            let from_cli = json(&concord(&db, &cli));
+            let from_api = request("GET", &format!("{address}{api}"));
+            assert_eq!(from_api.status, 200);
+            assert_eq!(
+                from_cli, from_api.json,
+                "{}: {cli:?} and {api} differ",
+                db.backend
+            );
+        }
+
+        // SIGTERM: the server finishes and says so.
+        let killed = Command::new("kill")
+            .args(["-TERM", &server.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(killed.success());
+        let status = server.wait().unwrap();
+        assert!(
+            status.success(),
+            "{}: serve exited with {status}",
+            db.backend
+        );
+    }
+}
+
+#[test]
+fn serve_loads_the_demo_into_an_empty_database() {
+    let db = TestDatabase::sqlite();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["--database", &db.url, "serve", "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(
+        line.starts_with("Concord is serving CSTO at http://127.0.0.1:"),
+        "{line}"
+    );
+    let address = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    let health = request("GET", &format!("{address}/healthz"));
+    assert_eq!(health.json["status"], "ok");
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[test]
+fn a_broken_charter_fails_naming_file_line_and_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let charter = dir.path().join("alliance.toml");
+    let text = concord::demo::CHARTER.replace("order = [\"ARM\"", "order = [\"XYZ\"");
+    std::fs::write(&charter, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("order = ["))
+        .unwrap()
+        + 1;
+
+    let db = TestDatabase::sqlite();
+    let out = concord(&db, &["init", "--charter", charter.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let expected = format!(
+        "{}:{line}:10: chairmanship.order[0]: unknown member code `XYZ`",
+        charter.display()
+    );
+    assert!(err.contains(&expected), "expected `{expected}` in: {err}");
+
+    // Nothing was written.
+    let out = concord(&db, &["members", "--json"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("run `concord init` first"));
+}
+
+#[test]
+fn a_broken_history_fails_naming_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.toml");
+    let text = concord::demo::HISTORY.replace(
+        "chair = \"KAZ\"\nattendance = { ARM = \"frozen\"",
+        "chair = \"KAZ\"\nattendance = { ARN = \"frozen\"",
+    );
+    assert_ne!(text, concord::demo::HISTORY);
+    std::fs::write(&history, &text).unwrap();
+    let line = text
+        .lines()
+        .position(|l| l.contains("ARN = \"frozen\""))
+        .unwrap()
+        + 1;
+
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["check", "--history", history.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&format!("history.toml:{line}:")), "{err}");
+    assert!(
+        err.contains("sessions[8].attendance.ARN: unknown member code `ARN`"),
+        "{err}"
+    );
+
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .arg("check")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("are valid"));
+}
+
+#[test]
+fn bad_arguments_are_refused_clearly() {
+    let db = TestDatabase::sqlite();
+    let out = concord(&db, &["members", "--date", "30.11.2017"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("`30.11.2017` is not a date"));
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["--database", "mysql://x", "members"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database address"));
+}

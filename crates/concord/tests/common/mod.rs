@@ -1,0 +1,250 @@
+//! What the integration tests share: a fresh database on each backend, an in-process
+//! server, and a plain HTTP client.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use concord_server::AppState;
+use concord_store::init::init;
+use serde_json::Value;
+use sqlx::Connection;
+
+/// A fresh, empty database for one test, dropped when the test ends (even on panic).
+pub struct TestDatabase {
+    /// Address to open it by.
+    pub url: String,
+    /// `sqlite` or `postgres`, for messages.
+    pub backend: &'static str,
+    postgres: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn postgres_admin_url() -> String {
+    std::env::var("CONCORD_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+impl TestDatabase {
+    /// A new SQLite file in a temporary directory.
+    pub fn sqlite() -> TestDatabase {
+        let dir = tempfile::tempdir().unwrap();
+        TestDatabase {
+            url: format!("sqlite://{}", dir.path().join("concord.db").display()),
+            backend: "sqlite",
+            postgres: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new PostgreSQL database on the test server; `None` (with a message) when the
+    /// server is unreachable outside CI. In CI an unreachable server fails the test.
+    pub fn postgres() -> Option<TestDatabase> {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let admin = postgres_admin_url();
+        let name = format!(
+            "concord_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::SeqCst),
+            time::OffsetDateTime::now_utc().unix_timestamp_nanos() % 1_000_000_000
+        );
+        let created = runtime().block_on(async {
+            let mut conn = sqlx::PgConnection::connect(&admin).await?;
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await?;
+            conn.close().await
+        });
+        if let Err(e) = created {
+            if in_ci() {
+                panic!("PostgreSQL at {admin} is required in CI and cannot be used: {e}");
+            }
+            // Straight to stderr: the test harness captures `eprintln!` of passing tests.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPING the PostgreSQL half of this test: {admin} is unreachable ({e}); set CONCORD_TEST_POSTGRES"
+            );
+            return None;
+        }
+        let base = admin
+            .rsplit_once('/')
+            .map_or(admin.as_str(), |(b, _)| b)
+            .to_owned();
+        Some(TestDatabase {
+            url: format!("{base}/{name}"),
+            backend: "postgres",
+            postgres: Some((admin, name)),
+            _dir: None,
+        })
+    }
+
+    /// One fresh database on every backend that can be reached.
+    pub fn all() -> Vec<TestDatabase> {
+        let mut all = vec![TestDatabase::sqlite()];
+        all.extend(TestDatabase::postgres());
+        all
+    }
+
+    /// Opens the store, initialised with the built-in demo data.
+    pub async fn demo_store(&self) -> std::sync::Arc<dyn concord_store::Store> {
+        let store = concord::database::open(&self.url).await.unwrap();
+        init(store.as_ref(), &concord::demo::files()).await.unwrap();
+        store
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.postgres.take() {
+            // Drop may run inside a runtime: do the async cleanup on a thread of its own.
+            let _ = std::thread::spawn(move || {
+                runtime().block_on(async {
+                    if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
+                        let _ =
+                            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                                .execute(&mut conn)
+                                .await;
+                    }
+                })
+            })
+            .join();
+        }
+    }
+}
+
+/// A Concord server running in this process on a free port, stopped when dropped.
+pub struct TestServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl TestServer {
+    /// Starts a server over `db`, initialised with the demo data.
+    pub fn start(db: &TestDatabase) -> TestServer {
+        let url = db.url.clone();
+        let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap()
+                .block_on(async move {
+                    let store = concord::database::open(&url).await.unwrap();
+                    init(store.as_ref(), &concord::demo::files()).await.unwrap();
+                    let charter = store.charter().await.unwrap().unwrap();
+                    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                    addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                    let state = AppState {
+                        store,
+                        charter: std::sync::Arc::new(charter),
+                    };
+                    concord_server::serve(listener, state, async {
+                        let _ = stopped.await;
+                    })
+                    .await
+                    .unwrap();
+                });
+        });
+        let addr = addr_rx.recv().expect("the test server starts");
+        TestServer {
+            addr,
+            stop: Some(stop),
+            thread: Some(thread),
+        }
+    }
+
+    /// The full URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// GET `path`: status, content type and JSON body.
+    pub fn get(&self, path: &str) -> Reply {
+        request("GET", &self.url(path))
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// An HTTP answer.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Content-Type header.
+    pub content_type: String,
+    /// Body parsed as JSON (`Null` if it is not JSON).
+    pub json: Value,
+}
+
+impl Reply {
+    /// Asserts an RFC 9457 problem with this status, and returns its detail.
+    pub fn problem(&self, status: u16) -> String {
+        assert_eq!(self.status, status, "{self:?}");
+        assert_eq!(self.content_type, "application/problem+json", "{self:?}");
+        assert_eq!(self.json["status"], status, "{self:?}");
+        assert!(
+            self.json["type"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("/problems/")),
+            "{self:?}"
+        );
+        assert!(self.json["title"].is_string(), "{self:?}");
+        self.json["detail"]
+            .as_str()
+            .expect("problems have a detail")
+            .to_owned()
+    }
+}
+
+/// Sends a request with no body, whatever the answer's status.
+pub fn request(method: &str, url: &str) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = match method {
+        "GET" => agent.get(url).call(),
+        "POST" => agent.post(url).send_empty(),
+        "DELETE" => agent.delete(url).call(),
+        other => panic!("unsupported method {other}"),
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = response.body_mut().read_to_string().unwrap();
+    Reply {
+        status: response.status().as_u16(),
+        content_type,
+        json: serde_json::from_str(&body).unwrap_or(Value::Null),
+    }
+}

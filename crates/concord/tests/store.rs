@@ -1,0 +1,185 @@
+//! The store's contract, on SQLite and on PostgreSQL: one transaction per commit, nothing
+//! half-written, and `init` that runs once.
+
+mod common;
+
+use common::TestDatabase;
+use concord_core::event::Event;
+use concord_core::history::History;
+use concord_store::init::{InitError, InitFiles, InitOutcome, init};
+
+fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
+}
+
+#[test]
+fn init_is_idempotent_and_refuses_different_data() {
+    for db in TestDatabase::all() {
+        block_on(async {
+            let store = concord::database::open(&db.url).await.unwrap();
+            let files = concord::demo::files();
+            let first = init(store.as_ref(), &files).await.unwrap();
+            assert!(
+                matches!(first, InitOutcome::Created { events } if events > 40),
+                "{}: {first:?}",
+                db.backend
+            );
+            let count = store.event_count().await.unwrap();
+            assert_eq!(
+                init(store.as_ref(), &files).await.unwrap(),
+                InitOutcome::AlreadyLoaded,
+                "{}",
+                db.backend
+            );
+            assert_eq!(
+                store.event_count().await.unwrap(),
+                count,
+                "{}: a second init wrote events",
+                db.backend
+            );
+
+            let edited =
+                concord::demo::HISTORY.replace("About a dozen and a half", "About fifteen");
+            let other = InitFiles {
+                history: &edited,
+                ..files
+            };
+            let err = init(store.as_ref(), &other).await.unwrap_err();
+            assert!(
+                matches!(err, InitError::Different { .. }),
+                "{}: {err}",
+                db.backend
+            );
+            assert!(err.to_string().contains("different data"), "{err}");
+            assert_eq!(store.event_count().await.unwrap(), count, "{}", db.backend);
+        });
+    }
+}
+
+#[test]
+fn a_failed_commit_leaves_no_event_and_no_row() {
+    for db in TestDatabase::all() {
+        block_on(async {
+            let store = db.demo_store().await;
+            let before = store.event_count().await.unwrap();
+            let sessions_before = store.sessions(&Default::default()).await.unwrap().len();
+            let charter = store.charter().await.unwrap().unwrap();
+            let history =
+                History::from_toml("history.toml", concord::demo::HISTORY, &charter).unwrap();
+
+            // A new session, then one whose id is already taken: the second fails, so the
+            // first must not be stored either.
+            let mut fresh = history.sessions[0].clone();
+            fresh.id = "csc-2099-01-01".parse().unwrap();
+            let duplicate = history.sessions[0].clone();
+            let result = store
+                .commit(
+                    &[
+                        Event::SessionRecorded(fresh),
+                        Event::SessionRecorded(duplicate),
+                    ],
+                    None,
+                )
+                .await;
+            assert!(
+                result.is_err(),
+                "{}: a duplicate session was accepted",
+                db.backend
+            );
+            assert_eq!(
+                store.event_count().await.unwrap(),
+                before,
+                "{}: an event leaked",
+                db.backend
+            );
+            assert_eq!(
+                store.sessions(&Default::default()).await.unwrap().len(),
+                sessions_before,
+                "{}",
+                db.backend
+            );
+            assert!(
+                store.session("csc-2099-01-01").await.unwrap().is_none(),
+                "{}: a row leaked",
+                db.backend
+            );
+        });
+    }
+}
+
+#[test]
+fn concurrent_inits_load_the_data_once() {
+    for db in TestDatabase::all() {
+        block_on(async {
+            let a = concord::database::open(&db.url).await.unwrap();
+            let b = concord::database::open(&db.url).await.unwrap();
+            let files = concord::demo::files();
+            let (ra, rb) = tokio::join!(init(a.as_ref(), &files), init(b.as_ref(), &files));
+            let outcomes = [ra.unwrap(), rb.unwrap()];
+            let created = outcomes
+                .iter()
+                .filter(|o| matches!(o, InitOutcome::Created { .. }))
+                .count();
+            assert_eq!(created, 1, "{}: {outcomes:?}", db.backend);
+            let expected = concord_store::init::prepare(&files).unwrap().0.len() as i64;
+            assert_eq!(a.event_count().await.unwrap(), expected, "{}", db.backend);
+        });
+    }
+}
+
+#[test]
+fn sessions_filter_by_year_and_body() {
+    for db in TestDatabase::all() {
+        block_on(async {
+            let store = db.demo_store().await;
+            let by = |year: Option<i32>, body: Option<&str>| {
+                let filter = concord_store::SessionFilter {
+                    year,
+                    body: body.map(str::to_owned),
+                };
+                let store = store.clone();
+                async move {
+                    store
+                        .sessions(&filter)
+                        .await
+                        .unwrap()
+                        .into_iter()
+                        .map(|s| s.id.to_string())
+                        .collect::<Vec<_>>()
+                }
+            };
+            assert_eq!(
+                by(Some(2018), Some("csc")).await,
+                ["csc-2018-11-08"],
+                "{}",
+                db.backend
+            );
+            assert_eq!(
+                by(Some(2018), Some("cssc")).await,
+                ["joint-cfm-cdm-cssc-2018-11-08"],
+                "{}",
+                db.backend
+            );
+            assert_eq!(
+                by(Some(2018), None).await,
+                [
+                    "military-technical-commission-2018",
+                    "csc-2018-11-08",
+                    "joint-cfm-cdm-cssc-2018-11-08"
+                ],
+                "{}",
+                db.backend
+            );
+            assert!(by(Some(2020), None).await.is_empty());
+            let docs = store
+                .documents(Some(&["csc-2017-11-30".to_owned()]))
+                .await
+                .unwrap();
+            assert_eq!(docs.len(), 3, "{}", db.backend);
+        });
+    }
+}
