@@ -1,0 +1,217 @@
+//! The Merkle log over stored hashes.
+//!
+//! Hashes live at the indexes of the Go sumdb `tlog` layout (`tlog_tiles`): appending leaf
+//! `n` stores its leaf hash and the hashes of every complete subtree it completes, so a
+//! log of `n` leaves stores about `2n` hashes and any root or proof reads `O(log n)` of
+//! them. The store owns the hashes; computations here run over [`KnownHashes`], which
+//! reports what it lacked so the store can fetch it and run again.
+
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
+
+use tlog_tiles::{Hash, HashReader};
+
+use crate::LedgerError;
+
+/// The hashes a computation may read: those fetched so far. A read of an unknown index
+/// fails and is remembered, so the caller can fetch it and try again.
+#[derive(Debug, Default)]
+pub struct KnownHashes {
+    known: HashMap<u64, Hash>,
+    missing: RefCell<BTreeSet<u64>>,
+}
+
+impl KnownHashes {
+    /// No hashes known yet.
+    pub fn new() -> Self {
+        KnownHashes::default()
+    }
+
+    /// Adds hashes by stored index.
+    pub fn extend(&mut self, hashes: impl IntoIterator<Item = (u64, Hash)>) {
+        self.known.extend(hashes);
+    }
+
+    /// Forgets everything (a cache bound).
+    pub fn clear(&mut self) {
+        self.known.clear();
+    }
+
+    /// How many hashes are known.
+    pub fn len(&self) -> usize {
+        self.known.len()
+    }
+
+    /// Whether no hash is known.
+    pub fn is_empty(&self) -> bool {
+        self.known.is_empty()
+    }
+
+    fn take_missing(&self) -> Vec<u64> {
+        std::mem::take(&mut *self.missing.borrow_mut())
+            .into_iter()
+            .collect()
+    }
+}
+
+impl HashReader for KnownHashes {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        let mut out = Vec::with_capacity(indexes.len());
+        let mut missing = self.missing.borrow_mut();
+        for index in indexes {
+            match self.known.get(index) {
+                Some(h) => out.push(*h),
+                None => {
+                    missing.insert(*index);
+                }
+            }
+        }
+        if missing.is_empty() {
+            Ok(out)
+        } else {
+            Err(tlog_tiles::Error::IndexesNotInTree)
+        }
+    }
+}
+
+/// The result of a computation over [`KnownHashes`]: done, or these stored indexes must
+/// be fetched first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Step<T> {
+    /// The answer.
+    Done(T),
+    /// Fetch these stored-hash indexes, add them, and run again.
+    Fetch(Vec<u64>),
+}
+
+fn step<T>(
+    known: &KnownHashes,
+    result: Result<T, tlog_tiles::Error>,
+) -> Result<Step<T>, LedgerError> {
+    match result {
+        Ok(v) => Ok(Step::Done(v)),
+        Err(e) => {
+            let missing = known.take_missing();
+            if missing.is_empty() {
+                Err(LedgerError::Tlog(e.to_string()))
+            } else {
+                Ok(Step::Fetch(missing))
+            }
+        }
+    }
+}
+
+/// Appends leaf `n` (the log has `n` leaves) with hash `leaf`: the `(index, hash)` pairs to
+/// store. They are also added to `known`, so the next leaf of a batch can be appended
+/// without fetching them back.
+pub fn append(
+    known: &mut KnownHashes,
+    n: u64,
+    leaf: Hash,
+) -> Result<Step<Vec<(u64, Hash)>>, LedgerError> {
+    let result = tlog_tiles::stored_hashes_for_record_hash(n, leaf, known);
+    match step(known, result)? {
+        Step::Done(hashes) => {
+            let first = tlog_tiles::stored_hash_index(0, n);
+            let pairs: Vec<(u64, Hash)> = (first..).zip(hashes).collect();
+            known.extend(pairs.iter().copied());
+            Ok(Step::Done(pairs))
+        }
+        Step::Fetch(f) => Ok(Step::Fetch(f)),
+    }
+}
+
+/// The root hash of the log's first `size` leaves.
+pub fn root(known: &KnownHashes, size: u64) -> Result<Step<Hash>, LedgerError> {
+    step(known, tlog_tiles::tree_hash(size, known))
+}
+
+/// The RFC 6962 audit path of leaf `index` in the tree of `size` leaves.
+pub fn inclusion(
+    known: &KnownHashes,
+    size: u64,
+    index: u64,
+) -> Result<Step<Vec<Hash>>, LedgerError> {
+    if index >= size {
+        return Err(LedgerError::OutOfRange(format!(
+            "leaf {index} is not in a tree of {size} leaves"
+        )));
+    }
+    step(known, tlog_tiles::prove_record(size, index, known))
+}
+
+/// The RFC 6962 consistency proof from the tree of `from` leaves to the tree of `to`.
+pub fn consistency(
+    known: &KnownHashes,
+    from: u64,
+    to: u64,
+) -> Result<Step<Vec<Hash>>, LedgerError> {
+    if from > to {
+        return Err(LedgerError::OutOfRange(format!(
+            "size {from} is larger than {to}"
+        )));
+    }
+    if from == 0 || from == to {
+        return Ok(Step::Done(Vec::new()));
+    }
+    step(known, tlog_tiles::prove_tree(to, from, known))
+}
+
+/// Runs `f` over `known`, fetching what it lacks with `fetch`, until it is done. For
+/// callers that hold all hashes in memory, or can read them synchronously.
+pub fn run_with<T>(
+    known: &mut KnownHashes,
+    mut fetch: impl FnMut(&[u64]) -> Vec<Hash>,
+    f: impl Fn(&mut KnownHashes) -> Result<Step<T>, LedgerError>,
+) -> Result<T, LedgerError> {
+    loop {
+        match f(known)? {
+            Step::Done(v) => return Ok(v),
+            Step::Fetch(indexes) => {
+                let hashes = fetch(&indexes);
+                known.extend(indexes.into_iter().zip(hashes));
+            }
+        }
+    }
+}
+
+/// A whole log held in memory: for tests, the offline verifier and benchmarks.
+#[derive(Debug, Default)]
+pub struct MemoryLog {
+    /// Stored hashes, by index.
+    pub stored: Vec<Hash>,
+    /// Number of leaves.
+    pub size: u64,
+}
+
+impl MemoryLog {
+    /// Appends a leaf hash.
+    pub fn push(&mut self, leaf: Hash) {
+        let stored = &self.stored;
+        let hashes = tlog_tiles::stored_hashes_for_record_hash(self.size, leaf, &Slice(stored))
+            .expect("a memory log has every hash");
+        self.stored.extend(hashes);
+        self.size += 1;
+    }
+
+    /// A reader over the stored hashes.
+    pub fn reader(&self) -> impl HashReader + '_ {
+        Slice(&self.stored)
+    }
+}
+
+struct Slice<'a>(&'a [Hash]);
+
+impl HashReader for Slice<'_> {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                self.0
+                    .get(i as usize)
+                    .copied()
+                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
+            })
+            .collect()
+    }
+}
