@@ -121,6 +121,11 @@ pub fn append(
     }
 }
 
+/// The stored index at which leaf `n`'s own hash is kept.
+pub fn leaf_index(n: u64) -> u64 {
+    tlog_tiles::stored_hash_index(0, n)
+}
+
 /// The root hash of the log's first `size` leaves.
 pub fn root(known: &KnownHashes, size: u64) -> Result<Step<Hash>, LedgerError> {
     step(known, tlog_tiles::tree_hash(size, known))

@@ -40,6 +40,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/exercises", get(exercises))
         .route("/api/v1/programmes", get(programmes))
         .route("/api/v1/sources", get(sources))
+        .merge(crate::ledger::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }
@@ -64,7 +65,7 @@ fn day_param(date: Option<&str>) -> Result<Date, Problem> {
     }
 }
 
-fn year_param(name: &str, value: &str) -> Result<i32, Problem> {
+pub(crate) fn year_param(name: &str, value: &str) -> Result<i32, Problem> {
     value.parse().map_err(|_| {
         Problem::bad_parameter(format!("{name}: `{value}` is not a year (write e.g. 2024)"))
     })

@@ -2,6 +2,7 @@
 //! error as RFC 9457 problem+json.
 
 pub mod api;
+pub mod ledger;
 pub mod problem;
 
 use std::future::Future;
@@ -19,6 +20,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// The organisation's charter, read from the store at start-up.
     pub charter: Arc<Charter>,
+    /// The key that signs the ledger's checkpoints.
+    pub log_key: Arc<concord_ledger::checkpoint::LogKey>,
 }
 
 /// The whole HTTP application.

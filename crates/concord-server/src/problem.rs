@@ -3,6 +3,7 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use concord_store::StoreError;
+use concord_store::ledger::LedgerQueryError;
 use concord_store::queries::QueryError;
 use serde::Serialize;
 
@@ -23,11 +24,13 @@ pub enum ProblemKind {
     StoreUnavailable,
     /// A rule of the charter cannot give an answer.
     RuleFailed,
+    /// The ledger's stored hashes disagree with each other.
+    LedgerInconsistent,
 }
 
 impl ProblemKind {
     /// Every kind, for the `/problems` pages.
-    pub const ALL: [ProblemKind; 7] = [
+    pub const ALL: [ProblemKind; 8] = [
         ProblemKind::NotFound,
         ProblemKind::MethodNotAllowed,
         ProblemKind::BadParameter,
@@ -35,6 +38,7 @@ impl ProblemKind {
         ProblemKind::NotInitialised,
         ProblemKind::StoreUnavailable,
         ProblemKind::RuleFailed,
+        ProblemKind::LedgerInconsistent,
     ];
 
     /// The slug in the type URI.
@@ -47,6 +51,7 @@ impl ProblemKind {
             ProblemKind::NotInitialised => "not-initialised",
             ProblemKind::StoreUnavailable => "store-unavailable",
             ProblemKind::RuleFailed => "rule-failed",
+            ProblemKind::LedgerInconsistent => "ledger-inconsistent",
         }
     }
 
@@ -60,6 +65,7 @@ impl ProblemKind {
             ProblemKind::NotInitialised => "Not initialised",
             ProblemKind::StoreUnavailable => "Store unavailable",
             ProblemKind::RuleFailed => "The charter's rule gives no answer",
+            ProblemKind::LedgerInconsistent => "Ledger inconsistent",
         }
     }
 
@@ -83,6 +89,9 @@ impl ProblemKind {
             ProblemKind::RuleFailed => {
                 "The charter's rules cannot answer for this input (for example no member may chair that year)."
             }
+            ProblemKind::LedgerInconsistent => {
+                "The ledger's stored hashes do not agree with each other: the database was altered outside Concord. Alert the operators."
+            }
         }
     }
 
@@ -95,6 +104,7 @@ impl ProblemKind {
                 StatusCode::SERVICE_UNAVAILABLE
             }
             ProblemKind::RuleFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::LedgerInconsistent => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 }
@@ -165,6 +175,19 @@ impl IntoResponse for Problem {
 impl From<StoreError> for Problem {
     fn from(e: StoreError) -> Self {
         Problem::new(ProblemKind::StoreUnavailable, e.to_string())
+    }
+}
+
+impl From<LedgerQueryError> for Problem {
+    fn from(e: LedgerQueryError) -> Self {
+        let kind = match &e {
+            LedgerQueryError::Store(StoreError::Ledger(_)) | LedgerQueryError::Ledger(_) => {
+                ProblemKind::LedgerInconsistent
+            }
+            LedgerQueryError::Store(_) => ProblemKind::StoreUnavailable,
+            LedgerQueryError::OutOfRange(_) => ProblemKind::BadParameter,
+        };
+        Problem::new(kind, e.to_string())
     }
 }
 

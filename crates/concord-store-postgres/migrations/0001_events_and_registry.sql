@@ -1,16 +1,33 @@
--- The event log: every change to Concord, in order. Append-only.
+-- The event log: every change to Concord, in order. Append-only. Each event is one leaf of
+-- the ledger: `body` is the RFC 8785 canonical JSON of the ledger entry (index, time,
+-- event), exactly the bytes the leaf hash covers.
 CREATE TABLE events (
-    seq         BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    leaf_index  BIGINT  PRIMARY KEY NOT NULL,
     kind        TEXT    NOT NULL,
     recorded_at TIMESTAMPTZ NOT NULL,
     body        TEXT    NOT NULL
 );
 
+-- The ledger's Merkle tree: the stored hashes of the Go sumdb tlog layout (leaf hashes and
+-- the roots of complete subtrees, about two per leaf), by stored index.
+CREATE TABLE ledger_hashes (
+    idx  BIGINT PRIMARY KEY NOT NULL,
+    hash BYTEA  NOT NULL
+);
+
+-- How many leaves the ledger holds; locked by every commit, so leaves are numbered without
+-- gaps or races.
+CREATE TABLE ledger_head (
+    id   INTEGER PRIMARY KEY NOT NULL CHECK (id = 1),
+    size BIGINT  NOT NULL
+);
+INSERT INTO ledger_head (id, size) VALUES (1, 0);
+
 -- Data files loaded by `concord init`, so that loading them again is a no-op.
 CREATE TABLE datasets (
     name       TEXT    PRIMARY KEY NOT NULL,
     sha256     TEXT    NOT NULL,
-    last_event BIGINT  NOT NULL REFERENCES events (seq)
+    last_event BIGINT  NOT NULL REFERENCES events (leaf_index)
 );
 
 -- Read tables, derived from the events in the same transaction. Each keeps the indexed

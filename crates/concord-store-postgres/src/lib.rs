@@ -11,8 +11,9 @@ use concord_core::history::{
     Source,
 };
 use concord_core::registry::StatusRecord;
-use concord_store::projection::{ReadRow, event_json, read_row};
-use concord_store::{DatasetMark, SessionFilter, Store, StoreError};
+use concord_ledger::log::{self, KnownHashes, Step};
+use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
+use concord_store::{DatasetMark, Hash, SessionFilter, Store, StoreError};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
@@ -178,6 +179,55 @@ async fn apply(
     Ok(())
 }
 
+/// The stored hashes at `indexes` that exist, as (index, bytes).
+async fn fetch_hashes<'e>(
+    executor: impl sqlx::PgExecutor<'e>,
+    indexes: &[u64],
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    let indexes: Vec<i64> = indexes.iter().map(|&i| i as i64).collect();
+    let rows = sqlx::query!(
+        "SELECT idx, hash FROM ledger_hashes WHERE idx = ANY($1)",
+        &indexes
+    )
+    .fetch_all(executor)
+    .await
+    .map_err(db_error)?;
+    Ok(rows.into_iter().map(|r| (r.idx, r.hash)).collect())
+}
+
+/// Appends leaf `n` to the ledger inside `tx`: stores its hash and the subtree hashes it
+/// completes, fetching the older hashes it needs from the same transaction.
+async fn append_leaf(
+    tx: &mut Transaction<'_, Postgres>,
+    known: &mut KnownHashes,
+    n: u64,
+    leaf: Hash,
+) -> Result<(), StoreError> {
+    loop {
+        match log::append(known, n, leaf).map_err(|e| StoreError::Ledger(e.to_string()))? {
+            Step::Done(pairs) => {
+                for (idx, hash) in pairs {
+                    let (idx, bytes) = (idx as i64, hash.0.to_vec());
+                    sqlx::query!(
+                        "INSERT INTO ledger_hashes (idx, hash) VALUES ($1, $2)",
+                        idx,
+                        bytes
+                    )
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_error)?;
+                }
+                return Ok(());
+            }
+            Step::Fetch(indexes) => {
+                let found = fetch_hashes(&mut **tx, &indexes).await?;
+                let hashes = StoreError::hashes_in_order(&indexes, found)?;
+                known.extend(indexes.into_iter().zip(hashes));
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Store for PostgresStore {
     async fn commit(
@@ -185,25 +235,40 @@ impl Store for PostgresStore {
         events: &[Event],
         dataset: Option<&DatasetMark>,
     ) -> Result<i64, StoreError> {
-        let now = time::OffsetDateTime::now_utc();
+        let now = now();
+        let recorded_at = now;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let mut last = 0;
-        for event in events {
-            let kind = event.kind();
-            let body = event_json(event);
-            last = sqlx::query_scalar!(
-                r#"INSERT INTO events (kind, recorded_at, body) VALUES ($1, $2, $3) RETURNING seq"#,
-                kind,
-                now,
-                body
-            )
+        let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE")
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-            apply(&mut tx, last, read_row(event))
+        let mut known = KnownHashes::new();
+        let mut last = size - 1;
+        for (offset, event) in events.iter().enumerate() {
+            let index = size + offset as i64;
+            let (body, leaf) = ledger_entry(index as u64, now, event);
+            let kind = event.kind();
+            sqlx::query!(
+                "INSERT INTO events (leaf_index, kind, recorded_at, body) VALUES ($1, $2, $3, $4)",
+                index,
+                kind,
+                recorded_at,
+                body
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            append_leaf(&mut tx, &mut known, index as u64, leaf).await?;
+            apply(&mut tx, index, read_row(event))
                 .await
                 .map_err(db_error)?;
+            last = index;
         }
+        let new_size = size + events.len() as i64;
+        sqlx::query!("UPDATE ledger_head SET size = $1 WHERE id = 1", new_size)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
         if let Some(mark) = dataset {
             sqlx::query!(
                 "INSERT INTO datasets (name, sha256, last_event) VALUES ($1, $2, $3)",
@@ -218,6 +283,31 @@ impl Store for PostgresStore {
         tx.commit().await.map_err(db_error)?;
         tracing::debug!(events = events.len(), last, "committed");
         Ok(last)
+    }
+
+    async fn ledger_size(&self) -> Result<u64, StoreError> {
+        let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(size as u64)
+    }
+
+    async fn ledger_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+        let found = fetch_hashes(&self.pool, indexes).await?;
+        StoreError::hashes_in_order(indexes, found)
+    }
+
+    async fn ledger_entries(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError> {
+        let (start, end) = (start as i64, end as i64);
+        sqlx::query_scalar!(
+            "SELECT body FROM events WHERE leaf_index >= $1 AND leaf_index < $2 ORDER BY leaf_index",
+            start,
+            end
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)
     }
 
     async fn dataset(&self, name: &str) -> Result<Option<DatasetMark>, StoreError> {

@@ -12,8 +12,9 @@ use concord_core::history::{
     Source,
 };
 use concord_core::registry::StatusRecord;
-use concord_store::projection::{ReadRow, event_json, read_row};
-use concord_store::{DatasetMark, SessionFilter, Store, StoreError};
+use concord_ledger::log::{self, KnownHashes, Step};
+use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
+use concord_store::{DatasetMark, Hash, SessionFilter, Store, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -189,6 +190,56 @@ async fn apply(
     Ok(())
 }
 
+/// The stored hashes at `indexes` that exist, as (index, bytes).
+async fn fetch_hashes<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    indexes: &[u64],
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    // SQLite has no array parameter: pass the indexes as a JSON array.
+    let indexes = StoreError::encode(indexes);
+    let rows = sqlx::query!(
+        r#"SELECT idx AS "idx!: i64", hash AS "hash!: Vec<u8>" FROM ledger_hashes WHERE idx IN (SELECT value FROM json_each(?))"#,
+        indexes
+    )
+    .fetch_all(executor)
+    .await
+    .map_err(db_error)?;
+    Ok(rows.into_iter().map(|r| (r.idx, r.hash)).collect())
+}
+
+/// Appends leaf `n` to the ledger inside `tx`: stores its hash and the subtree hashes it
+/// completes, fetching the older hashes it needs from the same transaction.
+async fn append_leaf(
+    tx: &mut Transaction<'_, Sqlite>,
+    known: &mut KnownHashes,
+    n: u64,
+    leaf: Hash,
+) -> Result<(), StoreError> {
+    loop {
+        match log::append(known, n, leaf).map_err(|e| StoreError::Ledger(e.to_string()))? {
+            Step::Done(pairs) => {
+                for (idx, hash) in pairs {
+                    let (idx, bytes) = (idx as i64, hash.0.to_vec());
+                    sqlx::query!(
+                        "INSERT INTO ledger_hashes (idx, hash) VALUES (?, ?)",
+                        idx,
+                        bytes
+                    )
+                    .execute(&mut **tx)
+                    .await
+                    .map_err(db_error)?;
+                }
+                return Ok(());
+            }
+            Step::Fetch(indexes) => {
+                let found = fetch_hashes(&mut **tx, &indexes).await?;
+                let hashes = StoreError::hashes_in_order(&indexes, found)?;
+                known.extend(indexes.into_iter().zip(hashes));
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn commit(
@@ -197,27 +248,46 @@ impl Store for SqliteStore {
         dataset: Option<&DatasetMark>,
     ) -> Result<i64, StoreError> {
         let _writer = self.writer.lock().await;
-        let now = time::OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .expect("UTC timestamps format");
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let mut last = 0;
-        for event in events {
-            let kind = event.kind();
-            let body = event_json(event);
-            last = sqlx::query_scalar!(
-                r#"INSERT INTO events (kind, recorded_at, body) VALUES (?, ?, ?) RETURNING seq AS "seq!: i64""#,
-                kind,
-                now,
-                body
-            )
+        let now = now();
+        let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
+        // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
+        // head first would fail, not wait, when another process writes meanwhile.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-            apply(&mut tx, last, read_row(event))
+        let mut known = KnownHashes::new();
+        let mut last = size - 1;
+        for (offset, event) in events.iter().enumerate() {
+            let index = size + offset as i64;
+            let (body, leaf) = ledger_entry(index as u64, now, event);
+            let kind = event.kind();
+            sqlx::query!(
+                "INSERT INTO events (leaf_index, kind, recorded_at, body) VALUES (?, ?, ?, ?)",
+                index,
+                kind,
+                recorded_at,
+                body
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            append_leaf(&mut tx, &mut known, index as u64, leaf).await?;
+            apply(&mut tx, index, read_row(event))
                 .await
                 .map_err(db_error)?;
+            last = index;
         }
+        let new_size = size + events.len() as i64;
+        sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", new_size)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
         if let Some(mark) = dataset {
             sqlx::query!(
                 "INSERT INTO datasets (name, sha256, last_event) VALUES (?, ?, ?)",
@@ -232,6 +302,31 @@ impl Store for SqliteStore {
         tx.commit().await.map_err(db_error)?;
         tracing::debug!(events = events.len(), last, "committed");
         Ok(last)
+    }
+
+    async fn ledger_size(&self) -> Result<u64, StoreError> {
+        let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(size as u64)
+    }
+
+    async fn ledger_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+        let found = fetch_hashes(&self.pool, indexes).await?;
+        StoreError::hashes_in_order(indexes, found)
+    }
+
+    async fn ledger_entries(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError> {
+        let (start, end) = (start as i64, end as i64);
+        sqlx::query_scalar!(
+            "SELECT body FROM events WHERE leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index",
+            start,
+            end
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)
     }
 
     async fn dataset(&self, name: &str) -> Result<Option<DatasetMark>, StoreError> {

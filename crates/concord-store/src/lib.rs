@@ -7,6 +7,7 @@
 //! same thing.
 
 pub mod init;
+pub mod ledger;
 pub mod projection;
 pub mod queries;
 
@@ -18,6 +19,7 @@ use concord_core::history::{
     Source,
 };
 use concord_core::registry::StatusRecord;
+pub use concord_ledger::Hash;
 
 /// A batch of data loaded from a file, recorded so that loading it again is a no-op.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +57,9 @@ pub enum StoreError {
         /// Why.
         why: String,
     },
+    /// The ledger's hashes disagree with themselves or are missing.
+    #[error("ledger: {0}")]
+    Ledger(String),
     /// The write conflicts with one made at the same time (e.g. two nodes initialising).
     #[error("conflicting write: {0}")]
     Conflict(String),
@@ -77,6 +82,29 @@ impl StoreError {
         bodies.iter().map(|b| StoreError::decode(what, b)).collect()
     }
 
+    /// Hashes stored for `indexes`, checked to be complete and well-formed.
+    pub fn hashes_in_order(
+        indexes: &[u64],
+        found: Vec<(i64, Vec<u8>)>,
+    ) -> Result<Vec<Hash>, StoreError> {
+        let mut by_index = std::collections::HashMap::with_capacity(found.len());
+        for (idx, bytes) in found {
+            let array: [u8; 32] = bytes
+                .try_into()
+                .map_err(|_| StoreError::Ledger(format!("stored hash {idx} is not 32 bytes")))?;
+            by_index.insert(idx as u64, Hash(array));
+        }
+        indexes
+            .iter()
+            .map(|i| {
+                by_index
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| StoreError::Ledger(format!("stored hash {i} is missing")))
+            })
+            .collect()
+    }
+
     /// Encodes a record as the JSON body stored beside its indexed columns.
     pub fn encode<T: serde::Serialize + ?Sized>(value: &T) -> String {
         serde_json::to_string(value).expect("domain records always serialise")
@@ -86,9 +114,10 @@ impl StoreError {
 /// Persistence for Concord: the event log and the read tables derived from it.
 #[async_trait]
 pub trait Store: Send + Sync {
-    /// Appends `events` in order and updates the read tables, in one transaction; with a
-    /// dataset mark, records it in the same transaction. Returns the sequence number of the
-    /// last event. Nothing is written if anything fails.
+    /// Appends `events` in order as ledger leaves (entry, leaf hash, interior hashes) and
+    /// updates the read tables, in one transaction; with a dataset mark, records it in the
+    /// same transaction. Returns the leaf index of the last event. Nothing is written if
+    /// anything fails.
     async fn commit(
         &self,
         events: &[Event],
@@ -100,6 +129,16 @@ pub trait Store: Send + Sync {
 
     /// How many events the log holds.
     async fn event_count(&self) -> Result<i64, StoreError>;
+
+    /// How many leaves the ledger holds (one per event).
+    async fn ledger_size(&self) -> Result<u64, StoreError>;
+
+    /// The ledger's stored hashes at `indexes`, in the order asked.
+    async fn ledger_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError>;
+
+    /// The ledger entries (canonical JSON, the exact leaf data) with leaf indexes in
+    /// `start..end`.
+    async fn ledger_entries(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError>;
 
     /// The adopted charter, if any.
     async fn charter(&self) -> Result<Option<Charter>, StoreError>;

@@ -4,7 +4,8 @@
 use concord_core::event::Event;
 use time::Date;
 
-use crate::StoreError;
+use crate::{Hash, StoreError};
+use concord_ledger::entry::Entry;
 
 /// The read-table row an event produces, with the record as JSON beside its indexed
 /// columns.
@@ -147,7 +148,32 @@ fn encode<T: serde::Serialize>(record: &T) -> String {
     StoreError::encode(record)
 }
 
-/// The event as stored in the log.
-pub fn event_json(event: &Event) -> String {
-    StoreError::encode(event)
+/// The ledger entry of `event` as leaf `index`: its canonical JSON (stored as the event's
+/// body) and its leaf hash.
+pub fn ledger_entry(
+    index: u64,
+    recorded_at: time::OffsetDateTime,
+    event: &Event,
+) -> (String, Hash) {
+    let recorded_at = recorded_at
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("UTC timestamps format");
+    let entry = Entry {
+        index,
+        recorded_at,
+        event,
+    };
+    let data = entry.leaf_data();
+    let leaf = concord_ledger::entry::leaf_hash(&data);
+    (
+        String::from_utf8(data).expect("canonical JSON is UTF-8"),
+        leaf,
+    )
+}
+
+/// The present moment as stored: UTC, whole microseconds (what PostgreSQL keeps).
+pub fn now() -> time::OffsetDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1000 * 1000)
+        .expect("a valid nanosecond")
 }

@@ -74,6 +74,9 @@ enum Command {
         /// Do not load the demo data into an empty database.
         #[arg(long)]
         no_demo: bool,
+        /// The ledger's signing key (created, owner-only, if missing).
+        #[arg(long, env = "CONCORD_LOG_KEY", default_value = "concord-log.key")]
+        log_key: PathBuf,
     },
     /// Create the organisation from a charter and a history. Running it again with the
     /// same files changes nothing.
@@ -221,7 +224,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Serve { listen, no_demo } => serve(&cli.database, listen, no_demo).await,
+        Command::Serve {
+            listen,
+            no_demo,
+            log_key,
+        } => serve(&cli.database, listen, no_demo, &log_key).await,
         Command::Members { date, print } => {
             let day = match date {
                 Some(d) => parse_day(&d)?,
@@ -274,7 +281,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(address: &str, listen: SocketAddr, no_demo: bool) -> anyhow::Result<()> {
+async fn serve(
+    address: &str,
+    listen: SocketAddr,
+    no_demo: bool,
+    key_path: &std::path::Path,
+) -> anyhow::Result<()> {
     let store = database::open(address).await?;
     let shown = database::redact(address);
     if store.charter().await?.is_none() {
@@ -288,6 +300,15 @@ async fn serve(address: &str, listen: SocketAddr, no_demo: bool) -> anyhow::Resu
         }
     }
     let charter = queries::charter(store.as_ref()).await?;
+    let (log_key, created) =
+        crate::log_key::load_or_create(key_path, &crate::log_key::origin(&charter))?;
+    if created {
+        announce(&format!(
+            "Generated the ledger's signing key at {} (readable by you only). Verifier key: {}",
+            key_path.display(),
+            log_key.verifier_key()
+        ));
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -301,6 +322,7 @@ async fn serve(address: &str, listen: SocketAddr, no_demo: bool) -> anyhow::Resu
     let state = AppState {
         store,
         charter: Arc::new(charter),
+        log_key: Arc::new(log_key),
     };
     concord_server::serve(listener, state, shutdown_signal()).await?;
     announce("Concord stopped.");

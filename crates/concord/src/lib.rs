@@ -4,4 +4,5 @@
 pub mod cli;
 pub mod database;
 pub mod demo;
+pub mod log_key;
 mod output;

@@ -31,6 +31,27 @@ fn json(out: &Output) -> Value {
     serde_json::from_str(&stdout(out)).expect("--json prints JSON")
 }
 
+/// Reads `serve`'s output up to the line with its address; returns the lines and the address.
+fn address_line(server: &mut std::process::Child) -> (Vec<String>, String) {
+    let mut reader = BufReader::new(server.stdout.take().unwrap());
+    let mut lines = Vec::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "serve ended before printing its address: {lines:?}"
+        );
+        if let Some(address) = line.split_whitespace().find(|w| w.starts_with("http://")) {
+            let address = address.trim_end_matches('/').to_owned();
+            lines.push(line);
+            // Keep reading in the background so that the server never blocks on a full pipe.
+            std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+            return (lines, address);
+        }
+        lines.push(line);
+    }
+}
+
 #[test]
 fn init_twice_then_ask_the_registry() {
     for db in TestDatabase::all() {
@@ -83,22 +104,23 @@ fn init_twice_then_ask_the_registry() {
 fn cli_json_is_exactly_what_the_api_answers() {
     for db in TestDatabase::all() {
         stdout(&concord(&db, &["init"]));
+        let keys = tempfile::tempdir().unwrap();
+        let key = keys.path().join("log.key");
         let mut server = Command::new(env!("CARGO_BIN_EXE_concord"))
-            .args(["--database", &db.url, "serve", "--listen", "127.0.0.1:0"])
+            .args([
+                "--database",
+                &db.url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+                "--log-key",
+                key.to_str().unwrap(),
+            ])
             .env("CONCORD_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
             .expect("concord serve starts");
-        let mut first_line = String::new();
-        BufReader::new(server.stdout.take().unwrap())
-            .read_line(&mut first_line)
-            .unwrap();
-        let address = first_line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("serve prints its address: {first_line}"))
-            .trim_end_matches('/')
-            .to_owned();
+        let (_, address) = address_line(&mut server);
 
         for (cli, api) in [
             (
@@ -142,26 +164,32 @@ fn cli_json_is_exactly_what_the_api_answers() {
 #[test]
 fn serve_loads_the_demo_into_an_empty_database() {
     let db = TestDatabase::sqlite();
+    let keys = tempfile::tempdir().unwrap();
+    let key = keys.path().join("log.key");
     let mut server = Command::new(env!("CARGO_BIN_EXE_concord"))
-        .args(["--database", &db.url, "serve", "--listen", "127.0.0.1:0"])
+        .args([
+            "--database",
+            &db.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-key",
+            key.to_str().unwrap(),
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (lines, address) = address_line(&mut server);
     assert!(
-        line.starts_with("Concord is serving CSTO at http://127.0.0.1:"),
-        "{line}"
+        lines[0].starts_with("Generated the ledger's signing key at"),
+        "{lines:?}"
     );
-    let address = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+    assert!(
+        lines[1].starts_with("Concord is serving CSTO at http://127.0.0.1:"),
+        "{lines:?}"
+    );
+    assert!(key.exists(), "the key was written");
     let health = request("GET", &format!("{address}/healthz"));
     assert_eq!(health.json["status"], "ok");
     server.kill().unwrap();

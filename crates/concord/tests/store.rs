@@ -183,3 +183,65 @@ fn sessions_filter_by_year_and_body() {
         });
     }
 }
+
+#[test]
+fn the_ledger_grows_consistently_and_a_failed_commit_adds_no_leaf() {
+    use concord_store::ledger;
+    for db in TestDatabase::all() {
+        block_on(async {
+            let store = db.demo_store().await;
+            let size = store.ledger_size().await.unwrap();
+            assert_eq!(
+                size as i64,
+                store.event_count().await.unwrap(),
+                "{}",
+                db.backend
+            );
+            let old_root = ledger::root(store.as_ref(), size).await.unwrap();
+
+            let charter = store.charter().await.unwrap().unwrap();
+            let history =
+                History::from_toml("history.toml", concord::demo::HISTORY, &charter).unwrap();
+            let mut session = history.sessions[0].clone();
+            session.id = "csc-2099-01-01".parse().unwrap();
+            let duplicate = history.sessions[0].clone();
+            assert!(
+                store
+                    .commit(
+                        &[
+                            Event::SessionRecorded(session.clone()),
+                            Event::SessionRecorded(duplicate)
+                        ],
+                        None
+                    )
+                    .await
+                    .is_err()
+            );
+            assert_eq!(
+                store.ledger_size().await.unwrap(),
+                size,
+                "{}: a leaf leaked",
+                db.backend
+            );
+            assert_eq!(ledger::root(store.as_ref(), size).await.unwrap(), old_root);
+
+            let last = store
+                .commit(&[Event::SessionRecorded(session)], None)
+                .await
+                .unwrap();
+            assert_eq!(
+                last as u64, size,
+                "{}: leaves are numbered without gaps",
+                db.backend
+            );
+            let proof = ledger::consistency(store.as_ref(), size, None)
+                .await
+                .unwrap();
+            assert_eq!((proof.from_size, proof.to_size), (size, size + 1));
+            assert_eq!(proof.from_root.0, old_root, "{}", db.backend);
+            proof.verify().unwrap();
+            let inclusion = ledger::inclusion(store.as_ref(), size, None).await.unwrap();
+            inclusion.verify().unwrap();
+        });
+    }
+}

@@ -150,9 +150,13 @@ impl TestServer {
                     let charter = store.charter().await.unwrap().unwrap();
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                     addr_tx.send(listener.local_addr().unwrap()).unwrap();
+                    let origin = concord::log_key::origin(&charter);
+                    let (log_key, _) =
+                        concord_ledger::checkpoint::LogKey::generate(&origin).unwrap();
                     let state = AppState {
                         store,
                         charter: std::sync::Arc::new(charter),
+                        log_key: std::sync::Arc::new(log_key),
                     };
                     concord_server::serve(listener, state, async {
                         let _ = stopped.await;
@@ -200,6 +204,8 @@ pub struct Reply {
     pub content_type: String,
     /// Body parsed as JSON (`Null` if it is not JSON).
     pub json: Value,
+    /// The body as text.
+    pub text: String,
 }
 
 impl Reply {
@@ -246,5 +252,6 @@ pub fn request(method: &str, url: &str) -> Reply {
         status: response.status().as_u16(),
         content_type,
         json: serde_json::from_str(&body).unwrap_or(Value::Null),
+        text: body,
     }
 }
