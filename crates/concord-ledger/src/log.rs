@@ -126,6 +126,11 @@ pub fn leaf_index(n: u64) -> u64 {
     tlog_tiles::stored_hash_index(0, n)
 }
 
+/// The level and node number a stored index holds (level 0: leaf `n`'s hash).
+pub fn split_index(index: u64) -> (u8, u64) {
+    tlog_tiles::split_stored_hash_index(index)
+}
+
 /// The root hash of the log's first `size` leaves.
 pub fn root(known: &KnownHashes, size: u64) -> Result<Step<Hash>, LedgerError> {
     step(known, tlog_tiles::tree_hash(size, known))

@@ -181,9 +181,9 @@ impl From<StoreError> for Problem {
 impl From<LedgerQueryError> for Problem {
     fn from(e: LedgerQueryError) -> Self {
         let kind = match &e {
-            LedgerQueryError::Store(StoreError::Ledger(_)) | LedgerQueryError::Ledger(_) => {
-                ProblemKind::LedgerInconsistent
-            }
+            LedgerQueryError::Store(StoreError::Ledger(_))
+            | LedgerQueryError::Ledger(_)
+            | LedgerQueryError::Tampered(_) => ProblemKind::LedgerInconsistent,
             LedgerQueryError::Store(_) => ProblemKind::StoreUnavailable,
             LedgerQueryError::OutOfRange(_) => ProblemKind::BadParameter,
         };

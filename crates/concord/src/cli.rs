@@ -111,6 +111,12 @@ enum Command {
         #[command(flatten)]
         print: Print,
     },
+    /// Re-hash the whole ledger from its entries and check every stored hash and the root.
+    Audit {
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Council sessions with attendance and documents.
     Sessions {
         /// Only this calendar year.
@@ -266,6 +272,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     output::chairs(&chairs, print.lang);
                     Ok(())
                 }
+            }
+        }
+        Command::Audit { json } => {
+            let store = database::open(&cli.database).await?;
+            let bar = indicatif::ProgressBar::new(store.ledger_size().await?);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "auditing {bar:40} {pos}/{len} entries ({per_sec})",
+                )
+                .expect("a valid template"),
+            );
+            let report =
+                concord_store::ledger::audit(store.as_ref(), |done, _| bar.set_position(done))
+                    .await;
+            bar.finish_and_clear();
+            let report = report?;
+            let root = concord_ledger::proof::B64(report.root);
+            if json {
+                print_json(
+                    &serde_json::json!({ "entries": report.entries, "hashes": report.hashes, "root": root, "ok": true }),
+                )
+            } else {
+                println!(
+                    "ledger intact: {} entries and {} stored hashes re-hashed; root {}",
+                    report.entries,
+                    report.hashes,
+                    serde_json::to_value(root)?.as_str().unwrap_or_default()
+                );
+                Ok(())
             }
         }
         Command::Sessions { year, body, print } => {

@@ -271,3 +271,40 @@ fn bad_arguments_are_refused_clearly() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("unsupported database address"));
 }
+
+#[test]
+fn audit_passes_then_names_an_altered_entry() {
+    for db in TestDatabase::all() {
+        stdout(&concord(&db, &["init"]));
+        let ok = json(&concord(&db, &["audit", "--json"]));
+        assert_eq!(ok["ok"], true, "{}", db.backend);
+        assert!(ok["entries"].as_u64().unwrap() > 40);
+
+        // Someone with database access rewrites history: Minsk becomes Vilnius in one entry.
+        let url = db.url.clone();
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async move {
+            let sql = "UPDATE events SET body = replace(body, 'Minsk', 'Vilnius') WHERE leaf_index = (SELECT MIN(leaf_index) FROM events WHERE body LIKE '%Minsk%')";
+            if url.starts_with("postgres") {
+                let pool = sqlx::PgPool::connect(&url).await.unwrap();
+                assert_eq!(sqlx::query(sql).execute(&pool).await.unwrap().rows_affected(), 1);
+                pool.close().await;
+            } else {
+                let pool = sqlx::SqlitePool::connect(&url).await.unwrap();
+                assert_eq!(sqlx::query(sql).execute(&pool).await.unwrap().rows_affected(), 1);
+                pool.close().await;
+            }
+        });
+        let out = concord(&db, &["audit"]);
+        assert!(
+            !out.status.success(),
+            "{}: audit passed a rewritten entry",
+            db.backend
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("the ledger was altered: the leaf hash of entry"),
+            "{}: {err}",
+            db.backend
+        );
+    }
+}
