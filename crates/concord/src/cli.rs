@@ -111,6 +111,11 @@ enum Command {
         #[command(flatten)]
         print: Print,
     },
+    /// Measure performance through the real store and print the figures.
+    Bench {
+        #[command(subcommand)]
+        what: BenchTarget,
+    },
     /// Re-hash the whole ledger from its entries and check every stored hash and the root.
     Audit {
         /// Print the result as JSON.
@@ -127,6 +132,27 @@ enum Command {
         body: Option<String>,
         #[command(flatten)]
         print: Print,
+    },
+}
+
+/// What to measure.
+#[derive(Debug, Subcommand)]
+enum BenchTarget {
+    /// Ledger append rate (batched commits) and inclusion-proof latency. Uses a fresh
+    /// SQLite file unless --database is given explicitly.
+    Ledger {
+        /// Events to append.
+        #[arg(long, default_value_t = 100_000)]
+        events: u64,
+        /// Events per commit.
+        #[arg(long, default_value_t = 1000)]
+        batch: usize,
+        /// Inclusion proofs to time.
+        #[arg(long, default_value_t = 2000)]
+        proofs: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -272,6 +298,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     output::chairs(&chairs, print.lang);
                     Ok(())
                 }
+            }
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Ledger {
+                    events,
+                    batch,
+                    proofs,
+                    json,
+                },
+        } => {
+            let explicit = std::env::args()
+                .any(|a| a == "--database" || a.starts_with("--database="))
+                || std::env::var_os("CONCORD_DATABASE").is_some();
+            let database = explicit.then_some(cli.database.as_str());
+            let f = crate::bench::ledger(database, events, batch.max(1), proofs).await?;
+            if json {
+                print_json(&f)
+            } else {
+                println!("backend: {}", f.backend);
+                println!(
+                    "append: {:.0} events/s ({} events, {} per commit)",
+                    f.append_events_per_second, f.events, f.batch
+                );
+                println!(
+                    "inclusion proof at {} leaves: median {:.1} µs, p99 {:.1} µs ({} proofs)",
+                    f.ledger_size, f.inclusion_median_us, f.inclusion_p99_us, f.proofs
+                );
+                Ok(())
             }
         }
         Command::Audit { json } => {

@@ -308,3 +308,23 @@ fn audit_passes_then_names_an_altered_entry() {
         );
     }
 }
+
+#[test]
+fn bench_ledger_prints_its_figures() {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "bench", "ledger", "--events", "3000", "--batch", "500", "--proofs", "100", "--json",
+        ])
+        .env_remove("CONCORD_DATABASE")
+        .output()
+        .unwrap();
+    let figures = json(&out);
+    assert_eq!(figures["backend"], "sqlite");
+    assert_eq!(figures["ledger_size"], 3000);
+    assert!(figures["append_events_per_second"].as_f64().unwrap() > 0.0);
+    assert!(figures["inclusion_median_us"].as_f64().unwrap() > 0.0);
+    assert!(
+        figures["inclusion_p99_us"].as_f64().unwrap()
+            >= figures["inclusion_median_us"].as_f64().unwrap()
+    );
+}
