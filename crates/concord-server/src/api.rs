@@ -65,7 +65,7 @@ fn day_param(date: Option<&str>) -> Result<Date, Problem> {
     }
 }
 
-pub(crate) fn year_param(name: &str, value: &str) -> Result<i32, Problem> {
+fn year_param(name: &str, value: &str) -> Result<i32, Problem> {
     value.parse().map_err(|_| {
         Problem::bad_parameter(format!("{name}: `{value}` is not a year (write e.g. 2024)"))
     })

@@ -31,6 +31,28 @@ fn json(out: &Output) -> Value {
     serde_json::from_str(&stdout(out)).expect("--json prints JSON")
 }
 
+/// Starts `concord serve` on a free port over `db`, signing with the key at `key`; returns
+/// the process, the lines it printed up to its address, and the address.
+fn serve(db: &TestDatabase, key: &std::path::Path) -> (std::process::Child, Vec<String>, String) {
+    let mut server = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "--database",
+            &db.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-key",
+            key.to_str().unwrap(),
+        ])
+        .env("CONCORD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("concord serve starts");
+    let (lines, address) = address_line(&mut server);
+    (server, lines, address)
+}
+
 /// Reads `serve`'s output up to the line with its address; returns the lines and the address.
 fn address_line(server: &mut std::process::Child) -> (Vec<String>, String) {
     let mut reader = BufReader::new(server.stdout.take().unwrap());
@@ -106,21 +128,7 @@ fn cli_json_is_exactly_what_the_api_answers() {
         stdout(&concord(&db, &["init"]));
         let keys = tempfile::tempdir().unwrap();
         let key = keys.path().join("log.key");
-        let mut server = Command::new(env!("CARGO_BIN_EXE_concord"))
-            .args([
-                "--database",
-                &db.url,
-                "serve",
-                "--listen",
-                "127.0.0.1:0",
-                "--log-key",
-                key.to_str().unwrap(),
-            ])
-            .env("CONCORD_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("concord serve starts");
-        let (_, address) = address_line(&mut server);
+        let (mut server, _, address) = serve(&db, &key);
 
         for (cli, api) in [
             (
@@ -166,21 +174,7 @@ fn serve_loads_the_demo_into_an_empty_database() {
     let db = TestDatabase::sqlite();
     let keys = tempfile::tempdir().unwrap();
     let key = keys.path().join("log.key");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_concord"))
-        .args([
-            "--database",
-            &db.url,
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--log-key",
-            key.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let (lines, address) = address_line(&mut server);
+    let (mut server, lines, address) = serve(&db, &key);
     assert!(
         lines[0].starts_with("Generated the ledger's signing key at"),
         "{lines:?}"
