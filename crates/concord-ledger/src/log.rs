@@ -131,6 +131,29 @@ pub fn split_index(index: u64) -> (u8, u64) {
     tlog_tiles::split_stored_hash_index(index)
 }
 
+/// Leaf `n`'s own hash.
+pub fn leaf(known: &KnownHashes, n: u64) -> Result<Step<Hash>, LedgerError> {
+    step(known, known.read_hashes(&[leaf_index(n)]).map(|h| h[0]))
+}
+
+/// Two computations over the same hashes at once: both answers, or everything either one
+/// lacks, so one fetch serves both.
+pub fn both<A, B>(
+    a: Result<Step<A>, LedgerError>,
+    b: Result<Step<B>, LedgerError>,
+) -> Result<Step<(A, B)>, LedgerError> {
+    Ok(match (a?, b?) {
+        (Step::Done(a), Step::Done(b)) => Step::Done((a, b)),
+        (Step::Fetch(mut x), Step::Fetch(y)) => {
+            x.extend(y);
+            x.sort_unstable();
+            x.dedup();
+            Step::Fetch(x)
+        }
+        (Step::Fetch(x), _) | (_, Step::Fetch(x)) => Step::Fetch(x),
+    })
+}
+
 /// The root hash of the log's first `size` leaves.
 pub fn root(known: &KnownHashes, size: u64) -> Result<Step<Hash>, LedgerError> {
     step(known, tlog_tiles::tree_hash(size, known))

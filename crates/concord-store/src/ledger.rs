@@ -79,9 +79,14 @@ pub async fn inclusion(
             "entry {index} is not in a ledger of {size} entries (indexes start at 0)"
         )));
     }
-    let leaf = store.ledger_hashes(&[tlog_index(index)]).await?[0];
-    let path = compute(store, |k| log::inclusion(k, size, index)).await?;
-    let root = root(store, size).await?;
+    // Leaf, path and root in one computation: one round of fetches serves all three.
+    let ((leaf, path), root) = compute(store, |k| {
+        log::both(
+            log::both(log::leaf(k, index), log::inclusion(k, size, index)),
+            log::root(k, size),
+        )
+    })
+    .await?;
     Ok(InclusionProof {
         index,
         tree_size: size,
@@ -103,12 +108,18 @@ pub async fn consistency(
             "`from` ({from}) is larger than `to` ({to})"
         )));
     }
-    let path = compute(store, |k| log::consistency(k, from, to)).await?;
+    let ((path, from_root), to_root) = compute(store, |k| {
+        log::both(
+            log::both(log::consistency(k, from, to), log::root(k, from)),
+            log::root(k, to),
+        )
+    })
+    .await?;
     Ok(ConsistencyProof {
         from_size: from,
         to_size: to,
-        from_root: B64(root(store, from).await?),
-        to_root: B64(root(store, to).await?),
+        from_root: B64(from_root),
+        to_root: B64(to_root),
         path: path.into_iter().map(B64).collect(),
     })
 }
@@ -135,11 +146,6 @@ pub async fn entries(
         .iter()
         .map(|body| StoreError::decode("ledger entry", body).map_err(Into::into))
         .collect()
-}
-
-/// The stored-hash index of leaf `n`'s hash.
-pub fn tlog_index(n: u64) -> u64 {
-    concord_ledger::log::leaf_index(n)
 }
 
 /// What an audit found: every entry re-hashed and every stored hash matched.
