@@ -37,16 +37,6 @@ impl KnownHashes {
         self.known.clear();
     }
 
-    /// How many hashes are known.
-    pub fn len(&self) -> usize {
-        self.known.len()
-    }
-
-    /// Whether no hash is known.
-    pub fn is_empty(&self) -> bool {
-        self.known.is_empty()
-    }
-
     fn take_missing(&self) -> Vec<u64> {
         std::mem::take(&mut *self.missing.borrow_mut())
             .into_iter()
@@ -225,6 +215,19 @@ impl MemoryLog {
             .expect("a memory log has every hash");
         self.stored.extend(hashes);
         self.size += 1;
+    }
+
+    /// Runs a computation (`root`, `inclusion`, `consistency`…) over this log's hashes.
+    pub fn compute<T>(
+        &self,
+        f: impl Fn(&mut KnownHashes) -> Result<Step<T>, LedgerError>,
+    ) -> Result<T, LedgerError> {
+        let mut known = KnownHashes::new();
+        run_with(
+            &mut known,
+            |idx| idx.iter().map(|&i| self.stored[i as usize]).collect(),
+            f,
+        )
     }
 
     /// A reader over the stored hashes.

@@ -3,7 +3,7 @@
 
 use concord_ledger::checkpoint::{self, LogKey};
 use concord_ledger::entry::leaf_hash;
-use concord_ledger::log::{self, KnownHashes, MemoryLog};
+use concord_ledger::log::{self, MemoryLog};
 use concord_ledger::proof::{B64, ConsistencyProof, InclusionProof};
 use proptest::prelude::*;
 
@@ -16,23 +16,11 @@ fn log_of(size: u64) -> MemoryLog {
 }
 
 fn root(mem: &MemoryLog, size: u64) -> concord_ledger::Hash {
-    let mut known = KnownHashes::new();
-    log::run_with(
-        &mut known,
-        |idx| idx.iter().map(|&i| mem.stored[i as usize]).collect(),
-        |k| log::root(k, size),
-    )
-    .unwrap()
+    mem.compute(|k| log::root(k, size)).unwrap()
 }
 
 fn inclusion(mem: &MemoryLog, size: u64, index: u64) -> InclusionProof {
-    let mut known = KnownHashes::new();
-    let path = log::run_with(
-        &mut known,
-        |idx| idx.iter().map(|&i| mem.stored[i as usize]).collect(),
-        |k| log::inclusion(k, size, index),
-    )
-    .unwrap();
+    let path = mem.compute(|k| log::inclusion(k, size, index)).unwrap();
     InclusionProof {
         index,
         tree_size: size,
@@ -70,8 +58,7 @@ proptest! {
     fn consistency_proofs_verify_and_any_flipped_bit_fails(to in 2u64..300, from_seed in any::<u64>(), which in any::<usize>(), byte in 0usize..32, bit in 0u8..8) {
         let mem = log_of(to);
         let from = 1 + from_seed % (to - 1);
-        let mut known = KnownHashes::new();
-        let path = log::run_with(&mut known, |idx| idx.iter().map(|&i| mem.stored[i as usize]).collect(), |k| log::consistency(k, from, to)).unwrap();
+        let path = mem.compute(|k| log::consistency(k, from, to)).unwrap();
         let proof = ConsistencyProof {
             from_size: from,
             to_size: to,

@@ -123,13 +123,7 @@ fn via_known<T>(
     mem: &MemoryLog,
     f: impl Fn(&mut KnownHashes) -> Result<Step<T>, concord_ledger::LedgerError>,
 ) -> T {
-    let mut known = KnownHashes::new();
-    log::run_with(
-        &mut known,
-        |indexes| indexes.iter().map(|&i| mem.stored[i as usize]).collect(),
-        f,
-    )
-    .unwrap()
+    mem.compute(f).unwrap()
 }
 
 #[test]

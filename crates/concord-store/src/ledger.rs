@@ -208,7 +208,7 @@ pub async fn audit(
             .enumerate()
         {
             if stored != recomputed {
-                let (level, n) = tlog_tiles_split(at + i as u64);
+                let (level, n) = log::split_index(at + i as u64);
                 let what = if level == 0 {
                     format!("the leaf hash of entry {n} does not match the entry")
                 } else {
@@ -223,12 +223,7 @@ pub async fn audit(
         at = end;
     }
     let root = compute(store, |k| log::root(k, size)).await?;
-    let mut known = KnownHashes::new();
-    let recomputed = log::run_with(
-        &mut known,
-        |idx| idx.iter().map(|&i| mine.stored[i as usize]).collect(),
-        |k| log::root(k, size),
-    )?;
+    let recomputed = mine.compute(|k| log::root(k, size))?;
     if root != recomputed {
         return Err(LedgerQueryError::Tampered(
             "the root differs from the one recomputed from the entries".into(),
@@ -239,8 +234,4 @@ pub async fn audit(
         hashes: count,
         root,
     })
-}
-
-fn tlog_tiles_split(index: u64) -> (u8, u64) {
-    concord_ledger::log::split_index(index)
 }
