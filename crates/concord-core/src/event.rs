@@ -4,10 +4,13 @@
 use serde::{Deserialize, Serialize};
 
 use crate::charter::Charter;
+use crate::consensus::SignedPosition;
+use crate::council::{AgendaItemAdded, AttendanceRecorded, Circulation, Decision, VersionRecord};
 use crate::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
     Source,
 };
+use crate::keys::{KeyRegistration, KeyRetirement};
 use crate::registry::StatusRecord;
 
 /// One change to the system.
@@ -34,6 +37,22 @@ pub enum Event {
     ExerciseRecorded(Exercise),
     /// A programme was recorded.
     ProgrammeRecorded(Programme),
+    /// A public key was registered for a member's delegation or the secretariat.
+    KeyRegistered(KeyRegistration),
+    /// A key's validity ended (rotation or revocation).
+    KeyRetired(KeyRetirement),
+    /// An item was added to a session's agenda.
+    AgendaItemAdded(AgendaItemAdded),
+    /// A member's attendance at a session was recorded.
+    AttendanceRecorded(AttendanceRecorded),
+    /// A version of a document was recorded.
+    VersionRecorded(VersionRecord),
+    /// A version was circulated for agreement.
+    VersionCirculated(Circulation),
+    /// A member's signed position on a circulated version.
+    PositionRecorded(SignedPosition),
+    /// A document was decided by its body's rule.
+    DocumentDecided(Box<Decision>),
 }
 
 impl Event {
@@ -50,6 +69,32 @@ impl Event {
             Event::ExerciseYearRecorded(_) => "exercise-year-recorded",
             Event::ExerciseRecorded(_) => "exercise-recorded",
             Event::ProgrammeRecorded(_) => "programme-recorded",
+            Event::KeyRegistered(_) => "key-registered",
+            Event::KeyRetired(_) => "key-retired",
+            Event::AgendaItemAdded(_) => "agenda-item-added",
+            Event::AttendanceRecorded(_) => "attendance-recorded",
+            Event::VersionRecorded(_) => "version-recorded",
+            Event::VersionCirculated(_) => "version-circulated",
+            Event::PositionRecorded(_) => "position-recorded",
+            Event::DocumentDecided(_) => "document-decided",
         }
+    }
+
+    /// The record the event belongs to (`session/…`, `document/…`), for the commands that
+    /// must see every earlier change to it before deciding.
+    pub fn subject(&self) -> Option<String> {
+        let subject = match self {
+            Event::SessionRecorded(s) => format!("session/{}", s.id),
+            Event::AgendaItemAdded(a) => format!("session/{}", a.session),
+            Event::AttendanceRecorded(a) => format!("session/{}", a.session),
+            Event::DocumentRecorded(d) => format!("document/{}", d.id),
+            Event::VersionRecorded(v) => format!("document/{}", v.version.document),
+            Event::VersionCirculated(c) => format!("document/{}", c.document),
+            Event::PositionRecorded(p) => format!("document/{}", p.position.document),
+            Event::DocumentDecided(d) => format!("document/{}", d.document),
+            Event::KeyRegistered(_) | Event::KeyRetired(_) => "keys".to_owned(),
+            _ => return None,
+        };
+        Some(subject)
     }
 }

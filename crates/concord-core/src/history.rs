@@ -151,6 +151,8 @@ pub enum DocumentStatus {
     Submitted,
     /// Adopted (signed, approved).
     Adopted,
+    /// Blocked: a member objected, or was absent without agreeing.
+    Blocked,
 }
 
 impl DocumentStatus {
@@ -159,6 +161,7 @@ impl DocumentStatus {
         match self {
             DocumentStatus::Submitted => "submitted",
             DocumentStatus::Adopted => "adopted",
+            DocumentStatus::Blocked => "blocked",
         }
     }
 }

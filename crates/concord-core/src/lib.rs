@@ -5,12 +5,16 @@
 //! This crate is pure: it knows nothing of HTTP, SQL or async. Every change to the system
 //! is an [`event::Event`]; the edges (store, server, CLI) translate to and from it.
 
+pub mod bundle;
 pub mod chairmanship;
 pub mod charter;
 pub mod code;
+pub mod consensus;
+pub mod council;
 pub mod date;
 pub mod event;
 pub mod history;
+pub mod keys;
 pub mod location;
 pub mod registry;
 pub mod text;

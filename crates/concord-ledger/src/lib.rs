@@ -15,6 +15,7 @@ pub mod checkpoint;
 pub mod entry;
 pub mod log;
 pub mod proof;
+pub mod signature;
 
 pub use tlog_tiles::Hash;
 
@@ -33,6 +34,9 @@ pub enum LedgerError {
     /// A key is malformed.
     #[error("bad key: {0}")]
     Key(String),
+    /// A signature does not verify, or is not a signature at all.
+    #[error("signature does not verify")]
+    BadSignature,
     /// A hash in text form is malformed.
     #[error("malformed hash `{0}`")]
     MalformedHash(String),

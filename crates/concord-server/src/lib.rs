@@ -2,6 +2,7 @@
 //! error as RFC 9457 problem+json.
 
 pub mod api;
+pub mod council;
 pub mod ledger;
 pub mod problem;
 

@@ -2,7 +2,9 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use concord_core::council::CouncilError;
 use concord_store::StoreError;
+use concord_store::council::CommandError;
 use concord_store::ledger::LedgerQueryError;
 use concord_store::queries::QueryError;
 use serde::Serialize;
@@ -26,11 +28,20 @@ pub enum ProblemKind {
     RuleFailed,
     /// The ledger's stored hashes disagree with each other.
     LedgerInconsistent,
+    /// A request body is not the JSON the endpoint takes.
+    BadBody,
+    /// A command's signature or key does not authorise it.
+    NotAuthorised,
+    /// A rule of the council refused a command.
+    CouncilRule,
+    /// The command conflicts with what is recorded (it exists, was replayed, or was
+    /// decided already).
+    Conflict,
 }
 
 impl ProblemKind {
     /// Every kind, for the `/problems` pages.
-    pub const ALL: [ProblemKind; 8] = [
+    pub const ALL: [ProblemKind; 12] = [
         ProblemKind::NotFound,
         ProblemKind::MethodNotAllowed,
         ProblemKind::BadParameter,
@@ -39,6 +50,10 @@ impl ProblemKind {
         ProblemKind::StoreUnavailable,
         ProblemKind::RuleFailed,
         ProblemKind::LedgerInconsistent,
+        ProblemKind::BadBody,
+        ProblemKind::NotAuthorised,
+        ProblemKind::CouncilRule,
+        ProblemKind::Conflict,
     ];
 
     /// The slug in the type URI.
@@ -52,6 +67,10 @@ impl ProblemKind {
             ProblemKind::StoreUnavailable => "store-unavailable",
             ProblemKind::RuleFailed => "rule-failed",
             ProblemKind::LedgerInconsistent => "ledger-inconsistent",
+            ProblemKind::BadBody => "bad-body",
+            ProblemKind::NotAuthorised => "not-authorised",
+            ProblemKind::CouncilRule => "council-rule",
+            ProblemKind::Conflict => "conflict",
         }
     }
 
@@ -66,6 +85,10 @@ impl ProblemKind {
             ProblemKind::StoreUnavailable => "Store unavailable",
             ProblemKind::RuleFailed => "The charter's rule gives no answer",
             ProblemKind::LedgerInconsistent => "Ledger inconsistent",
+            ProblemKind::BadBody => "Malformed request body",
+            ProblemKind::NotAuthorised => "Signature does not authorise the command",
+            ProblemKind::CouncilRule => "Refused by a rule of the council",
+            ProblemKind::Conflict => "Conflicts with the record",
         }
     }
 
@@ -92,6 +115,18 @@ impl ProblemKind {
             ProblemKind::LedgerInconsistent => {
                 "The ledger's stored hashes do not agree with each other: the database was altered outside Concord. Alert the operators."
             }
+            ProblemKind::BadBody => {
+                "The request body is not the JSON this endpoint takes; the detail says where it fails."
+            }
+            ProblemKind::NotAuthorised => {
+                "Every command is signed with a registered Ed25519 key valid on the day, belonging to whoever may issue it (the secretariat, or the member stating its position). The `rule` member names the check that failed. Nothing was recorded."
+            }
+            ProblemKind::CouncilRule => {
+                "The command is well signed, but a rule of the council refuses it (a frozen member's position, an observer's vote, a version not under agreement...). The `rule` member names the rule. Nothing was recorded."
+            }
+            ProblemKind::Conflict => {
+                "The command conflicts with what is recorded: the record exists already, the signature was already used, or the document was decided. Nothing was recorded."
+            }
         }
     }
 
@@ -103,7 +138,10 @@ impl ProblemKind {
             ProblemKind::NotInitialised | ProblemKind::StoreUnavailable => {
                 StatusCode::SERVICE_UNAVAILABLE
             }
-            ProblemKind::RuleFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::RuleFailed | ProblemKind::CouncilRule => StatusCode::UNPROCESSABLE_ENTITY,
+            ProblemKind::BadBody => StatusCode::BAD_REQUEST,
+            ProblemKind::NotAuthorised => StatusCode::FORBIDDEN,
+            ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::LedgerInconsistent => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,6 +154,8 @@ pub struct Problem {
     pub kind: ProblemKind,
     /// What happened in this request.
     pub detail: String,
+    /// For a refused command: the rule that refused it (a problem+json extension member).
+    pub rule: Option<&'static str>,
 }
 
 impl Problem {
@@ -124,6 +164,7 @@ impl Problem {
         Problem {
             kind,
             detail: detail.into(),
+            rule: None,
         }
     }
 
@@ -145,6 +186,8 @@ struct Body<'a> {
     title: &'a str,
     status: u16,
     detail: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    rule: Option<&'a str>,
 }
 
 impl IntoResponse for Problem {
@@ -158,6 +201,7 @@ impl IntoResponse for Problem {
             title: self.kind.title(),
             status: status.as_u16(),
             detail: &self.detail,
+            rule: self.rule,
         };
         let mut response = (
             status,
@@ -202,5 +246,44 @@ impl From<QueryError> for Problem {
             QueryError::UnknownMember(_) => ProblemKind::UnknownRecord,
         };
         Problem::new(kind, e.to_string())
+    }
+}
+
+impl From<CouncilError> for Problem {
+    fn from(e: CouncilError) -> Self {
+        let kind = match &e {
+            CouncilError::UnknownKey(_)
+            | CouncilError::BadSignature(_)
+            | CouncilError::KeyNotValid { .. }
+            | CouncilError::WrongSigner { .. } => ProblemKind::NotAuthorised,
+            CouncilError::Replayed
+            | CouncilError::AlreadyStated { .. }
+            | CouncilError::AlreadyDecided { .. }
+            | CouncilError::AlreadyExists(_) => ProblemKind::Conflict,
+            CouncilError::NotFound(_) => ProblemKind::UnknownRecord,
+            _ => ProblemKind::CouncilRule,
+        };
+        Problem {
+            kind,
+            detail: e.to_string(),
+            rule: Some(e.rule()),
+        }
+    }
+}
+
+impl From<CommandError> for Problem {
+    fn from(e: CommandError) -> Self {
+        match e {
+            CommandError::Council(e) => e.into(),
+            CommandError::Query(e) => e.into(),
+            CommandError::Ledger(e) => e.into(),
+            CommandError::Store(StoreError::Conflict(why)) => {
+                Problem::new(ProblemKind::Conflict, why)
+            }
+            CommandError::Store(e) => e.into(),
+            CommandError::Key(e) => Problem::new(ProblemKind::CouncilRule, e.to_string()),
+            CommandError::NotDecided(_) => Problem::new(ProblemKind::Conflict, e.to_string()),
+            CommandError::NoSuchDocument(_) => Problem::unknown(e.to_string()),
+        }
     }
 }

@@ -5,15 +5,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use concord_core::charter::Charter;
+use concord_core::consensus::SignedPosition;
+use concord_core::council::{Circulation, Decision, VersionRecord};
 use concord_core::event::Event;
 use concord_core::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
     Source,
 };
+use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
-use concord_store::{DatasetMark, Hash, SessionFilter, Store, StoreError};
+use concord_store::{DatasetMark, Expect, Hash, SessionFilter, Store, StoreError};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
 
@@ -175,6 +178,121 @@ async fn apply(
             .execute(&mut **tx)
             .await?;
         }
+        ReadRow::Key {
+            key_id,
+            owner,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO keys (key_id, owner, body) VALUES ($1, $2, $3)",
+                key_id,
+                owner,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::KeyRetired {
+            key_id,
+            valid_until,
+        } => {
+            sqlx::query!(
+                "UPDATE keys SET body = jsonb_set(body::jsonb, '{valid_until}', to_jsonb($1::text))::text WHERE key_id = $2",
+                valid_until,
+                key_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::AgendaItem { session_id, title } => {
+            sqlx::query!(
+                "UPDATE sessions SET body = jsonb_set(body::jsonb, '{agenda}', COALESCE(body::jsonb -> 'agenda', '[]'::jsonb) || jsonb_build_array($1::text::jsonb))::text WHERE id = $2",
+                title,
+                session_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Attendance {
+            session_id,
+            member,
+            attendance,
+        } => {
+            sqlx::query!(
+                "UPDATE sessions SET body = jsonb_set(body::jsonb, ARRAY['attendance', $1::text], to_jsonb($2::text))::text WHERE id = $3",
+                member,
+                attendance,
+                session_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Version {
+            document_id,
+            number,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO document_versions (document_id, number, body) VALUES ($1, $2, $3)",
+                document_id,
+                number,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Circulation {
+            document_id,
+            version,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO circulations (document_id, version, body) VALUES ($1, $2, $3)",
+                document_id,
+                version,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Position {
+            document_id,
+            version,
+            member,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO positions (document_id, version, member, seq, body) VALUES ($1, $2, $3, $4, $5)",
+                document_id,
+                version,
+                member,
+                seq,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Decision {
+            document_id,
+            status,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO decisions (document_id, leaf_index, body) VALUES ($1, $2, $3)",
+                document_id,
+                seq,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query!(
+                "UPDATE documents SET body = jsonb_set(body::jsonb, '{status}', to_jsonb($1::text))::text WHERE id = $2",
+                status,
+                document_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -230,30 +348,49 @@ async fn append_leaf(
 
 #[async_trait]
 impl Store for PostgresStore {
-    async fn commit(
+    async fn append(
         &self,
         events: &[Event],
         dataset: Option<&DatasetMark>,
+        expect: &[Expect],
     ) -> Result<i64, StoreError> {
-        let now = now();
-        let recorded_at = now;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE")
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
+        // Taken under the lock, so times never run backwards along the log.
+        let now = now();
+        let recorded_at = now;
+        for e in expect {
+            let last = sqlx::query_scalar!(
+                "SELECT MAX(leaf_index) FROM events WHERE subject = $1",
+                e.subject
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            if last != e.last {
+                return Err(StoreError::Conflict(format!(
+                    "{} changed while the command was decided; try again",
+                    e.subject
+                )));
+            }
+        }
         let mut known = KnownHashes::new();
         let mut last = size - 1;
         for (offset, event) in events.iter().enumerate() {
             let index = size + offset as i64;
             let (body, leaf) = ledger_entry(index as u64, now, event);
             let kind = event.kind();
+            let subject = event.subject();
             sqlx::query!(
-                "INSERT INTO events (leaf_index, kind, recorded_at, body) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO events (leaf_index, kind, recorded_at, body, subject) VALUES ($1, $2, $3, $4, $5)",
                 index,
                 kind,
                 recorded_at,
-                body
+                body,
+                subject
             )
             .execute(&mut *tx)
             .await
@@ -434,6 +571,80 @@ impl Store for PostgresStore {
             .await
             .map_err(db_error)?;
         StoreError::decode_all("source", bodies)
+    }
+
+    async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar!(
+            "SELECT MAX(leaf_index) FROM events WHERE subject = $1",
+            subject
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM keys ORDER BY owner, key_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("key", bodies)
+    }
+
+    async fn versions(&self, document: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            "SELECT body FROM document_versions WHERE document_id = $1 ORDER BY number",
+            document
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("document version", bodies)
+    }
+
+    async fn circulations(&self, document: &str) -> Result<Vec<Circulation>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            "SELECT body FROM circulations WHERE document_id = $1 ORDER BY version",
+            document
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("circulation", bodies)
+    }
+
+    async fn positions(
+        &self,
+        document: &str,
+        version: u32,
+    ) -> Result<Vec<SignedPosition>, StoreError> {
+        let version = i64::from(version);
+        let bodies = sqlx::query_scalar!(
+            "SELECT body FROM positions WHERE document_id = $1 AND version = $2 ORDER BY seq",
+            document,
+            version
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("position", bodies)
+    }
+
+    async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError> {
+        let row = sqlx::query!(
+            "SELECT leaf_index, body FROM decisions WHERE document_id = $1",
+            document
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| {
+            Ok((
+                r.leaf_index as u64,
+                StoreError::decode("decision", &r.body)?,
+            ))
+        })
+        .transpose()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -6,15 +6,18 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use concord_core::charter::Charter;
+use concord_core::consensus::SignedPosition;
+use concord_core::council::{Circulation, Decision, VersionRecord};
 use concord_core::event::Event;
 use concord_core::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
     Source,
 };
+use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
-use concord_store::{DatasetMark, Hash, SessionFilter, Store, StoreError};
+use concord_store::{DatasetMark, Expect, Hash, SessionFilter, Store, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -186,6 +189,121 @@ async fn apply(
                 .execute(&mut **tx)
                 .await?;
         }
+        ReadRow::Key {
+            key_id,
+            owner,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO keys (key_id, owner, body) VALUES (?, ?, ?)",
+                key_id,
+                owner,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::KeyRetired {
+            key_id,
+            valid_until,
+        } => {
+            sqlx::query!(
+                "UPDATE keys SET body = json_set(body, '$.valid_until', ?) WHERE key_id = ?",
+                valid_until,
+                key_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::AgendaItem { session_id, title } => {
+            sqlx::query!(
+                "UPDATE sessions SET body = json_insert(body, '$.agenda[#]', json(?)) WHERE id = ?",
+                title,
+                session_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Attendance {
+            session_id,
+            member,
+            attendance,
+        } => {
+            sqlx::query!(
+                "UPDATE sessions SET body = json_set(body, '$.attendance.' || ?, ?) WHERE id = ?",
+                member,
+                attendance,
+                session_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Version {
+            document_id,
+            number,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO document_versions (document_id, number, body) VALUES (?, ?, ?)",
+                document_id,
+                number,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Circulation {
+            document_id,
+            version,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO circulations (document_id, version, body) VALUES (?, ?, ?)",
+                document_id,
+                version,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Position {
+            document_id,
+            version,
+            member,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO positions (document_id, version, member, seq, body) VALUES (?, ?, ?, ?, ?)",
+                document_id,
+                version,
+                member,
+                seq,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Decision {
+            document_id,
+            status,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO decisions (document_id, leaf_index, body) VALUES (?, ?, ?)",
+                document_id,
+                seq,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query!(
+                "UPDATE documents SET body = json_set(body, '$.status', ?) WHERE id = ?",
+                status,
+                document_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
     }
     Ok(())
 }
@@ -242,10 +360,11 @@ async fn append_leaf(
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn commit(
+    async fn append(
         &self,
         events: &[Event],
         dataset: Option<&DatasetMark>,
+        expect: &[Expect],
     ) -> Result<i64, StoreError> {
         let _writer = self.writer.lock().await;
         let now = now();
@@ -261,18 +380,35 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
+        for e in expect {
+            let last = sqlx::query_scalar!(
+                r#"SELECT MAX(leaf_index) AS "last: i64" FROM events WHERE subject = ?"#,
+                e.subject
+            )
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+            if last != e.last {
+                return Err(StoreError::Conflict(format!(
+                    "{} changed while the command was decided; try again",
+                    e.subject
+                )));
+            }
+        }
         let mut known = KnownHashes::new();
         let mut last = size - 1;
         for (offset, event) in events.iter().enumerate() {
             let index = size + offset as i64;
             let (body, leaf) = ledger_entry(index as u64, now, event);
             let kind = event.kind();
+            let subject = event.subject();
             sqlx::query!(
-                "INSERT INTO events (leaf_index, kind, recorded_at, body) VALUES (?, ?, ?, ?)",
+                "INSERT INTO events (leaf_index, kind, recorded_at, body, subject) VALUES (?, ?, ?, ?, ?)",
                 index,
                 kind,
                 recorded_at,
-                body
+                body,
+                subject
             )
             .execute(&mut *tx)
             .await
@@ -455,6 +591,80 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         StoreError::decode_all("source", bodies)
+    }
+
+    async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError> {
+        sqlx::query_scalar!(
+            r#"SELECT MAX(leaf_index) AS "last: i64" FROM events WHERE subject = ?"#,
+            subject
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM keys ORDER BY owner, key_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("key", bodies)
+    }
+
+    async fn versions(&self, document: &str) -> Result<Vec<VersionRecord>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            "SELECT body FROM document_versions WHERE document_id = ? ORDER BY number",
+            document
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("document version", bodies)
+    }
+
+    async fn circulations(&self, document: &str) -> Result<Vec<Circulation>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            "SELECT body FROM circulations WHERE document_id = ? ORDER BY version",
+            document
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("circulation", bodies)
+    }
+
+    async fn positions(
+        &self,
+        document: &str,
+        version: u32,
+    ) -> Result<Vec<SignedPosition>, StoreError> {
+        let version = i64::from(version);
+        let bodies = sqlx::query_scalar!(
+            "SELECT body FROM positions WHERE document_id = ? AND version = ? ORDER BY seq",
+            document,
+            version
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("position", bodies)
+    }
+
+    async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError> {
+        let row = sqlx::query!(
+            "SELECT leaf_index, body FROM decisions WHERE document_id = ?",
+            document
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| {
+            Ok((
+                r.leaf_index as u64,
+                StoreError::decode("decision", &r.body)?,
+            ))
+        })
+        .transpose()
     }
 
     async fn ping(&self) -> Result<(), StoreError> {

@@ -1,9 +1,17 @@
 //! `concord init`: create the organisation from a charter and load a history, once.
 
 use concord_core::charter::Charter;
+use concord_core::consensus::{Position, Stance};
+use concord_core::council::{
+    Circulate, Command, Council, CouncilError, Decide, DocumentFile, SignedCommand, State, Version,
+    VersionRecord,
+};
 use concord_core::event::Event;
-use concord_core::history::History;
+use concord_core::history::{DocumentStatus, History, SessionStatus};
+use concord_core::keys::{KeyOwner, KeyRegistration};
 use concord_core::location::DataError;
+use concord_core::registry::MemberStatus;
+use concord_ledger::signature::SecretKey;
 use sha2::{Digest, Sha256};
 
 use crate::{DatasetMark, Store, StoreError};
@@ -56,10 +64,183 @@ pub enum InitError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The history cannot be replayed through the council's procedure.
+    #[error("replaying document {document} of the history: {why}")]
+    Replay {
+        /// The document.
+        document: String,
+        /// What the council's rules refused.
+        why: String,
+    },
+}
+
+/// Demo keys for the secretariat and every state of the charter, valid from 1 January of
+/// the history's first year.
+struct DemoKeys {
+    keys: Vec<KeyRegistration>,
+    secrets: Vec<(KeyOwner, SecretKey)>,
+}
+
+impl DemoKeys {
+    fn generate(charter: &Charter, from: time::Date) -> DemoKeys {
+        let owners = std::iter::once(KeyOwner::Secretariat)
+            .chain(charter.members.iter().map(|m| KeyOwner::Member(m.code)));
+        let mut demo = DemoKeys {
+            keys: vec![],
+            secrets: vec![],
+        };
+        for owner in owners {
+            let secret = SecretKey::generate();
+            demo.keys.push(KeyRegistration {
+                key_id: secret.public().key_id(),
+                owner,
+                public_key: secret.public().to_b64(),
+                valid_from: from,
+                valid_until: None,
+                demo: true,
+            });
+            demo.secrets.push((owner, secret));
+        }
+        demo
+    }
+
+    fn sign(&self, owner: KeyOwner, command: Command) -> SignedCommand {
+        let secret = &self
+            .secrets
+            .iter()
+            .find(|(o, _)| *o == owner)
+            .expect("every owner has a demo key")
+            .1;
+        SignedCommand {
+            signature: secret.sign_command(&command).to_b64(),
+            key: secret.public().key_id(),
+            command,
+        }
+    }
+}
+
+/// The events that replay the history's documents through the council's procedure.
+fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError> {
+    let Some(first) = history.sessions.iter().map(|s| s.date.earliest()).min() else {
+        return Ok(vec![]);
+    };
+    let from = time::Date::from_calendar_date(first.year(), time::Month::January, 1)
+        .expect("1 January exists");
+    let demo = DemoKeys::generate(charter, from);
+    let timeline = charter.timeline(history.statuses.clone());
+    let council = Council {
+        charter,
+        timeline: &timeline,
+        keys: &demo.keys,
+    };
+    let mut events: Vec<Event> = demo
+        .keys
+        .iter()
+        .cloned()
+        .map(Event::KeyRegistered)
+        .collect();
+    for document in &history.documents {
+        let Some(session) = history.sessions.iter().find(|s| s.id == document.session) else {
+            continue;
+        };
+        if session.status == SessionStatus::Planned {
+            continue;
+        }
+        let refused = |e: CouncilError| InitError::Replay {
+            document: document.id.to_string(),
+            why: format!("{} ({})", e, e.rule()),
+        };
+        let day = session.date.earliest();
+        let version = Version {
+            document: document.id.clone(),
+            number: 1,
+            doc_type: document.doc_type.clone(),
+            title: document.title.clone(),
+            text: None,
+        };
+        let record = VersionRecord {
+            hash: version.hash(),
+            version,
+        };
+        events.push(Event::VersionRecorded(record.clone()));
+        let mut file = DocumentFile {
+            document: DocumentFile::submitted(document),
+            versions: vec![record.clone()],
+            circulated: None,
+            positions: vec![],
+            decision: None,
+        };
+        let mut step = |command: Command, owner: KeyOwner, file: &mut DocumentFile| {
+            let state = State {
+                session: Some(session.clone()),
+                document: Some(file.clone()),
+            };
+            let done = council
+                .decide(&demo.sign(owner, command), &state, day)
+                .map_err(refused)?;
+            for event in &done {
+                match event {
+                    Event::VersionCirculated(c) => file.circulated = Some(c.clone()),
+                    Event::PositionRecorded(p) => file.positions.push(p.clone()),
+                    _ => {}
+                }
+            }
+            events.extend(done);
+            Ok::<(), InitError>(())
+        };
+        step(
+            Command::Circulate(Circulate {
+                document: document.id.clone(),
+                version: 1,
+            }),
+            KeyOwner::Secretariat,
+            &mut file,
+        )?;
+        if document.status != DocumentStatus::Adopted {
+            continue;
+        }
+        for member in charter.members.iter().map(|m| m.code) {
+            let voting = timeline
+                .status_on(member, day)
+                .is_some_and(|s| s.status == MemberStatus::Member);
+            if !voting {
+                continue;
+            }
+            let position = Position {
+                document: document.id.clone(),
+                version: 1,
+                hash: record.hash.clone(),
+                member,
+                stance: Stance::Agree,
+                reason: None,
+                signatory: None,
+                signed_on: day,
+            };
+            step(
+                Command::RecordPosition(position),
+                KeyOwner::Member(member),
+                &mut file,
+            )?;
+        }
+        step(
+            Command::Decide(Decide {
+                document: document.id.clone(),
+                urgent: false,
+            }),
+            KeyOwner::Secretariat,
+            &mut file,
+        )?;
+    }
+    Ok(events)
 }
 
 /// Checks the files and returns the events that would record them, with their mark.
-pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), DataError> {
+///
+/// The history's documents replay through the council's procedure: each is circulated,
+/// and an adopted one is agreed by every voting member and decided by its body's rule,
+/// every step signed with demo keys generated here and registered as `demo` keys. Their
+/// secrets are dropped when this returns.
+pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), InitError> {
     let charter = Charter::from_toml(files.charter_name, files.charter)?;
     let history = if files.history.trim().is_empty() {
         None
@@ -78,9 +259,19 @@ pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), DataE
         name: DATASET.to_owned(),
         sha256: hex::encode(hasher.finalize()),
     };
-    let mut events = vec![Event::CharterAdopted(Box::new(charter))];
+    let mut events = vec![Event::CharterAdopted(Box::new(charter.clone()))];
     if let Some(history) = history {
-        events.extend(history.events());
+        for event in history.events() {
+            match event {
+                // Recorded as submitted: the replayed decision is what adopts it.
+                Event::DocumentRecorded(mut d) => {
+                    d.status = DocumentStatus::Submitted;
+                    events.push(Event::DocumentRecorded(d));
+                }
+                other => events.push(other),
+            }
+        }
+        events.extend(replay(&charter, &history)?);
     }
     Ok((events, mark))
 }

@@ -6,6 +6,7 @@
 //! [`queries`] turns stored records into the views the API and CLI print, so both print the
 //! same thing.
 
+pub mod council;
 pub mod init;
 pub mod ledger;
 pub mod projection;
@@ -13,11 +14,14 @@ pub mod queries;
 
 use async_trait::async_trait;
 use concord_core::charter::Charter;
+use concord_core::consensus::SignedPosition;
+use concord_core::council::{Circulation, Decision, VersionRecord};
 use concord_core::event::Event;
 use concord_core::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
     Source,
 };
+use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
 pub use concord_ledger::Hash;
 
@@ -28,6 +32,17 @@ pub struct DatasetMark {
     pub name: String,
     /// SHA-256 of the loaded text, hex.
     pub sha256: String,
+}
+
+/// A condition on a commit: the subject's latest event is still the one the command was
+/// decided against. Commands read, decide, then write; this makes the write fail with
+/// [`StoreError::Conflict`] if anything changed the subject in between.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Expect {
+    /// The subject (`document/…`, `session/…`, `keys`).
+    pub subject: String,
+    /// Its latest event's leaf index when read (`None`: it had none).
+    pub last: Option<i64>,
 }
 
 /// Which sessions to list.
@@ -122,7 +137,40 @@ pub trait Store: Send + Sync {
         &self,
         events: &[Event],
         dataset: Option<&DatasetMark>,
+    ) -> Result<i64, StoreError> {
+        self.append(events, dataset, &[]).await
+    }
+
+    /// [`Store::commit`], failing with [`StoreError::Conflict`] unless every expectation
+    /// still holds inside the transaction.
+    async fn append(
+        &self,
+        events: &[Event],
+        dataset: Option<&DatasetMark>,
+        expect: &[Expect],
     ) -> Result<i64, StoreError>;
+
+    /// The leaf index of the latest event of `subject`, if any.
+    async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Every registered key, with the end of its validity if it was retired.
+    async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError>;
+
+    /// A document's versions, oldest first.
+    async fn versions(&self, document: &str) -> Result<Vec<VersionRecord>, StoreError>;
+
+    /// A document's circulations, oldest first.
+    async fn circulations(&self, document: &str) -> Result<Vec<Circulation>, StoreError>;
+
+    /// The signed positions on one version of a document, in the order recorded.
+    async fn positions(
+        &self,
+        document: &str,
+        version: u32,
+    ) -> Result<Vec<SignedPosition>, StoreError>;
+
+    /// A document's decision and the leaf index of its ledger entry.
+    async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError>;
 
     /// The mark of a loaded dataset, if one of that name was loaded.
     async fn dataset(&self, name: &str) -> Result<Option<DatasetMark>, StoreError>;

@@ -91,6 +91,76 @@ pub enum ReadRow {
         /// JSON.
         body: String,
     },
+    /// A registered key.
+    Key {
+        /// Key identifier.
+        key_id: String,
+        /// Owner (`KAZ`, `secretariat`).
+        owner: String,
+        /// JSON.
+        body: String,
+    },
+    /// The end of a key's validity.
+    KeyRetired {
+        /// Key identifier.
+        key_id: String,
+        /// Last valid day, `YYYY-MM-DD`.
+        valid_until: String,
+    },
+    /// An item appended to a session's agenda.
+    AgendaItem {
+        /// Session.
+        session_id: String,
+        /// The item's title as JSON.
+        title: String,
+    },
+    /// A member's attendance at a session.
+    Attendance {
+        /// Session.
+        session_id: String,
+        /// Member code.
+        member: String,
+        /// Attendance.
+        attendance: String,
+    },
+    /// A document version.
+    Version {
+        /// Document.
+        document_id: String,
+        /// Number.
+        number: i64,
+        /// JSON.
+        body: String,
+    },
+    /// A circulation.
+    Circulation {
+        /// Document.
+        document_id: String,
+        /// Version.
+        version: i64,
+        /// JSON.
+        body: String,
+    },
+    /// A signed position.
+    Position {
+        /// Document.
+        document_id: String,
+        /// Version.
+        version: i64,
+        /// Member code.
+        member: String,
+        /// JSON.
+        body: String,
+    },
+    /// A decision, and the document's new status.
+    Decision {
+        /// Document.
+        document_id: String,
+        /// `adopted` or `blocked`.
+        status: String,
+        /// JSON.
+        body: String,
+    },
 }
 
 /// The row `event` writes.
@@ -140,6 +210,49 @@ pub fn read_row(event: &Event) -> ReadRow {
         Event::ProgrammeRecorded(p) => ReadRow::Programme {
             id: p.id.to_string(),
             body: encode(p),
+        },
+        Event::KeyRegistered(k) => ReadRow::Key {
+            key_id: k.key_id.clone(),
+            owner: k.owner.to_string(),
+            body: encode(k),
+        },
+        Event::KeyRetired(k) => ReadRow::KeyRetired {
+            key_id: k.key_id.clone(),
+            valid_until: k.valid_until.to_string(),
+        },
+        Event::AgendaItemAdded(a) => ReadRow::AgendaItem {
+            session_id: a.session.to_string(),
+            title: encode(&a.title),
+        },
+        Event::AttendanceRecorded(a) => ReadRow::Attendance {
+            session_id: a.session.to_string(),
+            member: a.member.to_string(),
+            attendance: a.attendance.as_str().to_owned(),
+        },
+        Event::VersionRecorded(v) => ReadRow::Version {
+            document_id: v.version.document.to_string(),
+            number: v.version.number.into(),
+            body: encode(v),
+        },
+        Event::VersionCirculated(c) => ReadRow::Circulation {
+            document_id: c.document.to_string(),
+            version: c.version.into(),
+            body: encode(c),
+        },
+        Event::PositionRecorded(p) => ReadRow::Position {
+            document_id: p.position.document.to_string(),
+            version: p.position.version.into(),
+            member: p.position.member.to_string(),
+            body: encode(p),
+        },
+        Event::DocumentDecided(d) => ReadRow::Decision {
+            document_id: d.document.to_string(),
+            status: match d.outcome {
+                concord_core::consensus::Outcome::Adopted => "adopted",
+                concord_core::consensus::Outcome::Blocked => "blocked",
+            }
+            .to_owned(),
+            body: encode(d.as_ref()),
         },
     }
 }

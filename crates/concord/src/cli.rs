@@ -7,6 +7,8 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use concord_core::date::parse_day;
+use concord_core::event::Event;
+use concord_core::keys::{KeyOwner, KeyRegistration};
 use concord_server::AppState;
 use concord_store::SessionFilter;
 use concord_store::init::{InitFiles, InitOutcome, init, prepare};
@@ -122,6 +124,36 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Signing keys of member delegations and the secretariat.
+    Keys {
+        #[command(subcommand)]
+        what: KeysCommand,
+    },
+    /// A step of the council's procedure, signed with a key file and recorded.
+    Council {
+        /// The signing key (a `.key` file from `concord keys generate`).
+        #[arg(long, env = "CONCORD_KEY")]
+        key: PathBuf,
+        /// Print the signed command (for `POST /api/v1/council/commands`) instead of
+        /// recording it.
+        #[arg(long)]
+        print: bool,
+        #[command(subcommand)]
+        step: crate::council::CouncilStep,
+    },
+    /// Bundles of decided documents.
+    Bundle {
+        #[command(subcommand)]
+        what: BundleCommand,
+    },
+    /// Verify a document bundle offline against an exported key folder.
+    Verify {
+        /// The bundle file.
+        file: PathBuf,
+        /// Folder written by `concord keys export`.
+        #[arg(long)]
+        keys: PathBuf,
+    },
     /// Council sessions with attendance and documents.
     Sessions {
         /// Only this calendar year.
@@ -132,6 +164,63 @@ enum Command {
         body: Option<String>,
         #[command(flatten)]
         print: Print,
+    },
+}
+
+/// Key operations.
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make an Ed25519 key: OWNER-ID.key (secret, owner-only) and OWNER-ID.pub.
+    Generate {
+        /// A member's code (KAZ) or `secretariat`.
+        #[arg(long)]
+        owner: KeyOwner,
+        /// Folder to write to.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Register a public key (a `.pub` file) for a period; the owner's current key then
+    /// ends the day before (rotation). Old signatures stay verifiable.
+    Register {
+        /// The `.pub` file.
+        file: PathBuf,
+        /// First valid day (YYYY-MM-DD).
+        #[arg(long, value_parser = parse_day)]
+        from: time::Date,
+        /// Last valid day, if known.
+        #[arg(long, value_parser = parse_day)]
+        until: Option<time::Date>,
+    },
+    /// The registered keys.
+    List {
+        /// Print JSON, as `GET /api/v1/keys`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write every registered public key and the log's verifier key to a folder, for
+    /// `concord verify --keys`.
+    Export {
+        /// The folder.
+        dir: PathBuf,
+        /// The ledger's signing key.
+        #[arg(long, env = "CONCORD_LOG_KEY", default_value = "concord-log.key")]
+        log_key: PathBuf,
+    },
+}
+
+/// Bundle operations.
+#[derive(Debug, Subcommand)]
+enum BundleCommand {
+    /// Write the bundle of a decided document (canonical JSON).
+    Export {
+        /// The document.
+        document: String,
+        /// Output file (default: DOCUMENT.bundle.json).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The ledger's signing key.
+        #[arg(long, env = "CONCORD_LOG_KEY", default_value = "concord-log.key")]
+        log_key: PathBuf,
     },
 }
 
@@ -358,6 +447,24 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Ok(())
             }
         }
+        Command::Keys { what } => keys(&cli.database, what).await,
+        Command::Council { key, print, step } => {
+            let store = database::open(&cli.database).await?;
+            crate::council::run(store.as_ref(), &key, step, print).await
+        }
+        Command::Bundle {
+            what:
+                BundleCommand::Export {
+                    document,
+                    out,
+                    log_key,
+                },
+        } => {
+            let store = database::open(&cli.database).await?;
+            let log_key = existing_log_key(store.as_ref(), &log_key).await?;
+            crate::council::export(store.as_ref(), &log_key, &document, out).await
+        }
+        Command::Verify { file, keys } => crate::council::verify(&file, &keys),
         Command::Sessions { year, body, print } => {
             let store = database::open(&cli.database).await?;
             let sessions = queries::sessions(store.as_ref(), &SessionFilter { year, body }).await?;
@@ -369,6 +476,102 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn keys(database: &str, what: KeysCommand) -> anyhow::Result<()> {
+    match what {
+        KeysCommand::Generate { owner, out } => {
+            let (secret, public) = crate::keys::generate(owner, &out)?;
+            println!(
+                "generated a key for {owner}:\n  secret: {} (readable by you only; never share it)\n  public: {} (register it with `concord keys register`)",
+                secret.display(),
+                public.display()
+            );
+            Ok(())
+        }
+        KeysCommand::Register { file, from, until } => {
+            let public = crate::keys::read_public(&file)?;
+            let store = database::open(database).await?;
+            let events = concord_store::council::register_key(
+                store.as_ref(),
+                KeyRegistration {
+                    key_id: public.key_id,
+                    owner: public.owner,
+                    public_key: public.public_key,
+                    valid_from: from,
+                    valid_until: until,
+                    demo: false,
+                },
+            )
+            .await?;
+            for event in events {
+                match event {
+                    Event::KeyRetired(r) => println!(
+                        "key {} now ends on {} (rotated out; what it signed stays verifiable)",
+                        r.key_id, r.valid_until
+                    ),
+                    Event::KeyRegistered(k) => println!(
+                        "registered key {} for {}, valid {}",
+                        k.key_id,
+                        k.owner,
+                        k.period()
+                    ),
+                    _ => {}
+                }
+            }
+            Ok(())
+        }
+        KeysCommand::List { json } => {
+            let store = database::open(database).await?;
+            let keys = store.keys().await?;
+            if json {
+                return print_json(&keys);
+            }
+            for k in keys {
+                println!(
+                    "{:<12} {}  valid {}{}",
+                    k.owner.to_string(),
+                    k.key_id,
+                    k.period(),
+                    if k.demo {
+                        "  (demo key made by init)"
+                    } else {
+                        ""
+                    }
+                );
+            }
+            Ok(())
+        }
+        KeysCommand::Export { dir, log_key } => {
+            let store = database::open(database).await?;
+            let log_key = existing_log_key(store.as_ref(), &log_key).await?;
+            let keys = store.keys().await?;
+            crate::keys::export(&keys, log_key.verifier_key(), &dir)?;
+            println!(
+                "wrote {} keys and the log's verifier key to {}",
+                keys.len(),
+                dir.display()
+            );
+            Ok(())
+        }
+    }
+}
+
+/// The ledger key the server signs with (created, owner-only, if this node has none yet,
+/// as `serve` would).
+async fn existing_log_key(
+    store: &dyn concord_store::Store,
+    path: &std::path::Path,
+) -> anyhow::Result<concord_ledger::checkpoint::LogKey> {
+    let charter = queries::charter(store).await?;
+    let (key, created) = crate::log_key::load_or_create(path, &crate::log_key::origin(&charter))?;
+    if created {
+        eprintln!(
+            "generated the ledger's signing key at {} (readable by you only)",
+            path.display()
+        );
+    }
+    Ok(key)
 }
 
 async fn serve(

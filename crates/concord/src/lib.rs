@@ -3,7 +3,10 @@
 
 pub mod bench;
 pub mod cli;
+pub mod council;
 pub mod database;
 pub mod demo;
+pub mod keys;
 pub mod log_key;
 mod output;
+mod private_file;

@@ -1,6 +1,5 @@
 //! The ledger's signing key on disk: created once, readable by its owner only.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, bail};
@@ -16,21 +15,7 @@ pub fn origin(charter: &Charter) -> String {
 /// that others may read, and a key for another ledger.
 pub fn load_or_create(path: &Path, origin: &str) -> anyhow::Result<(LogKey, bool)> {
     if path.exists() {
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path)?.permissions().mode();
-            if mode & 0o077 != 0 {
-                bail!(
-                    "the ledger key {} is readable by others (mode {:o}): run `chmod 600 {}`",
-                    path.display(),
-                    mode & 0o777,
-                    path.display()
-                );
-            }
-        }
-        let secret = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
+        let secret = crate::private_file::read(path)?;
         let key = LogKey::from_secret(&secret)
             .with_context(|| format!("{} is not a ledger key", path.display()))?;
         if key.origin() != origin {
@@ -43,18 +28,7 @@ pub fn load_or_create(path: &Path, origin: &str) -> anyhow::Result<(LogKey, bool
         return Ok((key, false));
     }
     let (key, secret) = LogKey::generate(origin)?;
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(format!("{secret}\n").as_bytes())?;
-    file.sync_all()?;
+    crate::private_file::create(path, &format!("{secret}\n"))?;
     Ok((key, true))
 }
 

@@ -1,0 +1,385 @@
+//! The council's rules, driven command by command against the demo charter and history:
+//! each refusal names its rule, and nothing but a well-signed, well-placed command yields
+//! events.
+
+use concord_core::consensus::{Outcome, Position, Stance};
+use concord_core::council::{
+    Circulate, Circulation, Command, Council, CouncilError, Decide, DocumentFile, Draft,
+    OpenSession, SignedCommand, State, VersionRecord,
+};
+use concord_core::keys::{KeyOwner, KeyRegistration};
+use concord_core::{Charter, Event, History, StatusTimeline};
+use concord_ledger::signature::SecretKey;
+use time::Date;
+use time::macros::date;
+
+const CHARTER: &str = include_str!("../../../data/charter.toml");
+const HISTORY: &str = include_str!("../../../data/history.toml");
+const TODAY: Date = date!(2026 - 11 - 24);
+
+struct World {
+    charter: Charter,
+    timeline: StatusTimeline,
+    keys: Vec<KeyRegistration>,
+    secrets: Vec<(KeyOwner, SecretKey)>,
+}
+
+impl World {
+    fn new() -> World {
+        let charter = Charter::from_toml("charter.toml", CHARTER).unwrap();
+        let history = History::from_toml("history.toml", HISTORY, &charter).unwrap();
+        let timeline = charter.timeline(history.statuses.clone());
+        let mut world = World {
+            charter,
+            timeline,
+            keys: vec![],
+            secrets: vec![],
+        };
+        for owner in ["secretariat", "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"] {
+            world.add_key(owner.parse().unwrap(), date!(2020 - 01 - 01));
+        }
+        world
+    }
+
+    fn add_key(&mut self, owner: KeyOwner, from: Date) {
+        let secret = SecretKey::generate();
+        self.keys.push(KeyRegistration {
+            key_id: secret.public().key_id(),
+            owner,
+            public_key: secret.public().to_b64(),
+            valid_from: from,
+            valid_until: None,
+            demo: false,
+        });
+        self.secrets.push((owner, secret));
+    }
+
+    fn sign(&self, owner: &str, command: Command) -> SignedCommand {
+        let owner: KeyOwner = owner.parse().unwrap();
+        let (_, secret) = self
+            .secrets
+            .iter()
+            .rev()
+            .find(|(o, _)| *o == owner)
+            .unwrap();
+        SignedCommand {
+            signature: secret.sign_command(&command).to_b64(),
+            key: secret.public().key_id(),
+            command,
+        }
+    }
+
+    fn council(&self) -> Council<'_> {
+        Council {
+            charter: &self.charter,
+            timeline: &self.timeline,
+            keys: &self.keys,
+        }
+    }
+
+    fn run(
+        &self,
+        owner: &str,
+        command: Command,
+        state: &State,
+    ) -> Result<Vec<Event>, CouncilError> {
+        self.council()
+            .decide(&self.sign(owner, command), state, TODAY)
+    }
+}
+
+/// The state after a session was opened and a declaration drafted and circulated.
+fn circulated(world: &World) -> State {
+    let open = Command::OpenSession(OpenSession {
+        id: "csc-2026-11-24".parse().unwrap(),
+        body: "csc".parse().unwrap(),
+        date: TODAY,
+        city: concord_core::Text::new("Moscow", "Москва"),
+        country: "RUS".parse().unwrap(),
+        venue: None,
+        formats: vec![],
+    });
+    let events = world.run("secretariat", open, &State::default()).unwrap();
+    let Event::SessionRecorded(session) = &events[0] else {
+        panic!("{events:?}")
+    };
+    // ARM is frozen since 2024: the session records it so; the rotation gives 2026 to RUS.
+    assert_eq!(
+        session
+            .attendance
+            .get(&"ARM".parse().unwrap())
+            .map(|a| a.as_str()),
+        Some("frozen")
+    );
+    assert_eq!(session.chair.unwrap().as_str(), "RUS");
+    let mut state = State {
+        session: Some(session.clone()),
+        document: None,
+    };
+    let draft = Command::DraftDocument(Draft {
+        id: "2026-moscow-declaration".parse().unwrap(),
+        session: session.id.clone(),
+        doc_type: "declaration".parse().unwrap(),
+        title: concord_core::Text::new("Moscow Declaration", "Московская декларация"),
+        text: concord_core::Text::new("The member states declare…", "Государства-члены заявляют…"),
+    });
+    let events = world.run("secretariat", draft, &state).unwrap();
+    let (Event::DocumentRecorded(doc), Event::VersionRecorded(v1)) = (&events[0], &events[1])
+    else {
+        panic!()
+    };
+    let mut file = DocumentFile {
+        document: doc.clone(),
+        versions: vec![v1.clone()],
+        circulated: None,
+        positions: vec![],
+        decision: None,
+    };
+    state.document = Some(file.clone());
+    let events = world
+        .run(
+            "secretariat",
+            Command::Circulate(Circulate {
+                document: doc.id.clone(),
+                version: 1,
+            }),
+            &state,
+        )
+        .unwrap();
+    let Event::VersionCirculated(c) = &events[0] else {
+        panic!()
+    };
+    file.circulated = Some(c.clone());
+    state.document = Some(file);
+    state
+}
+
+fn position(state: &State, member: &str, stance: Stance) -> Command {
+    let c: &Circulation = state
+        .document
+        .as_ref()
+        .unwrap()
+        .circulated
+        .as_ref()
+        .unwrap();
+    Command::RecordPosition(Position {
+        document: c.document.clone(),
+        version: c.version,
+        hash: c.hash.clone(),
+        member: member.parse().unwrap(),
+        stance,
+        reason: (stance == Stance::Object).then(|| "the text is premature".to_owned()),
+        signatory: None,
+        signed_on: TODAY,
+    })
+}
+
+fn record(world: &World, state: &mut State, member: &str, stance: Stance) {
+    let events = world
+        .run(member, position(state, member, stance), state)
+        .unwrap();
+    let Event::PositionRecorded(p) = &events[0] else {
+        panic!()
+    };
+    state.document.as_mut().unwrap().positions.push(p.clone());
+}
+
+fn decide(world: &World, state: &State) -> Result<Vec<Event>, CouncilError> {
+    let doc = state.document.as_ref().unwrap().document.id.clone();
+    world.run(
+        "secretariat",
+        Command::Decide(Decide {
+            document: doc,
+            urgent: false,
+        }),
+        state,
+    )
+}
+
+#[test]
+fn five_members_agree_while_the_sixth_is_frozen_and_the_document_is_adopted() {
+    let world = World::new();
+    let mut state = circulated(&world);
+    for member in ["BLR", "KAZ", "KGZ", "RUS"] {
+        record(&world, &mut state, member, Stance::Agree);
+    }
+    let err = decide(&world, &state).unwrap_err();
+    assert_eq!(err.rule(), "awaiting-positions");
+    assert!(err.to_string().contains("TJK"), "{err}");
+    record(&world, &mut state, "TJK", Stance::Agree);
+    let events = decide(&world, &state).unwrap();
+    let Event::DocumentDecided(decision) = &events[0] else {
+        panic!()
+    };
+    assert_eq!(decision.outcome, Outcome::Adopted);
+    assert_eq!(decision.ballots.len(), 6);
+    concord_core::council::recheck(decision).unwrap();
+}
+
+#[test]
+fn one_objection_blocks_and_names_the_blocker() {
+    let world = World::new();
+    let mut state = circulated(&world);
+    record(&world, &mut state, "BLR", Stance::Agree);
+    record(&world, &mut state, "KGZ", Stance::Object);
+    let events = decide(&world, &state).unwrap();
+    let Event::DocumentDecided(decision) = &events[0] else {
+        panic!()
+    };
+    assert_eq!(decision.outcome, Outcome::Blocked);
+    assert_eq!(decision.blockers[0].member.as_str(), "KGZ");
+}
+
+#[test]
+fn positions_are_refused_by_the_rule_they_break() {
+    let mut world = World::new();
+    let mut state = circulated(&world);
+
+    // Frozen member.
+    let err = world
+        .run("ARM", position(&state, "ARM", Stance::Agree), &state)
+        .unwrap_err();
+    assert_eq!(err.rule(), "frozen-member");
+
+    // Signed by another member's key.
+    let err = world
+        .run("KAZ", position(&state, "KGZ", Stance::Agree), &state)
+        .unwrap_err();
+    assert_eq!(err.rule(), "wrong-signer");
+
+    // Signed over another text.
+    let Command::RecordPosition(mut p) = position(&state, "KAZ", Stance::Agree) else {
+        panic!()
+    };
+    p.hash = "0".repeat(64);
+    let err = world
+        .run("KAZ", Command::RecordPosition(p), &state)
+        .unwrap_err();
+    assert_eq!(err.rule(), "signed-for-another-version");
+
+    // Objection with no reason.
+    let Command::RecordPosition(mut p) = position(&state, "KAZ", Stance::Object) else {
+        panic!()
+    };
+    p.reason = None;
+    assert_eq!(
+        world
+            .run("KAZ", Command::RecordPosition(p), &state)
+            .unwrap_err()
+            .rule(),
+        "objection-without-reason"
+    );
+
+    // A tampered signature.
+    let mut signed = world.sign("KAZ", position(&state, "KAZ", Stance::Agree));
+    if let Command::RecordPosition(p) = &mut signed.command {
+        p.stance = Stance::Object;
+        p.reason = Some("changed after signing".into());
+    }
+    assert_eq!(
+        world
+            .council()
+            .decide(&signed, &state, TODAY)
+            .unwrap_err()
+            .rule(),
+        "bad-signature"
+    );
+
+    // Replay of a recorded position.
+    let signed = world.sign("KAZ", position(&state, "KAZ", Stance::Agree));
+    let events = world.council().decide(&signed, &state, TODAY).unwrap();
+    let Event::PositionRecorded(p) = &events[0] else {
+        panic!()
+    };
+    state.document.as_mut().unwrap().positions.push(p.clone());
+    assert_eq!(
+        world
+            .council()
+            .decide(&signed, &state, TODAY)
+            .unwrap_err()
+            .rule(),
+        "replayed-signature"
+    );
+
+    // A key not valid on the day it signs.
+    world
+        .keys
+        .iter_mut()
+        .find(|k| k.owner == "BLR".parse().unwrap())
+        .unwrap()
+        .valid_until = Some(date!(2025 - 12 - 31));
+    assert_eq!(
+        world
+            .run("BLR", position(&state, "BLR", Stance::Agree), &state)
+            .unwrap_err()
+            .rule(),
+        "key-not-valid-on-date"
+    );
+
+    // A rotated key: the new one signs.
+    world.add_key("BLR".parse().unwrap(), date!(2026 - 01 - 01));
+    world
+        .run("BLR", position(&state, "BLR", Stance::Agree), &state)
+        .unwrap();
+
+    // Only the secretariat drives the procedure.
+    let doc = state.document.as_ref().unwrap().document.id.clone();
+    let err = world
+        .run(
+            "KAZ",
+            Command::Decide(Decide {
+                document: doc,
+                urgent: false,
+            }),
+            &state,
+        )
+        .unwrap_err();
+    assert_eq!(err.rule(), "wrong-signer");
+}
+
+#[test]
+fn a_new_version_voids_earlier_agreement() {
+    let world = World::new();
+    let mut state = circulated(&world);
+    record(&world, &mut state, "KAZ", Stance::Agree);
+    let old = position(&state, "BLR", Stance::Agree);
+    let doc = state.document.as_ref().unwrap().document.id.clone();
+    let revise = Command::ReviseDocument(concord_core::council::Revision {
+        document: doc.clone(),
+        version: 2,
+        title: None,
+        text: concord_core::Text::new("Amended text", "Исправленный текст"),
+    });
+    let events = world.run("secretariat", revise, &state).unwrap();
+    let Event::VersionRecorded(v2) = &events[0] else {
+        panic!()
+    };
+    let v2: VersionRecord = v2.clone();
+    state.document.as_mut().unwrap().versions.push(v2);
+    // Positions on version 1 are void: neither recorded nor counted.
+    assert_eq!(
+        world.run("BLR", old, &state).unwrap_err().rule(),
+        "version-not-under-agreement"
+    );
+    assert_eq!(decide(&world, &state).unwrap_err().rule(), "out-of-order");
+}
+
+#[test]
+fn observers_have_no_vote() {
+    let mut world = World::new();
+    let mut state = circulated(&world);
+    world.timeline = world.charter.timeline([concord_core::StatusRecord {
+        member: "SRB".parse().unwrap(),
+        status: concord_core::MemberStatus::Observer,
+        since: Some(date!(2021 - 01 - 01)),
+        attested: None,
+        note: None,
+        sources: vec![],
+    }]);
+    world.add_key("SRB".parse().unwrap(), date!(2021 - 01 - 01));
+    state.document.as_mut().unwrap().positions.clear();
+    let err = world
+        .run("SRB", position(&state, "SRB", Stance::Object), &state)
+        .unwrap_err();
+    assert_eq!(err.rule(), "no-vote");
+}

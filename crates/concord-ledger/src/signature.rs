@@ -1,0 +1,281 @@
+//! Ed25519 keys of member delegations and of the secretariat, and the signatures they make
+//! over Concord's commands.
+//!
+//! A signature always covers a domain-separation prefix and the RFC 8785 canonical form of
+//! what is signed, so the same bytes can never be replayed as another kind of statement.
+//! Verification is `verify_strict` (no malleable or small-order keys); audits verify in
+//! batches.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::{LedgerError, canonical};
+
+/// What every signed command starts with; the version of the signing scheme.
+pub const COMMAND_CONTEXT: &[u8] = b"concord-command-v1\n";
+
+/// The first line of a secret key file.
+const SECRET_HEADER: &str = "CONCORD ED25519 SECRET KEY";
+
+/// A private signing key. Its secret never appears in `Debug` output or logs.
+pub struct SecretKey {
+    key: SigningKey,
+}
+
+impl std::fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SecretKey")
+            .field("key_id", &self.public().key_id())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SecretKey {
+    /// A new random key from the operating system's generator.
+    pub fn generate() -> SecretKey {
+        SecretKey {
+            key: SigningKey::generate(&mut rand_core::OsRng),
+        }
+    }
+
+    /// The public half.
+    pub fn public(&self) -> PublicKey {
+        PublicKey(self.key.verifying_key())
+    }
+
+    /// Signs `value` as a command: the context prefix, then its canonical JSON.
+    pub fn sign_command<T: Serialize>(&self, value: &T) -> SignatureB64 {
+        SignatureB64(self.key.sign(&command_message(value)))
+    }
+
+    /// The key file text: a header naming the owner, then the 32-byte seed in base64.
+    pub fn to_file_text(&self, owner: &str) -> String {
+        format!(
+            "{SECRET_HEADER}\nowner: {owner}\nkey-id: {}\n{}\n",
+            self.public().key_id(),
+            STANDARD.encode(self.key.to_bytes())
+        )
+    }
+
+    /// Reads a key file written by [`SecretKey::to_file_text`]; returns the key and its
+    /// owner.
+    pub fn from_file_text(text: &str) -> Result<(SecretKey, String), LedgerError> {
+        let mut lines = text.lines();
+        if lines.next() != Some(SECRET_HEADER) {
+            return Err(LedgerError::Key(format!(
+                "not a Concord secret key (its first line must be `{SECRET_HEADER}`)"
+            )));
+        }
+        let owner = lines
+            .next()
+            .and_then(|l| l.strip_prefix("owner: "))
+            .ok_or_else(|| LedgerError::Key("the key file has no `owner:` line".into()))?
+            .trim()
+            .to_owned();
+        let key_id = lines
+            .next()
+            .and_then(|l| l.strip_prefix("key-id: "))
+            .ok_or_else(|| LedgerError::Key("the key file has no `key-id:` line".into()))?
+            .trim()
+            .to_owned();
+        let seed = lines
+            .next()
+            .ok_or_else(|| LedgerError::Key("the key file has no key".into()))?;
+        let bytes: [u8; 32] = STANDARD
+            .decode(seed.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| LedgerError::Key("the key is not 32 bytes of base64".into()))?;
+        let key = SecretKey {
+            key: SigningKey::from_bytes(&bytes),
+        };
+        if key.public().key_id() != key_id {
+            return Err(LedgerError::Key(format!(
+                "the key file says key-id {key_id} but holds key {}",
+                key.public().key_id()
+            )));
+        }
+        Ok((key, owner))
+    }
+}
+
+/// A public Ed25519 key, written as base64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey(VerifyingKey);
+
+impl PublicKey {
+    /// Parses a base64 public key, refusing weak (small-order) keys.
+    pub fn parse(b64: &str) -> Result<PublicKey, LedgerError> {
+        let bytes: [u8; 32] = STANDARD
+            .decode(b64.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| LedgerError::Key("a public key is 32 bytes of base64".into()))?;
+        let key = VerifyingKey::from_bytes(&bytes)
+            .map_err(|_| LedgerError::Key("not a point on Ed25519".into()))?;
+        if key.is_weak() {
+            return Err(LedgerError::Key(
+                "a weak (small-order) key is refused".into(),
+            ));
+        }
+        Ok(PublicKey(key))
+    }
+
+    /// The base64 form.
+    pub fn to_b64(&self) -> String {
+        STANDARD.encode(self.0.as_bytes())
+    }
+
+    /// The key's short identifier: the first 8 bytes of SHA-256 of the key, in hex.
+    pub fn key_id(&self) -> String {
+        let digest = Sha256::digest(self.0.as_bytes());
+        digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// Checks a command signature (strictly).
+    pub fn verify_command<T: Serialize>(
+        &self,
+        value: &T,
+        signature: &SignatureB64,
+    ) -> Result<(), LedgerError> {
+        self.0
+            .verify_strict(&command_message(value), &signature.0)
+            .map_err(|_| LedgerError::BadSignature)
+    }
+}
+
+/// An Ed25519 signature, written as base64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignatureB64(pub Signature);
+
+impl SignatureB64 {
+    /// Parses base64 signature text.
+    pub fn parse(b64: &str) -> Result<SignatureB64, LedgerError> {
+        let bytes: [u8; 64] = STANDARD
+            .decode(b64.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or(LedgerError::BadSignature)?;
+        Ok(SignatureB64(Signature::from_bytes(&bytes)))
+    }
+
+    /// The base64 form.
+    pub fn to_b64(&self) -> String {
+        STANDARD.encode(self.0.to_bytes())
+    }
+}
+
+impl Serialize for SignatureB64 {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_b64())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for SignatureB64 {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        SignatureB64::parse(&s)
+            .map_err(|_| serde::de::Error::custom("a signature is 64 bytes of base64"))
+    }
+}
+
+/// The bytes a command signature covers.
+pub fn command_message<T: Serialize>(value: &T) -> Vec<u8> {
+    let mut message = COMMAND_CONTEXT.to_vec();
+    message.extend_from_slice(&canonical::to_vec(value));
+    message
+}
+
+/// Verifies many signatures at once (ed25519-dalek's batch verification): `Ok` only if
+/// every one verifies. Audits use it; on failure they fall back to one by one to name the
+/// bad signature.
+pub fn verify_batch(
+    messages: &[&[u8]],
+    signatures: &[SignatureB64],
+    keys: &[PublicKey],
+) -> Result<(), LedgerError> {
+    let signatures: Vec<Signature> = signatures.iter().map(|s| s.0).collect();
+    let keys: Vec<VerifyingKey> = keys.iter().map(|k| k.0).collect();
+    ed25519_dalek::verify_batch(messages, &signatures, &keys).map_err(|_| LedgerError::BadSignature)
+}
+
+/// Verifies one signature over raw message bytes (strictly).
+pub fn verify_message(
+    key: &PublicKey,
+    message: &[u8],
+    signature: &SignatureB64,
+) -> Result<(), LedgerError> {
+    key.0
+        .verify_strict(message, &signature.0)
+        .map_err(|_| LedgerError::BadSignature)
+}
+
+/// SHA-256 of the canonical form of `value`, in hex: how a document version is hashed.
+pub fn canonical_sha256<T: Serialize>(value: &T) -> String {
+    let digest = Sha256::digest(canonical::to_vec(value));
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn key_file_round_trips_and_checks_its_id() {
+        let key = SecretKey::generate();
+        let text = key.to_file_text("KAZ");
+        let (back, owner) = SecretKey::from_file_text(&text).unwrap();
+        assert_eq!(owner, "KAZ");
+        assert_eq!(back.public(), key.public());
+        let other = SecretKey::generate().public().key_id();
+        let forged = text.replace(&key.public().key_id(), &other);
+        assert!(SecretKey::from_file_text(&forged).is_err());
+        assert!(!format!("{key:?}").contains(&text.lines().nth(3).unwrap()[..20]));
+    }
+
+    #[test]
+    fn batch_and_single_verification_agree() {
+        let keys: Vec<SecretKey> = (0..4).map(|_| SecretKey::generate()).collect();
+        let values: Vec<String> = (0..4).map(|i| format!("command {i}")).collect();
+        let sigs: Vec<SignatureB64> = keys
+            .iter()
+            .zip(&values)
+            .map(|(k, v)| k.sign_command(v))
+            .collect();
+        let messages: Vec<Vec<u8>> = values.iter().map(command_message).collect();
+        let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        let publics: Vec<PublicKey> = keys.iter().map(SecretKey::public).collect();
+        verify_batch(&refs, &sigs, &publics).unwrap();
+        let mut swapped = sigs.clone();
+        swapped.swap(0, 1);
+        assert!(verify_batch(&refs, &swapped, &publics).is_err());
+    }
+
+    proptest! {
+        /// A signature verifies for exactly the value signed: any other value fails.
+        #[test]
+        fn signature_covers_exactly_the_value(a in ".{0,40}", b in ".{0,40}") {
+            let key = SecretKey::generate();
+            let sig = key.sign_command(&a);
+            prop_assert!(key.public().verify_command(&a, &sig).is_ok());
+            if a != b {
+                prop_assert!(key.public().verify_command(&b, &sig).is_err());
+            }
+        }
+
+        /// Flipping any bit of a signature makes it fail.
+        #[test]
+        fn altered_signature_fails(bit in 0usize..512) {
+            let key = SecretKey::generate();
+            let sig = key.sign_command(&"agree");
+            let mut bytes = sig.0.to_bytes();
+            bytes[bit / 8] ^= 1 << (bit % 8);
+            let altered = SignatureB64(Signature::from_bytes(&bytes));
+            prop_assert!(key.public().verify_command(&"agree", &altered).is_err());
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! The council's endpoints: signed commands in; keys, each document's agreement and its
+//! bundle out.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use concord_core::consensus;
+use concord_core::council::{Council, SignedCommand};
+use concord_store::council::{self, CommandError};
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::problem::{Problem, ProblemKind};
+
+/// The council's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/council/commands", post(command))
+        .route("/api/v1/keys", get(keys))
+        .route("/api/v1/documents/{id}/agreement", get(agreement))
+        .route("/api/v1/documents/{id}/bundle", get(bundle))
+}
+
+/// Carries out one signed command (`{"command": {...}, "key": "...", "signature": "..."}`).
+async fn command(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let signed: SignedCommand = serde_json::from_slice(&body).map_err(|e| {
+        Problem::new(
+            ProblemKind::BadBody,
+            format!("not a signed command ({e}); expected {{\"command\": {{\"action\": ...}}, \"key\": ..., \"signature\": ...}}"),
+        )
+    })?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let done = council::execute(state.store.as_ref(), &signed, today).await?;
+    tracing::info!(
+        action = signed.command.action(),
+        key = signed.key,
+        last_leaf = done.last_leaf,
+        "command recorded"
+    );
+    let kinds: Vec<&str> = done.events.iter().map(|e| e.kind()).collect();
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({
+            "action": signed.command.action(),
+            "events": kinds,
+            "last_leaf": done.last_leaf,
+        })),
+    ))
+}
+
+/// Every registered key with its validity.
+async fn keys(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    let keys = state.store.keys().await?;
+    Ok(Json(serde_json::to_value(keys).expect("keys serialise")))
+}
+
+/// A document's versions, what is under agreement, the positions taken and where the
+/// rule stands today.
+async fn agreement(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let store = state.store.as_ref();
+    let file = council::document_file(store, &id)
+        .await?
+        .ok_or_else(|| Problem::unknown(format!("no document `{id}`")))?;
+    let tally = match (&file.under_agreement(), &file.decision) {
+        (Some(_), None) => {
+            let session = store.session(file.document.session.as_str()).await?;
+            let timeline = state.charter.timeline(store.status_records().await?);
+            let keys = store.keys().await?;
+            let council = Council {
+                charter: &state.charter,
+                timeline: &timeline,
+                keys: &keys,
+            };
+            let rule = session
+                .as_ref()
+                .and_then(|s| s.bodies.first())
+                .and_then(|b| state.charter.body(b))
+                .and_then(|b| b.decision_rule.as_ref())
+                .and_then(|r| state.charter.decision_rules.get(r));
+            match (session, rule) {
+                (Some(session), Some(rule)) => {
+                    let today = time::OffsetDateTime::now_utc().date();
+                    let ballots = council.ballots(&session, &file.positions, today);
+                    Some(consensus::tally(rule, &ballots))
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    Ok(Json(json!({
+        "document": file.document,
+        "versions": file.versions,
+        "under_agreement": file.under_agreement(),
+        "positions": file.positions,
+        "tally": tally,
+        "decision": file.decision,
+    })))
+}
+
+/// The bundle of a decided document, in RFC 8785 canonical JSON.
+async fn bundle(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<
+    (
+        StatusCode,
+        [(axum::http::HeaderName, &'static str); 1],
+        String,
+    ),
+    Problem,
+> {
+    let bundle = council::bundle(state.store.as_ref(), &state.log_key, &id)
+        .await
+        .map_err(|e| match e {
+            CommandError::NotDecided(_) => Problem::new(ProblemKind::Conflict, e.to_string()),
+            other => other.into(),
+        })?;
+    Ok((
+        StatusCode::OK,
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        concord_ledger::canonical::to_string(&bundle) + "\n",
+    ))
+}

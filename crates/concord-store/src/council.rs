@@ -1,0 +1,207 @@
+//! The one write path of the council: read the state a signed command needs, let the
+//! domain decide, commit the events on the condition that nothing changed meanwhile.
+//! The HTTP API, the CLI and `init`'s replay all come through [`execute`] or the same
+//! domain rules.
+
+use concord_core::bundle::{Bundle, FORMAT};
+use concord_core::council::{
+    Command, Council, CouncilError, DocumentFile, SignedCommand, State, Subject,
+};
+use concord_core::event::Event;
+use concord_core::keys::{self, KeyError, KeyRegistration};
+use concord_ledger::checkpoint::LogKey;
+use time::Date;
+
+use crate::ledger::{self, LedgerQueryError};
+use crate::queries::{self, QueryError};
+use crate::{Expect, Store, StoreError};
+
+/// How many times a command is decided again when another write changed its subject.
+const ATTEMPTS: usize = 5;
+
+/// Why a command was not carried out.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// A rule of the council refused it.
+    #[error(transparent)]
+    Council(#[from] CouncilError),
+    /// A key registration was refused.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// The registry could not be read.
+    #[error(transparent)]
+    Query(#[from] QueryError),
+    /// The store failed (or kept conflicting).
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The ledger could not produce a proof.
+    #[error(transparent)]
+    Ledger(#[from] LedgerQueryError),
+    /// The document has no decision to bundle.
+    #[error("document {0} has not been decided: there is nothing to bundle yet")]
+    NotDecided(String),
+    /// The document does not exist.
+    #[error("document {0} does not exist")]
+    NoSuchDocument(String),
+}
+
+/// What a command did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Executed {
+    /// The events recorded.
+    pub events: Vec<Event>,
+    /// Leaf index of the last one.
+    pub last_leaf: i64,
+}
+
+/// Carries out `signed` on `today`: every check, then one transaction.
+pub async fn execute(
+    store: &dyn Store,
+    signed: &SignedCommand,
+    today: Date,
+) -> Result<Executed, CommandError> {
+    let charter = queries::charter(store).await?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let subject = signed.command.subject();
+        let mut expect = vec![head(store, &subject.name()).await?];
+        let (state, session_subject) = load(store, &signed.command, &subject).await?;
+        if let Some(name) = session_subject {
+            expect.push(head(store, &name).await?);
+        }
+        let timeline = charter.timeline(store.status_records().await?);
+        let keys = store.keys().await?;
+        let council = Council {
+            charter: &charter,
+            timeline: &timeline,
+            keys: &keys,
+        };
+        let events = council.decide(signed, &state, today)?;
+        match store.append(&events, None, &expect).await {
+            Ok(last_leaf) => return Ok(Executed { events, last_leaf }),
+            Err(StoreError::Conflict(why)) if attempt < ATTEMPTS => {
+                tracing::debug!(attempt, why, "decided on stale state; deciding again");
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+}
+
+async fn head(store: &dyn Store, subject: &str) -> Result<Expect, StoreError> {
+    Ok(Expect {
+        subject: subject.to_owned(),
+        last: store.subject_head(subject).await?,
+    })
+}
+
+/// The state `command` is decided against, and the subject name of the session it reads
+/// beside its own subject.
+async fn load(
+    store: &dyn Store,
+    command: &Command,
+    subject: &Subject,
+) -> Result<(State, Option<String>), StoreError> {
+    let mut state = State::default();
+    let mut session_id = command.session().map(ToString::to_string);
+    if let Subject::Document(id) = subject {
+        state.document = document_file(store, id.as_str()).await?;
+        if let Some(file) = &state.document {
+            session_id = Some(file.document.session.to_string());
+        }
+    }
+    let session_id = match subject {
+        Subject::Session(id) => Some(id.to_string()),
+        Subject::Document(_) => session_id,
+    };
+    let mut session_subject = None;
+    if let Some(id) = session_id {
+        state.session = store.session(&id).await?;
+        if matches!(subject, Subject::Document(_)) {
+            session_subject =
+                Some(Subject::Session(id.parse().expect("stored ids are slugs")).name());
+        }
+    }
+    Ok((state, session_subject))
+}
+
+/// Everything recorded of a document, if it exists.
+pub async fn document_file(
+    store: &dyn Store,
+    id: &str,
+) -> Result<Option<DocumentFile>, StoreError> {
+    let Some(document) = store.document(id).await? else {
+        return Ok(None);
+    };
+    let versions = store.versions(id).await?;
+    let circulated = store.circulations(id).await?.pop();
+    let positions = match &circulated {
+        Some(c) => store.positions(id, c.version).await?,
+        None => vec![],
+    };
+    let decision = store.decision(id).await?.map(|(_, d)| d);
+    Ok(Some(DocumentFile {
+        document,
+        versions,
+        circulated,
+        positions,
+        decision,
+    }))
+}
+
+/// Registers a public key (the operator's act, on the server's own database): rotation
+/// ends the owner's current key the day before the new one starts.
+pub async fn register_key(
+    store: &dyn Store,
+    new: KeyRegistration,
+) -> Result<Vec<Event>, CommandError> {
+    let expect = [head(store, "keys").await?];
+    let known = store.keys().await?;
+    let (registered, retired) = keys::register(&known, new)?;
+    let mut events = vec![];
+    if let Some(r) = retired {
+        events.push(Event::KeyRetired(r));
+    }
+    events.push(Event::KeyRegistered(registered));
+    store.append(&events, None, &expect).await?;
+    Ok(events)
+}
+
+/// The bundle of a decided document, proved against a checkpoint of the current log.
+pub async fn bundle(
+    store: &dyn Store,
+    log_key: &LogKey,
+    document: &str,
+) -> Result<Bundle, CommandError> {
+    if store.document(document).await?.is_none() {
+        return Err(CommandError::NoSuchDocument(document.to_owned()));
+    }
+    let Some((leaf, decision)) = store.decision(document).await? else {
+        return Err(CommandError::NotDecided(document.to_owned()));
+    };
+    let version = store
+        .versions(document)
+        .await?
+        .into_iter()
+        .find(|v| v.version.number == decision.version)
+        .ok_or_else(|| StoreError::Corrupt {
+            what: format!("document {document}"),
+            why: format!("decided version {} is not stored", decision.version),
+        })?;
+    let size = store.ledger_size().await?;
+    let root = ledger::root(store, size).await?;
+    let checkpoint = log_key.sign(size, root).map_err(LedgerQueryError::from)?;
+    let proof = ledger::inclusion(store, leaf, Some(size)).await?;
+    let entry = ledger::entries(store, leaf, leaf + 1)
+        .await?
+        .pop()
+        .ok_or_else(|| StoreError::Ledger(format!("entry {leaf} is missing")))?;
+    Ok(Bundle {
+        format: FORMAT.to_owned(),
+        version: version.version,
+        entry,
+        proof,
+        checkpoint,
+        log_key: log_key.verifier_key().to_owned(),
+    })
+}
