@@ -197,7 +197,8 @@ mod tests {
     #[test]
     fn rotation_ends_the_current_key_the_day_before() {
         let old = key("a", date!(2020 - 01 - 01));
-        let (new, retired) = register(std::slice::from_ref(&old), key("b", date!(2024 - 03 - 01))).unwrap();
+        let (new, retired) =
+            register(std::slice::from_ref(&old), key("b", date!(2024 - 03 - 01))).unwrap();
         assert_eq!(new.key_id, "b");
         let retired = retired.unwrap();
         assert_eq!(retired.key_id, "a");

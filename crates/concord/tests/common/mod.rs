@@ -255,3 +255,34 @@ pub fn request(method: &str, url: &str) -> Reply {
         text: body,
     }
 }
+
+/// Sends a JSON body with POST, whatever the answer's status.
+pub fn post_json(url: &str, body: &Value) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut response = agent
+        .post(url)
+        .header("content-type", "application/json")
+        .send(serde_json::to_vec(body).unwrap())
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = response.body_mut().read_to_string().unwrap();
+    Reply {
+        status: response.status().as_u16(),
+        content_type,
+        json: serde_json::from_str(&body).unwrap_or(Value::Null),
+        text: body,
+    }
+}
+
+/// Runs a future to completion on a runtime of its own.
+pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    runtime().block_on(f)
+}
