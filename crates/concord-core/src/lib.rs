@@ -17,6 +17,7 @@ pub mod history;
 pub mod keys;
 pub mod location;
 pub mod registry;
+pub mod signatures;
 pub mod text;
 
 pub use chairmanship::{Chairmanship, RotationError};

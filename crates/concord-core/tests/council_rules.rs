@@ -383,3 +383,63 @@ fn observers_have_no_vote() {
         .unwrap_err();
     assert_eq!(err.rule(), "no-vote");
 }
+
+#[test]
+fn the_signature_audit_takes_keys_from_the_log_and_names_a_forged_position() {
+    use concord_core::signatures::{SignatureAudit, verify_items};
+    let world = World::new();
+    let mut state = circulated(&world);
+    let mut log: Vec<Event> = world
+        .keys
+        .iter()
+        .cloned()
+        .map(Event::KeyRegistered)
+        .collect();
+    for member in ["BLR", "KAZ", "KGZ", "RUS", "TJK"] {
+        let events = world
+            .run(member, position(&state, member, Stance::Agree), &state)
+            .unwrap();
+        let Event::PositionRecorded(p) = &events[0] else {
+            panic!()
+        };
+        state.document.as_mut().unwrap().positions.push(p.clone());
+        log.extend(events);
+    }
+    log.extend(decide(&world, &state).unwrap());
+
+    let check = |log: &[Event]| {
+        let mut audit = SignatureAudit::default();
+        let mut items = vec![];
+        for (leaf, event) in log.iter().enumerate() {
+            items.extend(audit.observe(leaf as u64, event)?);
+        }
+        verify_items(&items).map(|()| items.len())
+    };
+    // Five positions, and the same five again inside the decision.
+    assert_eq!(check(&log), Ok(10));
+
+    // A position whose stance was rewritten after signing.
+    let mut forged = log.clone();
+    let at = forged
+        .iter()
+        .position(
+            |e| matches!(e, Event::PositionRecorded(p) if p.position.member.as_str() == "KGZ"),
+        )
+        .unwrap();
+    if let Event::PositionRecorded(p) = &mut forged[at] {
+        p.position.stance = Stance::Object;
+        p.position.reason = Some("forged".into());
+    }
+    let err = check(&forged).unwrap_err();
+    assert!(
+        err.contains(&format!("entry {at}")) && err.contains("KGZ"),
+        "{err}"
+    );
+
+    // A position signed by a key the log never registered.
+    let mut unregistered = log.clone();
+    unregistered
+        .retain(|e| !matches!(e, Event::KeyRegistered(k) if k.owner == "KAZ".parse().unwrap()));
+    let err = check(&unregistered).unwrap_err();
+    assert!(err.contains("never registered"), "{err}");
+}

@@ -6,6 +6,9 @@ use concord_ledger::checkpoint::LogKey;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_ledger::proof::{B64, ConsistencyProof, InclusionProof};
 
+use concord_core::event::Event;
+use concord_core::signatures::{SignatureAudit, SignedItem, verify_items};
+
 use crate::{Hash, Store, StoreError};
 
 /// Why a ledger question could not be answered.
@@ -148,6 +151,14 @@ pub async fn entries(
         .collect()
 }
 
+/// The kinds of event that register keys or carry signatures.
+const SIGNED_KINDS: [&str; 4] = [
+    "key-registered",
+    "key-retired",
+    "position-recorded",
+    "document-decided",
+];
+
 /// What an audit found: every entry re-hashed and every stored hash matched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditReport {
@@ -157,6 +168,65 @@ pub struct AuditReport {
     pub hashes: u64,
     /// The root recomputed from the entries.
     pub root: Hash,
+    /// Member signatures re-verified (each position, and again inside each decision).
+    pub signatures: u64,
+}
+
+/// Signatures handed to the verifying thread at a time.
+const SIGNATURE_BATCH: usize = 256;
+
+/// Verifies batches of signatures on a thread of its own while the audit reads and
+/// hashes: the two cores of a small server both work.
+struct SignatureWorker {
+    batch: Vec<SignedItem>,
+    to_worker: Option<std::sync::mpsc::SyncSender<Vec<SignedItem>>>,
+    worker: Option<std::thread::JoinHandle<Result<u64, String>>>,
+}
+
+impl SignatureWorker {
+    fn start() -> SignatureWorker {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<SignedItem>>(8);
+        let worker = std::thread::spawn(move || {
+            let mut verified = 0;
+            for batch in rx {
+                verify_items(&batch)?;
+                verified += batch.len() as u64;
+            }
+            Ok(verified)
+        });
+        SignatureWorker {
+            batch: Vec::with_capacity(SIGNATURE_BATCH),
+            to_worker: Some(tx),
+            worker: Some(worker),
+        }
+    }
+
+    /// Queues items; returns false if the worker stopped (a signature failed).
+    fn push(&mut self, items: Vec<SignedItem>) -> bool {
+        self.batch.extend(items);
+        if self.batch.len() >= SIGNATURE_BATCH {
+            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(SIGNATURE_BATCH));
+            return self
+                .to_worker
+                .as_ref()
+                .is_some_and(|tx| tx.send(full).is_ok());
+        }
+        true
+    }
+
+    fn finish(mut self) -> Result<u64, String> {
+        if let Some(tx) = self.to_worker.take() {
+            let rest = std::mem::take(&mut self.batch);
+            if !rest.is_empty() {
+                let _ = tx.send(rest);
+            }
+        }
+        self.worker
+            .take()
+            .expect("finished once")
+            .join()
+            .unwrap_or_else(|_| Err("the signature verifier crashed".into()))
+    }
 }
 
 /// Re-reads every entry, checks that it is canonical and numbered in order, recomputes
@@ -168,6 +238,8 @@ pub async fn audit(
 ) -> Result<AuditReport, LedgerQueryError> {
     let size = store.ledger_size().await?;
     let mut mine = concord_ledger::log::MemoryLog::default();
+    let mut signatures = SignatureAudit::default();
+    let mut worker = SignatureWorker::start();
     let mut start = 0;
     while start < size {
         let end = (start + MAX_ENTRIES).min(size);
@@ -192,10 +264,23 @@ pub async fn audit(
                 )));
             }
             mine.push(concord_ledger::entry::leaf_hash(body.as_bytes()));
+            let kind = entry["event"]["type"].as_str().unwrap_or_default();
+            if SIGNED_KINDS.contains(&kind) {
+                let event: Event = serde_json::from_value(entry["event"].clone()).map_err(|e| {
+                    LedgerQueryError::Tampered(format!("entry {index} is not a valid event: {e}"))
+                })?;
+                let items = signatures
+                    .observe(index, &event)
+                    .map_err(LedgerQueryError::Tampered)?;
+                if !worker.push(items) {
+                    break;
+                }
+            }
         }
         progress(end, size);
         start = end;
     }
+    let signatures = worker.finish().map_err(LedgerQueryError::Tampered)?;
     let count = mine.stored.len() as u64;
     let mut at = 0;
     while at < count {
@@ -233,5 +318,6 @@ pub async fn audit(
         entries: size,
         hashes: count,
         root,
+        signatures,
     })
 }

@@ -109,3 +109,138 @@ pub async fn ledger(
         },
     })
 }
+
+/// What `bench audit` measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditFigures {
+    /// Signed events in the log (plus a few key registrations).
+    pub signed_events: u64,
+    /// Whole audit (read, re-hash, re-verify every signature) in signed events per second.
+    pub audit_signed_events_per_second: f64,
+    /// ed25519-dalek's own batch verification of the same signatures, one thread, per
+    /// second.
+    pub batch_verify_per_second: f64,
+    /// The audit rate as a share of the batch verification rate.
+    pub ratio: f64,
+}
+
+/// Fills a fresh SQLite log with `events` signed positions (six member keys), audits it,
+/// then times ed25519-dalek's batch verification of the same signatures.
+pub async fn audit(events: u64) -> anyhow::Result<AuditFigures> {
+    use concord_core::consensus::{Position, SignedPosition, Stance};
+    use concord_core::council::Command;
+    use concord_core::history::{Document, DocumentStatus};
+    use concord_core::keys::{KeyOwner, KeyRegistration};
+    use concord_ledger::signature::{SecretKey, SignatureB64, command_message};
+
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("audit.db").display());
+    let store = database::open(&url).await?;
+    let day = time::macros::date!(2024 - 01 - 01);
+    let members = ["ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"];
+    let secrets: Vec<SecretKey> = members.iter().map(|_| SecretKey::generate()).collect();
+    let mut setup: Vec<Event> = members
+        .iter()
+        .zip(&secrets)
+        .map(|(m, s)| {
+            Event::KeyRegistered(KeyRegistration {
+                key_id: s.public().key_id(),
+                owner: KeyOwner::Member(m.parse().expect("a code")),
+                public_key: s.public().to_b64(),
+                valid_from: day,
+                valid_until: None,
+                demo: false,
+            })
+        })
+        .collect();
+    setup.push(Event::DocumentRecorded(Document {
+        id: "bench-document".parse()?,
+        session: "bench-session".parse()?,
+        doc_type: "decision".parse()?,
+        title: concord_core::text::Text::new("Benchmark", "Бенчмарк"),
+        status: DocumentStatus::Submitted,
+        note: None,
+        sources: vec![],
+    }));
+    // The documents table refers to a session: record one.
+    setup.insert(
+        0,
+        Event::SessionRecorded(concord_core::history::Session {
+            id: "bench-session".parse()?,
+            bodies: vec!["csc".parse()?],
+            date: concord_core::date::PartialDate::Day(day),
+            status: concord_core::history::SessionStatus::Held,
+            city: None,
+            country: None,
+            venue: None,
+            chair: None,
+            formats: vec![],
+            attendance: Default::default(),
+            heads: Default::default(),
+            agenda: vec![],
+            note: None,
+            sources: vec![],
+        }),
+    );
+    store.commit(&setup, None).await?;
+    let mut messages = Vec::with_capacity(events as usize);
+    let mut signatures = Vec::with_capacity(events as usize);
+    let mut keys = Vec::with_capacity(events as usize);
+    let mut done = 0u64;
+    while done < events {
+        let n = (events - done).min(1000);
+        let mut batch = Vec::with_capacity(n as usize);
+        for i in done..done + n {
+            let m = (i % 6) as usize;
+            let position = Position {
+                document: "bench-document".parse()?,
+                version: (i / 6 + 1) as u32,
+                hash: format!("{i:064x}"),
+                member: members[m].parse()?,
+                stance: Stance::Agree,
+                reason: None,
+                signatory: None,
+                signed_on: day,
+            };
+            let command = Command::RecordPosition(position.clone());
+            let signature = secrets[m].sign_command(&command);
+            messages.push(command_message(&command));
+            signatures.push(signature);
+            keys.push(secrets[m].public());
+            batch.push(Event::PositionRecorded(SignedPosition {
+                position,
+                key: secrets[m].public().key_id(),
+                signature: signature.to_b64(),
+            }));
+        }
+        store.commit(&batch, None).await?;
+        done += n;
+    }
+    let started = Instant::now();
+    let report = ledger::audit(store.as_ref(), |_, _| {}).await?;
+    let audit_secs = started.elapsed().as_secs_f64();
+    anyhow::ensure!(
+        report.signatures == events,
+        "the audit verified {} signatures of {events}",
+        report.signatures
+    );
+    let started = Instant::now();
+    for ((m, s), k) in messages
+        .chunks(256)
+        .zip(signatures.chunks(256))
+        .zip(keys.chunks(256))
+    {
+        let refs: Vec<&[u8]> = m.iter().map(Vec::as_slice).collect();
+        let sigs: Vec<SignatureB64> = s.to_vec();
+        concord_ledger::signature::verify_batch(&refs, &sigs, k)?;
+    }
+    let batch_secs = started.elapsed().as_secs_f64();
+    let audit_rate = events as f64 / audit_secs;
+    let batch_rate = events as f64 / batch_secs;
+    Ok(AuditFigures {
+        signed_events: events,
+        audit_signed_events_per_second: audit_rate,
+        batch_verify_per_second: batch_rate,
+        ratio: audit_rate / batch_rate,
+    })
+}

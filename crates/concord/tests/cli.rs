@@ -273,6 +273,9 @@ fn audit_passes_then_names_an_altered_entry() {
         let ok = json(&concord(&db, &["audit", "--json"]));
         assert_eq!(ok["ok"], true, "{}", db.backend);
         assert!(ok["entries"].as_u64().unwrap() > 40);
+        // The replayed history: every adopted document's positions, and again inside its
+        // decision, signed with init's demo keys.
+        assert!(ok["signatures"].as_u64().unwrap() > 100, "{ok}");
 
         // Someone with database access rewrites history: Minsk becomes Vilnius in one entry.
         let url = db.url.clone();
@@ -301,6 +304,18 @@ fn audit_passes_then_names_an_altered_entry() {
             db.backend
         );
     }
+}
+
+#[test]
+fn bench_audit_prints_the_ratio() {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["bench", "audit", "--events", "600", "--json"])
+        .output()
+        .unwrap();
+    let figures = json(&out);
+    assert_eq!(figures["signed_events"], 600);
+    let ratio = figures["ratio"].as_f64().unwrap();
+    assert!(ratio > 0.0, "{figures}");
 }
 
 #[test]

@@ -1,0 +1,122 @@
+//! Re-verifying every signature the log holds, as an auditor who trusts nothing does: the
+//! keys are taken from the log's own registrations, in log order, and every signed
+//! position (recorded alone, and again inside each decision) is checked against the key
+//! valid for that member on the day it was signed.
+
+use std::collections::HashMap;
+
+use concord_ledger::signature::{PublicKey, SignatureB64, command_message, verify_batch};
+
+use crate::consensus::SignedPosition;
+use crate::council::Command;
+use crate::event::Event;
+use crate::keys::{KeyOwner, KeyRegistration};
+
+/// One signature to check, with where it is in the log.
+#[derive(Debug, Clone)]
+pub struct SignedItem {
+    /// Leaf index of the event carrying it.
+    pub leaf: u64,
+    /// What it is, for the report.
+    pub what: String,
+    /// The signed bytes.
+    pub message: Vec<u8>,
+    /// The signature.
+    pub signature: SignatureB64,
+    /// The key that must have made it.
+    pub key: PublicKey,
+}
+
+/// The keys registered so far in the log, to check signatures as the log goes on.
+#[derive(Debug, Default)]
+pub struct SignatureAudit {
+    keys: HashMap<String, (KeyRegistration, PublicKey)>,
+}
+
+impl SignatureAudit {
+    /// Takes in the event at `leaf`: registers keys, and returns the signatures it carries
+    /// once their key, owner and date are checked. An error names what is wrong.
+    pub fn observe(&mut self, leaf: u64, event: &Event) -> Result<Vec<SignedItem>, String> {
+        match event {
+            Event::KeyRegistered(k) => {
+                let public = PublicKey::parse(&k.public_key)
+                    .map_err(|e| format!("entry {leaf}: key {}: {e}", k.key_id))?;
+                if public.key_id() != k.key_id {
+                    return Err(format!("entry {leaf}: key {} has another id", k.key_id));
+                }
+                self.keys.insert(k.key_id.clone(), (k.clone(), public));
+                Ok(vec![])
+            }
+            Event::KeyRetired(r) => {
+                let (k, _) = self
+                    .keys
+                    .get_mut(&r.key_id)
+                    .ok_or_else(|| format!("entry {leaf}: retires unknown key {}", r.key_id))?;
+                k.valid_until = Some(r.valid_until);
+                Ok(vec![])
+            }
+            Event::PositionRecorded(p) => Ok(vec![self.item(leaf, p)?]),
+            Event::DocumentDecided(d) => d
+                .ballots
+                .iter()
+                .filter_map(|b| b.position.as_ref())
+                .map(|p| self.item(leaf, p))
+                .collect(),
+            _ => Ok(vec![]),
+        }
+    }
+
+    fn item(&self, leaf: u64, signed: &SignedPosition) -> Result<SignedItem, String> {
+        let p = &signed.position;
+        let what = format!(
+            "entry {leaf}: {}'s position on {} version {}",
+            p.member, p.document, p.version
+        );
+        let (key, public) = self
+            .keys
+            .get(&signed.key)
+            .ok_or_else(|| format!("{what}: key {} was never registered", signed.key))?;
+        if key.owner != KeyOwner::Member(p.member) {
+            return Err(format!(
+                "{what}: key {} belongs to {}",
+                key.key_id, key.owner
+            ));
+        }
+        if !key.valid_on(p.signed_on) {
+            return Err(format!(
+                "{what}: key {} is valid {}, not on {}",
+                key.key_id,
+                key.period(),
+                p.signed_on
+            ));
+        }
+        let signature = SignatureB64::parse(&signed.signature)
+            .map_err(|_| format!("{what}: the signature is malformed"))?;
+        Ok(SignedItem {
+            leaf,
+            what,
+            message: command_message(&Command::RecordPosition(p.clone())),
+            signature,
+            key: *public,
+        })
+    }
+}
+
+/// Verifies `items` as one batch; if the batch fails, finds and names the first bad one.
+pub fn verify_items(items: &[SignedItem]) -> Result<(), String> {
+    let messages: Vec<&[u8]> = items.iter().map(|i| i.message.as_slice()).collect();
+    let signatures: Vec<SignatureB64> = items.iter().map(|i| i.signature).collect();
+    let keys: Vec<PublicKey> = items.iter().map(|i| i.key).collect();
+    if verify_batch(&messages, &signatures, &keys).is_ok() {
+        return Ok(());
+    }
+    for item in items {
+        if concord_ledger::signature::verify_message(&item.key, &item.message, &item.signature)
+            .is_err()
+        {
+            return Err(format!("{}: the signature does not verify", item.what));
+        }
+    }
+    // Batch verification is stricter about edge cases than strict single verification.
+    Err("a batch of signatures fails to verify".into())
+}
