@@ -313,28 +313,20 @@ async fn fetch_hashes<'e>(
     Ok(rows.into_iter().map(|r| (r.idx, r.hash)).collect())
 }
 
-/// Appends leaf `n` to the ledger inside `tx`: stores its hash and the subtree hashes it
-/// completes, fetching the older hashes it needs from the same transaction.
+/// Appends leaf `n` to the ledger: adds the hashes it produces to `known` and `out`,
+/// fetching the older hashes it needs from the transaction.
 async fn append_leaf(
     tx: &mut Transaction<'_, Postgres>,
     known: &mut KnownHashes,
+    out: &mut Vec<(u64, Hash)>,
     n: u64,
     leaf: Hash,
 ) -> Result<(), StoreError> {
     loop {
         match log::append(known, n, leaf).map_err(|e| StoreError::Ledger(e.to_string()))? {
             Step::Done(pairs) => {
-                for (idx, hash) in pairs {
-                    let (idx, bytes) = (idx as i64, hash.0.to_vec());
-                    sqlx::query!(
-                        "INSERT INTO ledger_hashes (idx, hash) VALUES ($1, $2)",
-                        idx,
-                        bytes
-                    )
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_error)?;
-                }
+                known.extend(pairs.iter().copied());
+                out.extend(pairs);
                 return Ok(());
             }
             Step::Fetch(indexes) => {
@@ -378,29 +370,48 @@ impl Store for PostgresStore {
             }
         }
         let mut known = KnownHashes::new();
-        let mut last = size - 1;
+        let mut hashes = Vec::with_capacity(events.len() * 2);
+        let (mut indexes, mut kinds, mut bodies, mut subjects) = (vec![], vec![], vec![], vec![]);
         for (offset, event) in events.iter().enumerate() {
             let index = size + offset as i64;
             let (body, leaf) = ledger_entry(index as u64, now, event);
-            let kind = event.kind();
-            let subject = event.subject();
-            sqlx::query!(
-                "INSERT INTO events (leaf_index, kind, recorded_at, body, subject) VALUES ($1, $2, $3, $4, $5)",
-                index,
-                kind,
-                recorded_at,
-                body,
-                subject
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            append_leaf(&mut tx, &mut known, index as u64, leaf).await?;
-            apply(&mut tx, index, read_row(event))
+            append_leaf(&mut tx, &mut known, &mut hashes, index as u64, leaf).await?;
+            indexes.push(index);
+            kinds.push(event.kind().to_owned());
+            bodies.push(body);
+            subjects.push(event.subject());
+        }
+        // One statement for the events and one for the hashes, as arrays.
+        sqlx::query!(
+            r#"INSERT INTO events (leaf_index, kind, recorded_at, body, subject)
+               SELECT i, k, $5, b, s FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(i, k, b, s)"#,
+            &indexes,
+            &kinds,
+            &bodies,
+            &subjects as &[Option<String>],
+            recorded_at
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let (hash_indexes, hash_bytes): (Vec<i64>, Vec<Vec<u8>>) = hashes
+            .iter()
+            .map(|(i, h)| (*i as i64, h.0.to_vec()))
+            .unzip();
+        sqlx::query!(
+            "INSERT INTO ledger_hashes (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+            &hash_indexes,
+            &hash_bytes
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        for (offset, event) in events.iter().enumerate() {
+            apply(&mut tx, size + offset as i64, read_row(event))
                 .await
                 .map_err(db_error)?;
-            last = index;
         }
+        let last = size + events.len() as i64 - 1;
         let new_size = size + events.len() as i64;
         sqlx::query!("UPDATE ledger_head SET size = $1 WHERE id = 1", new_size)
             .execute(&mut *tx)

@@ -325,28 +325,20 @@ async fn fetch_hashes<'e>(
     Ok(rows.into_iter().map(|r| (r.idx, r.hash)).collect())
 }
 
-/// Appends leaf `n` to the ledger inside `tx`: stores its hash and the subtree hashes it
-/// completes, fetching the older hashes it needs from the same transaction.
+/// Appends leaf `n` to the ledger: adds the hashes it produces to `known` and `out`,
+/// fetching the older hashes it needs from the transaction.
 async fn append_leaf(
     tx: &mut Transaction<'_, Sqlite>,
     known: &mut KnownHashes,
+    out: &mut Vec<(u64, Hash)>,
     n: u64,
     leaf: Hash,
 ) -> Result<(), StoreError> {
     loop {
         match log::append(known, n, leaf).map_err(|e| StoreError::Ledger(e.to_string()))? {
             Step::Done(pairs) => {
-                for (idx, hash) in pairs {
-                    let (idx, bytes) = (idx as i64, hash.0.to_vec());
-                    sqlx::query!(
-                        "INSERT INTO ledger_hashes (idx, hash) VALUES (?, ?)",
-                        idx,
-                        bytes
-                    )
-                    .execute(&mut **tx)
-                    .await
-                    .map_err(db_error)?;
-                }
+                known.extend(pairs.iter().copied());
+                out.extend(pairs);
                 return Ok(());
             }
             Step::Fetch(indexes) => {
@@ -356,6 +348,81 @@ async fn append_leaf(
             }
         }
     }
+}
+
+/// Writes a commit's events and ledger hashes with one statement each: the rows travel
+/// as one JSON array (events) and one JSON array plus one blob (hashes).
+async fn insert_log(
+    tx: &mut Transaction<'_, Sqlite>,
+    first: i64,
+    recorded_at: &str,
+    events: &[(&'static str, String, Option<String>)],
+    hashes: &[(u64, Hash)],
+) -> Result<(), StoreError> {
+    let rows = StoreError::encode(events);
+    sqlx::query!(
+        r#"INSERT INTO events (leaf_index, kind, recorded_at, body, subject)
+           SELECT ?1 + j.key, json_extract(j.value, '$[0]'), ?2, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]')
+           FROM json_each(?3) j"#,
+        first,
+        recorded_at,
+        rows
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    let indexes = StoreError::encode(&hashes.iter().map(|(i, _)| *i).collect::<Vec<u64>>());
+    let blob: Vec<u8> = hashes.iter().flat_map(|(_, h)| h.0).collect();
+    sqlx::query!(
+        r#"INSERT INTO ledger_hashes (idx, hash)
+           SELECT j.value, substr(?2, j.key * 32 + 1, 32) FROM json_each(?1) j"#,
+        indexes,
+        blob
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+/// Inserts the cited sources of a commit with one statement.
+async fn insert_sources(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[(String, String)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows = StoreError::encode(rows);
+    sqlx::query!(
+        r#"INSERT INTO sources (file, body)
+           SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?1) j"#,
+        rows
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts the signed positions of a commit with one statement.
+async fn insert_positions(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[(String, i64, String, i64, String)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows = StoreError::encode(rows);
+    sqlx::query!(
+        r#"INSERT INTO positions (document_id, version, member, seq, body)
+           SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+                  json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]')
+           FROM json_each(?1) j"#,
+        rows
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 #[async_trait]
@@ -396,29 +463,37 @@ impl Store for SqliteStore {
             }
         }
         let mut known = KnownHashes::new();
-        let mut last = size - 1;
+        let mut hashes = Vec::with_capacity(events.len() * 2);
+        let mut rows = Vec::with_capacity(events.len());
         for (offset, event) in events.iter().enumerate() {
             let index = size + offset as i64;
             let (body, leaf) = ledger_entry(index as u64, now, event);
-            let kind = event.kind();
-            let subject = event.subject();
-            sqlx::query!(
-                "INSERT INTO events (leaf_index, kind, recorded_at, body, subject) VALUES (?, ?, ?, ?, ?)",
-                index,
-                kind,
-                recorded_at,
-                body,
-                subject
-            )
-            .execute(&mut *tx)
+            append_leaf(&mut tx, &mut known, &mut hashes, index as u64, leaf).await?;
+            rows.push((event.kind(), body, event.subject()));
+        }
+        insert_log(&mut tx, size, &recorded_at, &rows, &hashes).await?;
+        // Read rows in event order; the high-volume kinds go in one statement each, after
+        // the rows they may refer to.
+        let mut sources = vec![];
+        let mut positions = vec![];
+        for (offset, event) in events.iter().enumerate() {
+            let index = size + offset as i64;
+            match read_row(event) {
+                ReadRow::Source { file, body } => sources.push((file, body)),
+                ReadRow::Position {
+                    document_id,
+                    version,
+                    member,
+                    body,
+                } => positions.push((document_id, version, member, index, body)),
+                row => apply(&mut tx, index, row).await.map_err(db_error)?,
+            }
+        }
+        insert_sources(&mut tx, &sources).await.map_err(db_error)?;
+        insert_positions(&mut tx, &positions)
             .await
             .map_err(db_error)?;
-            append_leaf(&mut tx, &mut known, index as u64, leaf).await?;
-            apply(&mut tx, index, read_row(event))
-                .await
-                .map_err(db_error)?;
-            last = index;
-        }
+        let last = size + events.len() as i64 - 1;
         let new_size = size + events.len() as i64;
         sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", new_size)
             .execute(&mut *tx)
