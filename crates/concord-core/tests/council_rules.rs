@@ -443,3 +443,115 @@ fn the_signature_audit_takes_keys_from_the_log_and_names_a_forged_position() {
     let err = check(&unregistered).unwrap_err();
     assert!(err.contains("never registered"), "{err}");
 }
+
+/// A bundle of an adopted declaration, built the way the store builds one: the decision
+/// as leaf 3 of a small log, its inclusion proof and a signed checkpoint.
+fn adopted_bundle() -> (
+    concord_core::bundle::Bundle,
+    concord_core::bundle::TrustedKeys,
+) {
+    use concord_ledger::checkpoint::LogKey;
+    use concord_ledger::log::{self, MemoryLog};
+    use concord_ledger::proof::{B64, InclusionProof};
+    let world = World::new();
+    let mut state = circulated(&world);
+    for member in ["BLR", "KAZ", "KGZ", "RUS", "TJK"] {
+        record(&world, &mut state, member, Stance::Agree);
+    }
+    let decision = decide(&world, &state).unwrap().remove(0);
+    let version = state.document.as_ref().unwrap().versions[0].version.clone();
+    let mut mem = MemoryLog::default();
+    let mut entry_value = serde_json::Value::Null;
+    for index in 0..5u64 {
+        let event = if index == 3 {
+            decision.clone()
+        } else {
+            Event::KeyRegistered(world.keys[index as usize].clone())
+        };
+        let entry = concord_ledger::entry::Entry {
+            index,
+            recorded_at: "2026-11-24T10:00:00Z".into(),
+            event,
+        };
+        mem.push(concord_ledger::entry::leaf_hash(&entry.leaf_data()));
+        if index == 3 {
+            entry_value = serde_json::to_value(&entry).unwrap();
+        }
+    }
+    let leaf = mem.compute(|k| log::leaf(k, 3)).unwrap();
+    let path = mem.compute(|k| log::inclusion(k, 5, 3)).unwrap();
+    let root = mem.compute(|k| log::root(k, 5)).unwrap();
+    let (log_key, _) = LogKey::generate("csto.concord/ledger").unwrap();
+    let bundle = concord_core::bundle::Bundle {
+        format: concord_core::bundle::FORMAT.into(),
+        version,
+        entry: entry_value,
+        proof: InclusionProof {
+            index: 3,
+            tree_size: 5,
+            leaf_hash: B64(leaf),
+            root_hash: B64(root),
+            path: path.into_iter().map(B64).collect(),
+        },
+        checkpoint: log_key.sign(5, root).unwrap(),
+        log_key: log_key.verifier_key().to_owned(),
+    };
+    let trusted = concord_core::bundle::TrustedKeys {
+        keys: world.keys.clone(),
+        log_key: Some(log_key.verifier_key().to_owned()),
+    };
+    (bundle, trusted)
+}
+
+#[test]
+fn a_bundle_verifies_and_names_what_was_altered() {
+    let (bundle, trusted) = adopted_bundle();
+    let verified = concord_core::bundle::verify(&bundle, &trusted).unwrap();
+    assert_eq!(verified.signatures, 5);
+
+    let mut other_text = bundle.clone();
+    other_text.version.text = Some(concord_core::Text::new("Another text", "Другой текст"));
+    let failures = concord_core::bundle::verify(&other_text, &trusted).unwrap_err();
+    assert_eq!(failures[0].at, "version", "{failures:?}");
+
+    let mut other_log = trusted.clone();
+    other_log.log_key = Some(
+        concord_ledger::checkpoint::LogKey::generate("csto.concord/ledger")
+            .unwrap()
+            .0
+            .verifier_key()
+            .to_owned(),
+    );
+    let failures = concord_core::bundle::verify(&bundle, &other_log).unwrap_err();
+    assert!(
+        failures.iter().any(|f| f.at == "checkpoint"),
+        "{failures:?}"
+    );
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+    /// Any single changed byte of a bundle's canonical text is caught: the text no longer
+    /// parses, or is no longer canonical (which `concord verify` refuses), or fails
+    /// verification. Nothing panics.
+    #[test]
+    fn any_changed_byte_of_a_bundle_is_caught(at in proptest::prelude::any::<proptest::sample::Index>(), byte in proptest::prelude::any::<u8>()) {
+        use std::sync::OnceLock;
+        static BUNDLE: OnceLock<(String, concord_core::bundle::TrustedKeys)> = OnceLock::new();
+        let (text, trusted) = BUNDLE.get_or_init(|| {
+            let (bundle, trusted) = adopted_bundle();
+            (concord_ledger::canonical::to_string(&bundle), trusted)
+        });
+        let mut bytes = text.clone().into_bytes();
+        let i = at.index(bytes.len());
+        proptest::prop_assume!(bytes[i] != byte);
+        bytes[i] = byte;
+        if let Ok(parsed) = serde_json::from_slice::<concord_core::bundle::Bundle>(&bytes) {
+            let canonical = concord_ledger::canonical::to_vec(&parsed) == bytes;
+            proptest::prop_assert!(
+                !canonical || concord_core::bundle::verify(&parsed, trusted).is_err(),
+                "byte {} changed to {:?} and the bundle still verifies", i, byte as char
+            );
+        }
+    }
+}

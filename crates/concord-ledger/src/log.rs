@@ -116,6 +116,11 @@ pub fn leaf_index(n: u64) -> u64 {
     tlog_tiles::stored_hash_index(0, n)
 }
 
+/// The stored index of the hash of node `n` at `level` (level 0: leaf `n`'s hash).
+pub fn stored_index(level: u8, n: u64) -> u64 {
+    tlog_tiles::stored_hash_index(level, n)
+}
+
 /// The level and node number a stored index holds (level 0: leaf `n`'s hash).
 pub fn split_index(index: u64) -> (u8, u64) {
     tlog_tiles::split_stored_hash_index(index)

@@ -267,6 +267,16 @@ mod tests {
             }
         }
 
+        /// Key files, public keys and signatures are parsed from text anyone may hand in:
+        /// whatever the text, an answer and never a panic.
+        #[test]
+        fn parsers_never_panic(text in "\\PC{0,200}", lines in prop::collection::vec("\\PC{0,60}", 0..6)) {
+            let _ = SecretKey::from_file_text(&text);
+            let _ = SecretKey::from_file_text(&format!("{SECRET_HEADER}\n{}", lines.join("\n")));
+            let _ = PublicKey::parse(&text);
+            let _ = SignatureB64::parse(&text);
+        }
+
         /// Flipping any bit of a signature makes it fail.
         #[test]
         fn altered_signature_fails(bit in 0usize..512) {

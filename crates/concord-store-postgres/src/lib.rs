@@ -15,6 +15,7 @@ use concord_core::history::{
 use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
 use concord_ledger::log::{self, KnownHashes, Step};
+use concord_store::hash_cache::HashCache;
 use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
 use concord_store::{DatasetMark, Expect, Hash, SessionFilter, Store, StoreError};
 use sqlx::postgres::{PgPool, PgPoolOptions};
@@ -23,6 +24,7 @@ use sqlx::{Postgres, Transaction};
 /// Concord's data in a PostgreSQL database.
 pub struct PostgresStore {
     pool: PgPool,
+    hash_cache: HashCache,
 }
 
 fn db_error(e: sqlx::Error) -> StoreError {
@@ -48,7 +50,10 @@ impl PostgresStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(PostgresStore { pool })
+        Ok(PostgresStore {
+            pool,
+            hash_cache: HashCache::default(),
+        })
     }
 
     /// Closes every connection.
@@ -582,6 +587,10 @@ impl Store for PostgresStore {
             .await
             .map_err(db_error)?;
         StoreError::decode_all("source", bodies)
+    }
+
+    fn hash_cache(&self) -> &HashCache {
+        &self.hash_cache
     }
 
     async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError> {

@@ -16,6 +16,7 @@ use concord_core::history::{
 use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
 use concord_ledger::log::{self, KnownHashes, Step};
+use concord_store::hash_cache::HashCache;
 use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
 use concord_store::{DatasetMark, Expect, Hash, SessionFilter, Store, StoreError};
 use sqlx::sqlite::{
@@ -30,6 +31,7 @@ pub struct SqliteStore {
     /// SQLite allows one writer at a time; writers queue here rather than fail with
     /// `SQLITE_BUSY`.
     writer: tokio::sync::Mutex<()>,
+    hash_cache: HashCache,
 }
 
 fn db_error(e: sqlx::Error) -> StoreError {
@@ -51,10 +53,17 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Ledger proofs read scattered pages of a large table: map the file rather
+            // than copy pages through read().
+            .pragma("mmap_size", "1073741824")
+            .pragma("cache_size", "-65536")
             .busy_timeout(Duration::from_secs(10));
         // An in-memory database exists once per connection: keep exactly one.
         let max = if url.contains(":memory:") { 1 } else { 8 };
+        // A file on this machine cannot go stale: skip the ping sqlx sends before lending
+        // each connection.
         let pool = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(max)
             .connect_with(options)
             .await
@@ -66,6 +75,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             writer: tokio::sync::Mutex::new(()),
+            hash_cache: HashCache::default(),
         })
     }
 
@@ -313,16 +323,28 @@ async fn fetch_hashes<'e>(
     executor: impl sqlx::SqliteExecutor<'e>,
     indexes: &[u64],
 ) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-    // SQLite has no array parameter: pass the indexes as a JSON array.
+    // SQLite has no array parameter: pass the indexes as a JSON array. The answer comes
+    // back as one row (indexes as JSON, hashes as hex, in the same order): sqlx hands
+    // each row across threads separately, and proofs are latency-bound.
     let indexes = StoreError::encode(indexes);
-    let rows = sqlx::query!(
-        r#"SELECT idx AS "idx!: i64", hash AS "hash!: Vec<u8>" FROM ledger_hashes WHERE idx IN (SELECT value FROM json_each(?))"#,
+    let row = sqlx::query!(
+        r#"SELECT json_group_array(idx) AS "idx!: String", group_concat(hex(hash), '') AS "hashes: String"
+           FROM ledger_hashes WHERE idx IN (SELECT value FROM json_each(?))"#,
         indexes
     )
-    .fetch_all(executor)
+    .fetch_one(executor)
     .await
     .map_err(db_error)?;
-    Ok(rows.into_iter().map(|r| (r.idx, r.hash)).collect())
+    let found: Vec<i64> = StoreError::decode("ledger hash indexes", &row.idx)?;
+    let hashes = hex::decode(row.hashes.unwrap_or_default())
+        .map_err(|e| StoreError::Ledger(format!("stored hashes are unreadable: {e}")))?;
+    if hashes.len() != found.len() * 32 {
+        return Err(StoreError::Ledger("a stored hash is not 32 bytes".into()));
+    }
+    Ok(found
+        .into_iter()
+        .zip(hashes.chunks(32).map(<[u8]>::to_vec))
+        .collect())
 }
 
 /// Appends leaf `n` to the ledger: adds the hashes it produces to `known` and `out`,
@@ -666,6 +688,10 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         StoreError::decode_all("source", bodies)
+    }
+
+    fn hash_cache(&self) -> &HashCache {
+        &self.hash_cache
     }
 
     async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError> {

@@ -41,11 +41,33 @@ pub async fn compute<T>(
         match f(&mut known)? {
             Step::Done(v) => return Ok(v),
             Step::Fetch(indexes) => {
-                let hashes = store.ledger_hashes(&indexes).await?;
-                known.extend(indexes.into_iter().zip(hashes));
+                let cache = store.hash_cache();
+                let (cached, missing) = cache.lookup(&indexes);
+                known.extend(cached);
+                if !missing.is_empty() {
+                    let hashes = store.ledger_hashes(&missing).await?;
+                    let fetched: Vec<(u64, Hash)> = missing.into_iter().zip(hashes).collect();
+                    cache.remember(&fetched);
+                    known.extend(fetched);
+                }
             }
         }
     }
+}
+
+/// Loads the upper levels of the tree into the store's hash cache, so that proofs read only
+/// their lowest levels from the database. `serve` runs it at start; returns how many
+/// hashes were loaded.
+pub async fn warm(store: &dyn Store) -> Result<usize, LedgerQueryError> {
+    let size = store.ledger_size().await?;
+    store.hash_cache().saw_size(size);
+    let indexes = crate::hash_cache::HashCache::cacheable(size);
+    for chunk in indexes.chunks(MAX_ENTRIES as usize) {
+        let hashes = store.ledger_hashes(chunk).await?;
+        let pairs: Vec<(u64, Hash)> = chunk.iter().copied().zip(hashes).collect();
+        store.hash_cache().remember(&pairs);
+    }
+    Ok(indexes.len())
 }
 
 /// The root of the ledger's first `size` leaves.
@@ -60,7 +82,20 @@ pub async fn checkpoint(store: &dyn Store, key: &LogKey) -> Result<String, Ledge
     Ok(key.sign(size, root)?)
 }
 
-fn size_or_current(size: Option<u64>, current: u64, what: &str) -> Result<u64, LedgerQueryError> {
+/// The size asked, checked to exist, or the current size. A size the ledger is already
+/// known to have reached needs no database read.
+async fn size_or_current(
+    store: &dyn Store,
+    size: Option<u64>,
+    what: &str,
+) -> Result<u64, LedgerQueryError> {
+    if let Some(s) = size
+        && s <= store.hash_cache().known_size()
+    {
+        return Ok(s);
+    }
+    let current = store.ledger_size().await?;
+    store.hash_cache().saw_size(current);
     match size {
         Some(s) if s > current => Err(LedgerQueryError::OutOfRange(format!(
             "{what} {s} is beyond the ledger, which holds {current} entries"
@@ -76,7 +111,7 @@ pub async fn inclusion(
     index: u64,
     size: Option<u64>,
 ) -> Result<InclusionProof, LedgerQueryError> {
-    let size = size_or_current(size, store.ledger_size().await?, "size")?;
+    let size = size_or_current(store, size, "size").await?;
     if index >= size {
         return Err(LedgerQueryError::OutOfRange(format!(
             "entry {index} is not in a ledger of {size} entries (indexes start at 0)"
@@ -105,7 +140,7 @@ pub async fn consistency(
     from: u64,
     to: Option<u64>,
 ) -> Result<ConsistencyProof, LedgerQueryError> {
-    let to = size_or_current(to, store.ledger_size().await?, "to")?;
+    let to = size_or_current(store, to, "to").await?;
     if from > to {
         return Err(LedgerQueryError::OutOfRange(format!(
             "`from` ({from}) is larger than `to` ({to})"

@@ -7,6 +7,7 @@
 //! same thing.
 
 pub mod council;
+pub mod hash_cache;
 pub mod init;
 pub mod ledger;
 pub mod projection;
@@ -149,6 +150,9 @@ pub trait Store: Send + Sync {
         dataset: Option<&DatasetMark>,
         expect: &[Expect],
     ) -> Result<i64, StoreError>;
+
+    /// The cache of the ledger's upper tree levels, shared by every request.
+    fn hash_cache(&self) -> &hash_cache::HashCache;
 
     /// The leaf index of the latest event of `subject`, if any.
     async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError>;

@@ -72,6 +72,8 @@ pub async fn ledger(
     }
     let append = events as f64 / started.elapsed().as_secs_f64();
     let size = store.ledger_size().await?;
+    // As `serve` does at start: the tree's upper levels in memory.
+    ledger::warm(store.as_ref()).await?;
     // A small, dependency-free generator is enough to spread the indexes.
     let mut x = 0x9E37_79B9_7F4A_7C15u64;
     let mut times = Vec::with_capacity(proofs);

@@ -632,6 +632,14 @@ async fn serve(
             log_key.verifier_key()
         ));
     }
+    // Proofs then read only the tree's lowest levels from the database.
+    let warming = store.clone();
+    tokio::spawn(async move {
+        match concord_store::ledger::warm(warming.as_ref()).await {
+            Ok(n) => tracing::debug!(hashes = n, "ledger hash cache warmed"),
+            Err(e) => tracing::warn!(error = %e, "could not warm the ledger hash cache"),
+        }
+    });
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

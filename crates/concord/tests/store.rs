@@ -245,3 +245,63 @@ fn the_ledger_grows_consistently_and_a_failed_commit_adds_no_leaf() {
         });
     }
 }
+
+#[test]
+fn a_commit_decided_on_a_stale_record_is_refused_and_writes_nothing() {
+    use concord_store::{Expect, StoreError};
+    for db in TestDatabase::all() {
+        block_on(async {
+            let store = db.demo_store().await;
+            let subject = "document/2024-astana-declaration";
+            let read = store.subject_head(subject).await.unwrap();
+            assert!(read.is_some(), "{}: the replay gave it events", db.backend);
+            let agenda = |n: u32| {
+                Event::AgendaItemAdded(concord_core::council::AgendaItemAdded {
+                    session: "csc-2024-11-28".parse().unwrap(),
+                    number: n,
+                    title: concord_core::Text::new("Item", "Пункт"),
+                })
+            };
+            // Someone else changes the document after we read it…
+            let mut v2 = store
+                .versions("2024-astana-declaration")
+                .await
+                .unwrap()
+                .pop()
+                .unwrap();
+            v2.version.number = 2;
+            v2.hash = v2.version.hash();
+            let other = Event::VersionRecorded(v2);
+            store.commit(&[other], None).await.unwrap();
+            let count = store.event_count().await.unwrap();
+            // …so our commit, decided on what we read, is refused whole.
+            let stale = Expect {
+                subject: subject.to_owned(),
+                last: read,
+            };
+            let err = store
+                .append(&[agenda(1), agenda(2)], None, &[stale])
+                .await
+                .unwrap_err();
+            assert!(
+                matches!(err, StoreError::Conflict(_)),
+                "{}: {err}",
+                db.backend
+            );
+            assert_eq!(store.event_count().await.unwrap(), count, "{}", db.backend);
+            assert_eq!(store.ledger_size().await.unwrap() as i64, count);
+            let session = store.session("csc-2024-11-28").await.unwrap().unwrap();
+            assert!(
+                session.agenda.iter().all(|a| a.en != "Item"),
+                "{}",
+                db.backend
+            );
+            // Decided on the current record, it goes through.
+            let fresh = Expect {
+                subject: subject.to_owned(),
+                last: store.subject_head(subject).await.unwrap(),
+            };
+            store.append(&[agenda(1)], None, &[fresh]).await.unwrap();
+        });
+    }
+}
