@@ -186,6 +186,41 @@ pub async fn entries(
         .collect()
 }
 
+/// Compares the stored hashes `from..to` with the ones recomputed from the entries.
+async fn compare_stored(
+    store: &dyn Store,
+    recomputed: &[Hash],
+    from: u64,
+    to: u64,
+) -> Result<(), LedgerQueryError> {
+    let mut at = from;
+    while at < to {
+        let end = (at + MAX_ENTRIES).min(to);
+        let indexes: Vec<u64> = (at..end).collect();
+        let stored = store.ledger_hashes(&indexes).await?;
+        for (i, (stored, mine)) in stored
+            .iter()
+            .zip(&recomputed[at as usize..end as usize])
+            .enumerate()
+        {
+            if stored != mine {
+                let (level, n) = log::split_index(at + i as u64);
+                let what = if level == 0 {
+                    format!("the leaf hash of entry {n} does not match the entry")
+                } else {
+                    format!(
+                        "stored hash {} (level {level}, node {n}) does not match the entries below it",
+                        at + i as u64
+                    )
+                };
+                return Err(LedgerQueryError::Tampered(what));
+            }
+        }
+        at = end;
+    }
+    Ok(())
+}
+
 /// The kinds of event that register keys or carry signatures.
 const SIGNED_KINDS: [&str; 4] = [
     "key-registered",
@@ -275,6 +310,7 @@ pub async fn audit(
     let mut mine = concord_ledger::log::MemoryLog::default();
     let mut signatures = SignatureAudit::default();
     let mut worker = SignatureWorker::start();
+    let mut compared = 0;
     let mut start = 0;
     while start < size {
         let end = (start + MAX_ENTRIES).min(size);
@@ -286,7 +322,7 @@ pub async fn audit(
         }
         for (offset, body) in bodies.iter().enumerate() {
             let index = start + offset as u64;
-            let entry: serde_json::Value = StoreError::decode("ledger entry", body)?;
+            let mut entry: serde_json::Value = StoreError::decode("ledger entry", body)?;
             if entry["index"].as_u64() != Some(index) {
                 return Err(LedgerQueryError::Tampered(format!(
                     "entry {index} claims index {}",
@@ -301,7 +337,7 @@ pub async fn audit(
             mine.push(concord_ledger::entry::leaf_hash(body.as_bytes()));
             let kind = entry["event"]["type"].as_str().unwrap_or_default();
             if SIGNED_KINDS.contains(&kind) {
-                let event: Event = serde_json::from_value(entry["event"].clone()).map_err(|e| {
+                let event: Event = serde_json::from_value(entry["event"].take()).map_err(|e| {
                     LedgerQueryError::Tampered(format!("entry {index} is not a valid event: {e}"))
                 })?;
                 let items = signatures
@@ -312,36 +348,16 @@ pub async fn audit(
                 }
             }
         }
+        // The stored hashes these entries determine, compared now, while the signature
+        // thread works.
+        let determined = mine.stored.len() as u64;
+        compare_stored(store, &mine.stored, compared, determined).await?;
+        compared = determined;
         progress(end, size);
         start = end;
     }
-    let signatures = worker.finish().map_err(LedgerQueryError::Tampered)?;
     let count = mine.stored.len() as u64;
-    let mut at = 0;
-    while at < count {
-        let end = (at + MAX_ENTRIES).min(count);
-        let indexes: Vec<u64> = (at..end).collect();
-        let stored = store.ledger_hashes(&indexes).await?;
-        for (i, (stored, recomputed)) in stored
-            .iter()
-            .zip(&mine.stored[at as usize..end as usize])
-            .enumerate()
-        {
-            if stored != recomputed {
-                let (level, n) = log::split_index(at + i as u64);
-                let what = if level == 0 {
-                    format!("the leaf hash of entry {n} does not match the entry")
-                } else {
-                    format!(
-                        "stored hash {} (level {level}, node {n}) does not match the entries below it",
-                        at + i as u64
-                    )
-                };
-                return Err(LedgerQueryError::Tampered(what));
-            }
-        }
-        at = end;
-    }
+    let signatures = worker.finish().map_err(LedgerQueryError::Tampered)?;
     let root = compute(store, |k| log::root(k, size)).await?;
     let recomputed = mine.compute(|k| log::root(k, size))?;
     if root != recomputed {
