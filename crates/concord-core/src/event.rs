@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::charter::Charter;
 use crate::consensus::SignedPosition;
-use crate::council::{AgendaItemAdded, AttendanceRecorded, Circulation, Decision, VersionRecord};
+use crate::council::{
+    AgendaItemAdded, AttendanceRecorded, Circulation, CommandSigned, Decision, VersionRecord,
+};
 use crate::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
     Source,
@@ -53,6 +55,8 @@ pub enum Event {
     PositionRecorded(SignedPosition),
     /// A document was decided by its body's rule.
     DocumentDecided(Box<Decision>),
+    /// The signed command that caused the events logged with it.
+    CommandSigned(Box<CommandSigned>),
 }
 
 impl Event {
@@ -77,6 +81,7 @@ impl Event {
             Event::VersionCirculated(_) => "version-circulated",
             Event::PositionRecorded(_) => "position-recorded",
             Event::DocumentDecided(_) => "document-decided",
+            Event::CommandSigned(_) => "command-signed",
         }
     }
 
@@ -92,6 +97,7 @@ impl Event {
             Event::VersionCirculated(c) => format!("document/{}", c.document),
             Event::PositionRecorded(p) => format!("document/{}", p.position.document),
             Event::DocumentDecided(d) => format!("document/{}", d.document),
+            Event::CommandSigned(c) => c.command.command.subject().name(),
             Event::KeyRegistered(_) | Event::KeyRetired(_) => "keys".to_owned(),
             _ => return None,
         };

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use concord_ledger::signature::{PublicKey, SignatureB64, command_message, verify_batch};
 
 use crate::consensus::SignedPosition;
-use crate::council::Command;
+use crate::council::{Command, CommandSigned};
 use crate::event::Event;
 use crate::keys::{KeyOwner, KeyRegistration};
 
@@ -56,6 +56,7 @@ impl SignatureAudit {
                 Ok(vec![])
             }
             Event::PositionRecorded(p) => Ok(vec![self.item(leaf, p)?]),
+            Event::CommandSigned(c) => Ok(vec![self.command(leaf, c)?]),
             Event::DocumentDecided(d) => d
                 .ballots
                 .iter()
@@ -96,6 +97,47 @@ impl SignatureAudit {
             leaf,
             what,
             message: command_message(&Command::RecordPosition(p.clone())),
+            signature,
+            key: *public,
+        })
+    }
+}
+
+impl SignatureAudit {
+    fn command(&self, leaf: u64, logged: &CommandSigned) -> Result<SignedItem, String> {
+        let signed = &logged.command;
+        let what = format!("entry {leaf}: the {} command", signed.command.action());
+        let (key, public) = self
+            .keys
+            .get(&signed.key)
+            .ok_or_else(|| format!("{what}: key {} was never registered", signed.key))?;
+        let allowed = match &signed.command {
+            Command::RecordAttendance(a) => {
+                key.owner == KeyOwner::Secretariat || key.owner == KeyOwner::Member(a.member)
+            }
+            Command::RecordPosition(p) => key.owner == KeyOwner::Member(p.member),
+            _ => key.owner == KeyOwner::Secretariat,
+        };
+        if !allowed {
+            return Err(format!(
+                "{what}: key {} belongs to {}",
+                key.key_id, key.owner
+            ));
+        }
+        if !key.valid_on(logged.on) {
+            return Err(format!(
+                "{what}: key {} is valid {}, not on {}",
+                key.key_id,
+                key.period(),
+                logged.on
+            ));
+        }
+        let signature = SignatureB64::parse(&signed.signature)
+            .map_err(|_| format!("{what}: the signature is malformed"))?;
+        Ok(SignedItem {
+            leaf,
+            what,
+            message: command_message(&signed.command),
             signature,
             key: *public,
         })

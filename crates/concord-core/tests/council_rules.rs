@@ -415,8 +415,22 @@ fn the_signature_audit_takes_keys_from_the_log_and_names_a_forged_position() {
         }
         verify_items(&items).map(|()| items.len())
     };
-    // Five positions, and the same five again inside the decision.
-    assert_eq!(check(&log), Ok(10));
+    // Five positions, the same five again inside the decision, and the secretariat's
+    // signed decide command.
+    assert_eq!(check(&log), Ok(11));
+    assert!(
+        matches!(log.last(), Some(Event::CommandSigned(c)) if c.command.command.action() == "decide")
+    );
+
+    // A logged command whose signature does not cover what it says.
+    let mut forged_command = log.clone();
+    if let Some(Event::CommandSigned(c)) = forged_command.last_mut()
+        && let Command::Decide(d) = &mut c.command.command
+    {
+        d.urgent = true;
+    }
+    let err = check(&forged_command).unwrap_err();
+    assert!(err.contains("decide command"), "{err}");
 
     // A position whose stance was rewritten after signing.
     let mut forged = log.clone();

@@ -293,6 +293,7 @@ async fn apply(
             .execute(&mut **tx)
             .await?;
         }
+        ReadRow::Nothing => {}
         ReadRow::Decision {
             document_id,
             status,

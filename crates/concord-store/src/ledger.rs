@@ -222,11 +222,12 @@ async fn compare_stored(
 }
 
 /// The kinds of event that register keys or carry signatures.
-const SIGNED_KINDS: [&str; 4] = [
+const SIGNED_KINDS: [&str; 5] = [
     "key-registered",
     "key-retired",
     "position-recorded",
     "document-decided",
+    "command-signed",
 ];
 
 /// What an audit found: every entry re-hashed and every stored hash matched.

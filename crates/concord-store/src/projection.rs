@@ -152,6 +152,8 @@ pub enum ReadRow {
         /// JSON.
         body: String,
     },
+    /// Nothing: the event lives in the log only.
+    Nothing,
     /// A decision, and the document's new status.
     Decision {
         /// Document.
@@ -245,6 +247,7 @@ pub fn read_row(event: &Event) -> ReadRow {
             member: p.position.member.to_string(),
             body: encode(p),
         },
+        Event::CommandSigned(_) => ReadRow::Nothing,
         Event::DocumentDecided(d) => ReadRow::Decision {
             document_id: d.document.to_string(),
             status: match d.outcome {

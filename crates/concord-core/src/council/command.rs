@@ -1,0 +1,216 @@
+//! The council's commands: what the secretariat and the member delegations sign.
+
+use serde::{Deserialize, Serialize};
+use time::Date;
+
+use crate::code::{MemberCode, Slug};
+use crate::consensus::Position;
+use crate::date;
+use crate::history::{Attendance, SessionFormat};
+use crate::text::Text;
+
+/// Opens a session of a body; the chair follows from the rotation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OpenSession {
+    /// Identifier for the new session (`csc-2026-11-24`).
+    pub id: Slug,
+    /// The body meeting.
+    pub body: Slug,
+    /// The day.
+    #[serde(with = "date::day")]
+    pub date: Date,
+    /// City.
+    pub city: Text,
+    /// Host state.
+    pub country: MemberCode,
+    /// Venue.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub venue: Option<Text>,
+    /// Formats.
+    #[serde(default)]
+    pub formats: Vec<SessionFormat>,
+}
+
+/// Adds an item at the end of a session's agenda.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgendaItem {
+    /// The session.
+    pub session: Slug,
+    /// The item, numbered from 1: says where it goes, so a replayed command is refused.
+    pub number: u32,
+    /// What it is.
+    pub title: Text,
+}
+
+/// Records how a member stands towards a session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AttendanceRecord {
+    /// The session.
+    pub session: Slug,
+    /// The member.
+    pub member: MemberCode,
+    /// Present, absent-agreed, absent or frozen.
+    pub attendance: Attendance,
+}
+
+/// Drafts a new document for a session: its first version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Draft {
+    /// Identifier for the document.
+    pub id: Slug,
+    /// The session it goes before.
+    pub session: Slug,
+    /// Its type, from the charter.
+    #[serde(rename = "type")]
+    pub doc_type: Slug,
+    /// Title.
+    pub title: Text,
+    /// Text.
+    pub text: Text,
+}
+
+/// A new version of a document. It voids every position taken on earlier versions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revision {
+    /// The document.
+    pub document: Slug,
+    /// The new version's number (the next one): a replayed revision is refused.
+    pub version: u32,
+    /// A new title, if it changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<Text>,
+    /// The new text.
+    pub text: Text,
+}
+
+/// Circulates a version for agreement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Circulate {
+    /// The document.
+    pub document: Slug,
+    /// The version (the latest).
+    pub version: u32,
+}
+
+/// Applies the body's rule to the circulated version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Decide {
+    /// The document.
+    pub document: Slug,
+    /// Whether the body's urgent (fast-track) rule applies.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub urgent: bool,
+}
+
+/// One step of the council's procedure.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum Command {
+    /// Open a session.
+    OpenSession(OpenSession),
+    /// Add an agenda item.
+    AddAgendaItem(AgendaItem),
+    /// Record attendance.
+    RecordAttendance(AttendanceRecord),
+    /// Draft a document.
+    DraftDocument(Draft),
+    /// Revise a document.
+    ReviseDocument(Revision),
+    /// Circulate a version.
+    Circulate(Circulate),
+    /// A member's signed position.
+    RecordPosition(Position),
+    /// Decide.
+    Decide(Decide),
+}
+
+/// A command with the signature of the key that issues it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedCommand {
+    /// The command.
+    pub command: Command,
+    /// The signing key's identifier.
+    pub key: String,
+    /// Ed25519 signature, base64, over `concord-command-v1\n` and the command's RFC 8785
+    /// canonical JSON.
+    pub signature: String,
+}
+
+/// A command as logged: the signed command and the day it was carried out, which the
+/// signing key had to be valid on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CommandSigned {
+    /// The command and its signature.
+    pub command: SignedCommand,
+    /// The day it was carried out.
+    #[serde(with = "date::day")]
+    pub on: Date,
+}
+
+/// What a command acts on, so the edge knows which state to load.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A session.
+    Session(Slug),
+    /// A document.
+    Document(Slug),
+}
+
+impl Subject {
+    /// The subject's name in the event log (`session/…`, `document/…`).
+    pub fn name(&self) -> String {
+        match self {
+            Subject::Session(id) => format!("session/{id}"),
+            Subject::Document(id) => format!("document/{id}"),
+        }
+    }
+}
+
+impl Command {
+    /// What the command acts on.
+    pub fn subject(&self) -> Subject {
+        match self {
+            Command::OpenSession(c) => Subject::Session(c.id.clone()),
+            Command::AddAgendaItem(c) => Subject::Session(c.session.clone()),
+            Command::RecordAttendance(c) => Subject::Session(c.session.clone()),
+            Command::DraftDocument(c) => Subject::Document(c.id.clone()),
+            Command::ReviseDocument(c) => Subject::Document(c.document.clone()),
+            Command::Circulate(c) => Subject::Document(c.document.clone()),
+            Command::RecordPosition(c) => Subject::Document(c.document.clone()),
+            Command::Decide(c) => Subject::Document(c.document.clone()),
+        }
+    }
+
+    /// The session whose record the command needs (for a document: its session).
+    pub fn session(&self) -> Option<&Slug> {
+        match self {
+            Command::AddAgendaItem(c) => Some(&c.session),
+            Command::RecordAttendance(c) => Some(&c.session),
+            Command::DraftDocument(c) => Some(&c.session),
+            _ => None,
+        }
+    }
+
+    /// The action's written name.
+    pub fn action(&self) -> &'static str {
+        match self {
+            Command::OpenSession(_) => "open-session",
+            Command::AddAgendaItem(_) => "add-agenda-item",
+            Command::RecordAttendance(_) => "record-attendance",
+            Command::DraftDocument(_) => "draft-document",
+            Command::ReviseDocument(_) => "revise-document",
+            Command::Circulate(_) => "circulate",
+            Command::RecordPosition(_) => "record-position",
+            Command::Decide(_) => "decide",
+        }
+    }
+}
