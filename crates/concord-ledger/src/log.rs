@@ -121,6 +121,11 @@ pub fn stored_index(level: u8, n: u64) -> u64 {
     tlog_tiles::stored_hash_index(level, n)
 }
 
+/// How many hashes a log of `n` leaves stores.
+pub fn stored_hash_count(n: u64) -> u64 {
+    tlog_tiles::stored_hash_count(n)
+}
+
 /// The level and node number a stored index holds (level 0: leaf `n`'s hash).
 pub fn split_index(index: u64) -> (u8, u64) {
     tlog_tiles::split_stored_hash_index(index)

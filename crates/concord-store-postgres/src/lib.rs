@@ -435,6 +435,12 @@ impl Store for PostgresStore {
             .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
+        // Commits of other nodes, or racing ones here, leave a gap the mirror will not
+        // bridge: proofs beyond it then read the database.
+        if let Some((first, _)) = hashes.first() {
+            let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
+            self.hash_cache.extend_mirror(*first, &ordered);
+        }
         tracing::debug!(events = events.len(), last, "committed");
         Ok(last)
     }
@@ -450,6 +456,30 @@ impl Store for PostgresStore {
     async fn ledger_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
         let found = fetch_hashes(&self.pool, indexes).await?;
         StoreError::hashes_in_order(indexes, found)
+    }
+
+    async fn ledger_hash_range(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
+        let (from, to) = (start as i64, end as i64);
+        let rows = sqlx::query_scalar!(
+            "SELECT hash FROM ledger_hashes WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+            from,
+            to
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        if rows.len() as u64 != end - start {
+            return Err(StoreError::Ledger(format!(
+                "stored hashes {start}..{end} are incomplete"
+            )));
+        }
+        rows.into_iter()
+            .map(|b| {
+                b.try_into()
+                    .map(Hash)
+                    .map_err(|_| StoreError::Ledger("a stored hash is not 32 bytes".into()))
+            })
+            .collect()
     }
 
     async fn ledger_entries(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError> {

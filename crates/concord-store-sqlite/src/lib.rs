@@ -534,6 +534,10 @@ impl Store for SqliteStore {
             .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)?;
+        if let Some((first, _)) = hashes.first() {
+            let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
+            self.hash_cache.extend_mirror(*first, &ordered);
+        }
         tracing::debug!(events = events.len(), last, "committed");
         Ok(last)
     }
@@ -549,6 +553,30 @@ impl Store for SqliteStore {
     async fn ledger_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
         let found = fetch_hashes(&self.pool, indexes).await?;
         StoreError::hashes_in_order(indexes, found)
+    }
+
+    async fn ledger_hash_range(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError> {
+        let (from, to) = (start as i64, end as i64);
+        let hex_hashes = sqlx::query_scalar!(
+            r#"SELECT group_concat(hex(hash), '') AS "hashes: String"
+               FROM (SELECT hash FROM ledger_hashes WHERE idx >= ?1 AND idx < ?2 ORDER BY idx)"#,
+            from,
+            to
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        let bytes = hex::decode(hex_hashes.unwrap_or_default())
+            .map_err(|e| StoreError::Ledger(format!("stored hashes are unreadable: {e}")))?;
+        if bytes.len() as u64 != (end - start) * 32 {
+            return Err(StoreError::Ledger(format!(
+                "stored hashes {start}..{end} are incomplete"
+            )));
+        }
+        Ok(bytes
+            .chunks(32)
+            .map(|c| Hash(c.try_into().expect("chunks of 32")))
+            .collect())
     }
 
     async fn ledger_entries(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError> {

@@ -55,19 +55,39 @@ pub async fn compute<T>(
     }
 }
 
-/// Loads the upper levels of the tree into the store's hash cache, so that proofs read only
-/// their lowest levels from the database. `serve` runs it at start; returns how many
-/// hashes were loaded.
-pub async fn warm(store: &dyn Store) -> Result<usize, LedgerQueryError> {
-    let size = store.ledger_size().await?;
-    store.hash_cache().saw_size(size);
-    let indexes = crate::hash_cache::HashCache::cacheable(size);
-    for chunk in indexes.chunks(MAX_ENTRIES as usize) {
+/// Stored hashes read per query while warming the cache.
+const WARM_CHUNK: u64 = 16_384;
+
+/// Loads the ledger's stored hashes into the store's cache, within the mirror's budget,
+/// and the upper levels of the rest, so that proofs need not read the database. `serve`
+/// runs it at start, in the background; returns how many hashes were loaded.
+pub async fn warm(store: &dyn Store) -> Result<u64, LedgerQueryError> {
+    let cache = store.hash_cache();
+    let mut loaded = 0;
+    let mut size;
+    loop {
+        // Commits made meanwhile extend the mirror only once it has caught up: read on
+        // until it has.
+        size = store.ledger_size().await?;
+        cache.saw_size(size);
+        let target = log::stored_hash_count(size).min(cache.mirror_capacity() as u64);
+        let from = cache.mirrored();
+        if from >= target {
+            break;
+        }
+        let to = (from + WARM_CHUNK).min(target);
+        let hashes = store.ledger_hash_range(from, to).await?;
+        loaded += hashes.len() as u64;
+        cache.extend_mirror(from, &hashes);
+    }
+    let upper = crate::hash_cache::HashCache::upper_indexes(size, cache.mirrored());
+    for chunk in upper.chunks(MAX_ENTRIES as usize) {
         let hashes = store.ledger_hashes(chunk).await?;
         let pairs: Vec<(u64, Hash)> = chunk.iter().copied().zip(hashes).collect();
-        store.hash_cache().remember(&pairs);
+        cache.remember(&pairs);
+        loaded += pairs.len() as u64;
     }
-    Ok(indexes.len())
+    Ok(loaded)
 }
 
 /// The root of the ledger's first `size` leaves.

@@ -188,6 +188,9 @@ pub trait Store: Send + Sync {
     /// The ledger's stored hashes at `indexes`, in the order asked.
     async fn ledger_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, StoreError>;
 
+    /// The stored hashes with indexes `start..end`, in order.
+    async fn ledger_hash_range(&self, start: u64, end: u64) -> Result<Vec<Hash>, StoreError>;
+
     /// The ledger entries (canonical JSON, the exact leaf data) with leaf indexes in
     /// `start..end`.
     async fn ledger_entries(&self, start: u64, end: u64) -> Result<Vec<String>, StoreError>;

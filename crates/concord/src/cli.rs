@@ -79,6 +79,10 @@ enum Command {
         /// The ledger's signing key (created, owner-only, if missing).
         #[arg(long, env = "CONCORD_LOG_KEY", default_value = "concord-log.key")]
         log_key: PathBuf,
+        /// Memory for the in-memory copy of the ledger's hashes that serves proofs
+        /// (about 64 bytes a ledger entry; 0 turns it off).
+        #[arg(long, env = "CONCORD_LEDGER_CACHE_MB", default_value_t = 1024)]
+        ledger_cache_mb: usize,
     },
     /// Create the organisation from a charter and a history. Running it again with the
     /// same files changes nothing.
@@ -359,7 +363,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             no_demo,
             log_key,
-        } => serve(&cli.database, listen, no_demo, &log_key).await,
+            ledger_cache_mb,
+        } => serve(&cli.database, listen, no_demo, &log_key, ledger_cache_mb).await,
         Command::Members { date, print } => {
             let day = match date {
                 Some(d) => parse_day(&d)?,
@@ -609,8 +614,12 @@ async fn serve(
     listen: SocketAddr,
     no_demo: bool,
     key_path: &std::path::Path,
+    ledger_cache_mb: usize,
 ) -> anyhow::Result<()> {
     let store = database::open(address).await?;
+    store
+        .hash_cache()
+        .set_mirror_budget(ledger_cache_mb.saturating_mul(1 << 20));
     let shown = database::redact(address);
     if store.charter().await?.is_none() {
         if no_demo {

@@ -305,3 +305,48 @@ fn a_commit_decided_on_a_stale_record_is_refused_and_writes_nothing() {
         });
     }
 }
+
+#[test]
+fn proofs_from_the_hash_cache_equal_proofs_from_the_database() {
+    use concord_store::ledger;
+    for db in TestDatabase::all() {
+        block_on(async {
+            // Mirrored as it was written…
+            let cached = db.demo_store().await;
+            // …warmed from the database by another node…
+            let warmed = concord::database::open(&db.url).await.unwrap();
+            let loaded = ledger::warm(warmed.as_ref()).await.unwrap();
+            assert!(loaded > 0, "{}", db.backend);
+            // …and read from the database alone.
+            let bare = concord::database::open(&db.url).await.unwrap();
+            bare.hash_cache().set_mirror_budget(0);
+            let size = cached.ledger_size().await.unwrap();
+            assert_eq!(
+                cached.hash_cache().mirrored(),
+                concord_ledger::log::stored_hash_count(size)
+            );
+            assert_eq!(bare.hash_cache().mirrored(), 0);
+            for index in (0..size).step_by(7) {
+                let a = ledger::inclusion(cached.as_ref(), index, Some(size))
+                    .await
+                    .unwrap();
+                let b = ledger::inclusion(warmed.as_ref(), index, Some(size))
+                    .await
+                    .unwrap();
+                let c = ledger::inclusion(bare.as_ref(), index, Some(size))
+                    .await
+                    .unwrap();
+                assert_eq!(a, b, "{}: leaf {index}", db.backend);
+                assert_eq!(a, c, "{}: leaf {index}", db.backend);
+                a.verify().unwrap();
+            }
+            let a = ledger::consistency(cached.as_ref(), 17, Some(size))
+                .await
+                .unwrap();
+            let c = ledger::consistency(bare.as_ref(), 17, Some(size))
+                .await
+                .unwrap();
+            assert_eq!(a, c, "{}", db.backend);
+        });
+    }
+}
