@@ -73,45 +73,46 @@ impl SignatureAudit {
             "entry {leaf}: {}'s position on {} version {}",
             p.member, p.document, p.version
         );
-        let (key, public) = self
-            .keys
-            .get(&signed.key)
-            .ok_or_else(|| format!("{what}: key {} was never registered", signed.key))?;
-        if key.owner != KeyOwner::Member(p.member) {
-            return Err(format!(
-                "{what}: key {} belongs to {}",
-                key.key_id, key.owner
-            ));
-        }
-        if !key.valid_on(p.signed_on) {
-            return Err(format!(
-                "{what}: key {} is valid {}, not on {}",
-                key.key_id,
-                key.period(),
-                p.signed_on
-            ));
-        }
-        let signature = SignatureB64::parse(&signed.signature)
-            .map_err(|_| format!("{what}: the signature is malformed"))?;
-        Ok(SignedItem {
+        let command = Command::RecordPosition(p.clone());
+        self.check(
             leaf,
             what,
-            message: command_message(&Command::RecordPosition(p.clone())),
-            signature,
-            key: *public,
-        })
+            &command,
+            &signed.key,
+            &signed.signature,
+            p.signed_on,
+        )
     }
-}
 
-impl SignatureAudit {
     fn command(&self, leaf: u64, logged: &CommandSigned) -> Result<SignedItem, String> {
         let signed = &logged.command;
         let what = format!("entry {leaf}: the {} command", signed.command.action());
+        self.check(
+            leaf,
+            what,
+            &signed.command,
+            &signed.key,
+            &signed.signature,
+            logged.on,
+        )
+    }
+
+    /// The signature of `command` by `key_id` on `day`, once the key is known to be
+    /// registered, to belong to someone who may sign the command, and to be valid that day.
+    fn check(
+        &self,
+        leaf: u64,
+        what: String,
+        command: &Command,
+        key_id: &str,
+        signature: &str,
+        day: time::Date,
+    ) -> Result<SignedItem, String> {
         let (key, public) = self
             .keys
-            .get(&signed.key)
-            .ok_or_else(|| format!("{what}: key {} was never registered", signed.key))?;
-        let allowed = match &signed.command {
+            .get(key_id)
+            .ok_or_else(|| format!("{what}: key {key_id} was never registered"))?;
+        let allowed = match command {
             Command::RecordAttendance(a) => {
                 key.owner == KeyOwner::Secretariat || key.owner == KeyOwner::Member(a.member)
             }
@@ -124,20 +125,19 @@ impl SignatureAudit {
                 key.key_id, key.owner
             ));
         }
-        if !key.valid_on(logged.on) {
+        if !key.valid_on(day) {
             return Err(format!(
-                "{what}: key {} is valid {}, not on {}",
+                "{what}: key {} is valid {}, not on {day}",
                 key.key_id,
-                key.period(),
-                logged.on
+                key.period()
             ));
         }
-        let signature = SignatureB64::parse(&signed.signature)
+        let signature = SignatureB64::parse(signature)
             .map_err(|_| format!("{what}: the signature is malformed"))?;
         Ok(SignedItem {
             leaf,
             what,
-            message: command_message(&signed.command),
+            message: command_message(command),
             signature,
             key: *public,
         })

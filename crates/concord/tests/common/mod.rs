@@ -234,13 +234,18 @@ pub fn request(method: &str, url: &str) -> Reply {
         .http_status_as_error(false)
         .build()
         .into();
-    let mut response = match method {
+    let response = match method {
         "GET" => agent.get(url).call(),
         "POST" => agent.post(url).send_empty(),
         "DELETE" => agent.delete(url).call(),
         other => panic!("unsupported method {other}"),
     }
     .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    reply(response)
+}
+
+/// Reads an answer whatever its status.
+fn reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
     let content_type = response
         .headers()
         .get("content-type")
@@ -262,24 +267,12 @@ pub fn post_json(url: &str, body: &Value) -> Reply {
         .http_status_as_error(false)
         .build()
         .into();
-    let mut response = agent
+    let response = agent
         .post(url)
         .header("content-type", "application/json")
         .send(serde_json::to_vec(body).unwrap())
         .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let body = response.body_mut().read_to_string().unwrap();
-    Reply {
-        status: response.status().as_u16(),
-        content_type,
-        json: serde_json::from_str(&body).unwrap_or(Value::Null),
-        text: body,
-    }
+    reply(response)
 }
 
 /// Runs a future to completion on a runtime of its own.
