@@ -231,6 +231,19 @@ enum BundleCommand {
 /// What to measure.
 #[derive(Debug, Subcommand)]
 enum BenchTarget {
+    /// The council and ledger figures together, each beside its target: append rate,
+    /// inclusion proof latency, audit ratio (fresh SQLite files).
+    Council {
+        /// Events to append before timing proofs (the target is set at 10,000,000).
+        #[arg(long, default_value_t = 10_000_000)]
+        events: u64,
+        /// Inclusion proofs to time.
+        #[arg(long, default_value_t = 5000)]
+        proofs: usize,
+        /// Signed events to audit (the target is set at 1,000,000).
+        #[arg(long, default_value_t = 1_000_000)]
+        audit_events: u64,
+    },
     /// `concord audit` over a fresh SQLite log of signed positions, against
     /// ed25519-dalek's own batch verification of the same signatures.
     Audit {
@@ -432,6 +445,43 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 );
                 Ok(())
             }
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Council {
+                    events,
+                    proofs,
+                    audit_events,
+                },
+        } => {
+            let ledger = crate::bench::ledger(None, events, 5000, proofs).await?;
+            let audit = crate::bench::audit(audit_events).await?;
+            let verdict = |ok: bool| if ok { "met" } else { "NOT met" };
+            println!(
+                "append through the store (SQLite, 5000 per commit): {:.0} events/s  [target ≥ 50,000: {}]",
+                ledger.append_events_per_second,
+                verdict(ledger.append_events_per_second >= 50_000.0)
+            );
+            println!(
+                "inclusion proof at {} leaves: median {:.1} µs, p99 {:.1} µs  [target ≤ 100 µs median at 10 M: {}]",
+                ledger.ledger_size,
+                ledger.inclusion_median_us,
+                ledger.inclusion_p99_us,
+                if ledger.ledger_size < 10_000_000 {
+                    "not measured at 10 M"
+                } else {
+                    verdict(ledger.inclusion_median_us <= 100.0)
+                }
+            );
+            println!(
+                "audit of {} signed events: {:.0}/s vs ed25519-dalek batch {:.0}/s: ratio {:.0} %  [target ≥ 70 %: {}]",
+                audit.signed_events,
+                audit.audit_signed_events_per_second,
+                audit.batch_verify_per_second,
+                audit.ratio * 100.0,
+                verdict(audit.ratio >= 0.7)
+            );
+            Ok(())
         }
         Command::Bench {
             what: BenchTarget::Audit { events, json },

@@ -319,6 +319,27 @@ fn bench_audit_prints_the_ratio() {
 }
 
 #[test]
+fn bench_council_prints_the_three_figures_beside_their_targets() {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "bench",
+            "council",
+            "--events",
+            "3000",
+            "--proofs",
+            "50",
+            "--audit-events",
+            "300",
+        ])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert!(text.contains("events/s  [target ≥ 50,000"), "{text}");
+    assert!(text.contains("not measured at 10 M"), "{text}");
+    assert!(text.contains("[target ≥ 70 %"), "{text}");
+}
+
+#[test]
 fn bench_ledger_prints_its_figures() {
     let out = Command::new(env!("CARGO_BIN_EXE_concord"))
         .args([
