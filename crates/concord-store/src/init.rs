@@ -1,7 +1,7 @@
 //! `concord init`: create the organisation from a charter and load a history, once.
 
 use concord_core::charter::Charter;
-use concord_core::consensus::{Position, Stance};
+use concord_core::consensus::{Outcome, Position, Stance};
 use concord_core::council::{
     Circulate, Command, Council, CouncilError, Decide, DocumentFile, SignedCommand, State, Version,
     VersionRecord,
@@ -230,6 +230,25 @@ fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError>
             KeyOwner::Secretariat,
             &mut file,
         )?;
+        let blocked = events.iter().rev().find_map(|e| match e {
+            Event::DocumentDecided(d) if d.outcome != Outcome::Adopted => Some(d),
+            _ => None,
+        });
+        if let Some(decision) = blocked.filter(|d| d.document == document.id) {
+            let blockers: Vec<String> = decision
+                .blockers
+                .iter()
+                .map(|b| b.member.to_string())
+                .collect();
+            return Err(InitError::Replay {
+                document: document.id.to_string(),
+                why: format!(
+                    "the history says adopted, but the rule `{}` blocks it ({} absent without agreeing or objecting): fix the attendance or the status",
+                    decision.rule_code,
+                    blockers.join(", ")
+                ),
+            });
+        }
     }
     Ok(events)
 }

@@ -251,6 +251,25 @@ fn a_broken_history_fails_naming_the_record() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("are valid"));
+
+    // Well-formed, but the council's rule cannot adopt what the history calls adopted:
+    // Kyrgyzstan absent without agreeing in advance at the 2023 Minsk session.
+    let text = concord::demo::HISTORY.replace(
+        "attendance = { ARM = \"absent-agreed\", BLR = \"present\", KAZ = \"present\", KGZ = \"present\"",
+        "attendance = { ARM = \"absent-agreed\", BLR = \"present\", KAZ = \"present\", KGZ = \"absent\"",
+    );
+    assert_ne!(text, concord::demo::HISTORY);
+    std::fs::write(&history, &text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["check", "--history", history.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("replaying document 2023-minsk-declaration") && err.contains("KGZ"),
+        "{err}"
+    );
 }
 
 #[test]
