@@ -149,6 +149,14 @@ fn signed_commands_over_http_with_every_refusal_named_and_nothing_half_written()
         let reply = post(&delegations.sign("KAZ", other_text));
         reply.problem(422);
         assert_eq!(reply.json["rule"], "signed-for-another-version");
+        // Dated before the key's period (it is valid from today).
+        let mut backdated = position(&agreement, "KAZ", Stance::Agree);
+        if let Command::RecordPosition(p) = &mut backdated {
+            p.signed_on = p.signed_on.previous_day().unwrap();
+        }
+        let reply = post(&delegations.sign("KAZ", backdated));
+        reply.problem(403);
+        assert_eq!(reply.json["rule"], "key-not-valid-on-date");
         let reply =
             post(&json!({"command": {"action": "record-position"}, "key": "x", "signature": "y"}));
         assert!(reply.problem(400).contains("not a signed command"));
