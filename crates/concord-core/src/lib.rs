@@ -14,9 +14,11 @@ pub mod council;
 pub mod date;
 pub mod event;
 pub mod history;
+pub mod incident;
 pub mod keys;
 pub mod location;
 pub mod registry;
+pub mod releasability;
 pub mod signatures;
 pub mod text;
 
