@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::charter::Charter;
 use crate::consensus::SignedPosition;
 use crate::council::{
-    AgendaItemAdded, AttendanceRecorded, Circulation, CommandSigned, Decision, VersionRecord,
+    AgendaItemAdded, AttendanceRecorded, Circulation, CommandSigned, Decision, SignedIncident,
+    VersionRecord,
 };
 use crate::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
@@ -57,6 +58,8 @@ pub enum Event {
     DocumentDecided(Box<Decision>),
     /// The signed command that caused the events logged with it.
     CommandSigned(Box<CommandSigned>),
+    /// A national crisis centre reported an incident (or a new version of a report).
+    IncidentReported(Box<SignedIncident>),
 }
 
 impl Event {
@@ -82,6 +85,7 @@ impl Event {
             Event::PositionRecorded(_) => "position-recorded",
             Event::DocumentDecided(_) => "document-decided",
             Event::CommandSigned(_) => "command-signed",
+            Event::IncidentReported(_) => "incident-reported",
         }
     }
 
@@ -98,6 +102,7 @@ impl Event {
             Event::PositionRecorded(p) => format!("document/{}", p.position.document),
             Event::DocumentDecided(d) => format!("document/{}", d.document),
             Event::CommandSigned(c) => c.command.command.subject().name(),
+            Event::IncidentReported(i) => format!("incident/{}", i.report.id),
             Event::KeyRegistered(_) | Event::KeyRetired(_) => "keys".to_owned(),
             _ => return None,
         };

@@ -106,7 +106,13 @@ impl<'a> SourceFile<'a> {
     pub fn parse<T: serde::de::DeserializeOwned>(&self) -> Result<T, DataError> {
         toml::from_str(self.text).map_err(|e| {
             let offset = e.span().map(|s| s.start);
-            self.error_at(offset, e.message().trim().to_owned())
+            // The TOML reader gives some syntax errors (a value missing at the end of the
+            // file) no message of their own.
+            let message = match e.message().trim() {
+                "" => "incomplete TOML: a value or closing bracket is missing here".to_owned(),
+                m => m.to_owned(),
+            };
+            self.error_at(offset, message)
         })
     }
 

@@ -57,6 +57,21 @@ impl SignatureAudit {
             }
             Event::PositionRecorded(p) => Ok(vec![self.item(leaf, p)?]),
             Event::CommandSigned(c) => Ok(vec![self.command(leaf, c)?]),
+            Event::IncidentReported(i) => {
+                let what = format!(
+                    "entry {leaf}: incident report {} version {}",
+                    i.report.id, i.report.version
+                );
+                let command = Command::ReportIncident(Box::new(i.report.clone()));
+                Ok(vec![self.check(
+                    leaf,
+                    what,
+                    &command,
+                    &i.key,
+                    &i.signature,
+                    i.on,
+                )?])
+            }
             Event::DocumentDecided(d) => d
                 .ballots
                 .iter()
@@ -117,6 +132,7 @@ impl SignatureAudit {
                 key.owner == KeyOwner::Secretariat || key.owner == KeyOwner::Member(a.member)
             }
             Command::RecordPosition(p) => key.owner == KeyOwner::Member(p.member),
+            Command::ReportIncident(r) => key.owner == KeyOwner::Member(r.reporter),
             _ => key.owner == KeyOwner::Secretariat,
         };
         if !allowed {

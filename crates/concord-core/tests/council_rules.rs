@@ -115,6 +115,7 @@ fn circulated(world: &World) -> State {
     let mut state = State {
         session: Some(session.clone()),
         document: None,
+        incident: None,
     };
     let draft = Command::DraftDocument(Draft {
         id: "2026-moscow-declaration".parse().unwrap(),

@@ -104,3 +104,13 @@ proptest! {
         let _ = History::from_toml("x.toml", &text, &charter);
     }
 }
+
+/// Found by the property above: a file cut off after `ru =` made the TOML reader report
+/// an error with no message.
+#[test]
+fn a_value_missing_at_the_end_is_said() {
+    let cut = &CHARTER[..CHARTER.rfind("ru =").unwrap() + 4];
+    let err = Charter::from_toml("charter.toml", cut).unwrap_err();
+    assert!(err.to_string().contains("incomplete TOML"), "{err}");
+    assert!(err.line.is_some());
+}

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sources", get(sources))
         .merge(crate::ledger::routes())
         .merge(crate::council::routes())
+        .merge(crate::incidents::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod council;
+pub mod incidents;
 pub mod ledger;
 pub mod problem;
 

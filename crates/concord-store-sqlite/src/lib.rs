@@ -7,7 +7,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use concord_core::charter::Charter;
 use concord_core::consensus::SignedPosition;
-use concord_core::council::{Circulation, Decision, VersionRecord};
+use concord_core::council::{Circulation, Decision, SignedIncident, VersionRecord};
 use concord_core::event::Event;
 use concord_core::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
@@ -18,7 +18,7 @@ use concord_core::registry::StatusRecord;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
-use concord_store::{DatasetMark, Expect, Hash, SessionFilter, Store, StoreError};
+use concord_store::{DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -289,6 +289,28 @@ async fn apply(
                 member,
                 seq,
                 body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Incident {
+            id,
+            version,
+            reporter,
+            domain,
+            country,
+            occurred_at,
+            severity,
+            release_to,
+            release_group,
+            bbox,
+            body,
+        } => {
+            let [west, south, east, north] = bbox;
+            sqlx::query!(
+                "INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, release_to, release_group, west, south, east, north, body)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                id, version, reporter, domain, country, occurred_at, severity, release_to, release_group, west, south, east, north, body
             )
             .execute(&mut **tx)
             .await?;
@@ -778,6 +800,36 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         StoreError::decode_all("position", bodies)
+    }
+
+    async fn incident_versions(&self, id: &str) -> Result<Vec<SignedIncident>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            "SELECT body FROM incident_reports WHERE id = ? ORDER BY version",
+            id
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("incident report", bodies)
+    }
+
+    async fn incident_reports(
+        &self,
+        filter: &IncidentFilter,
+    ) -> Result<Vec<SignedIncident>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            r#"SELECT r.body FROM incident_reports r
+               WHERE r.version = (SELECT MAX(v.version) FROM incident_reports v WHERE v.id = r.id)
+                 AND (?1 IS NULL OR r.domain = ?1) AND (?2 IS NULL OR r.country = ?2)
+               ORDER BY r.occurred_at DESC, r.id LIMIT ?3"#,
+            filter.domain,
+            filter.country,
+            filter.limit
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::decode_all("incident report", bodies)
     }
 
     async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError> {

@@ -110,9 +110,17 @@ async fn load(
             session_id = Some(file.document.session.to_string());
         }
     }
+    if let Subject::Incident(id) = subject {
+        state.incident = store
+            .incident_versions(id.as_str())
+            .await?
+            .pop()
+            .map(|i| i.report);
+    }
     let session_id = match subject {
         Subject::Session(id) => Some(id.to_string()),
         Subject::Document(_) => session_id,
+        Subject::Incident(_) => None,
     };
     let mut session_subject = None;
     if let Some(id) = session_id {

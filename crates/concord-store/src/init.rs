@@ -174,6 +174,7 @@ fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError>
             let state = State {
                 session: Some(session.clone()),
                 document: Some(file.clone()),
+                incident: None,
             };
             let done = council
                 .decide(&demo.sign(owner, command), &state, day)

@@ -188,6 +188,16 @@ pub async fn entries(
     start: u64,
     end: u64,
 ) -> Result<Vec<serde_json::Value>, LedgerQueryError> {
+    check_range(start, end)?;
+    store
+        .ledger_entries(start, end)
+        .await?
+        .iter()
+        .map(|body| StoreError::decode("ledger entry", body).map_err(Into::into))
+        .collect()
+}
+
+fn check_range(start: u64, end: u64) -> Result<(), LedgerQueryError> {
     if start > end {
         return Err(LedgerQueryError::OutOfRange(format!(
             "`start` ({start}) is after `end` ({end})"
@@ -198,11 +208,30 @@ pub async fn entries(
             "at most {MAX_ENTRIES} entries at a time"
         )));
     }
-    store
-        .ledger_entries(start, end)
-        .await?
-        .iter()
-        .map(|body| StoreError::decode("ledger entry", body).map_err(Into::into))
+    Ok(())
+}
+
+/// The entries `start..end` as `reader` may see them: a record it may not read is
+/// withheld, leaving its index and leaf hash.
+pub async fn entries_for(
+    store: &dyn Store,
+    reader: &concord_core::releasability::Reader,
+    start: u64,
+    end: u64,
+) -> Result<Vec<serde_json::Value>, LedgerQueryError> {
+    check_range(start, end)?;
+    let raw = store.ledger_entries(start, end).await?;
+    raw.iter()
+        .map(|body| {
+            let entry: serde_json::Value = StoreError::decode("ledger entry", body)?;
+            let leaf = B64(concord_ledger::entry::leaf_hash(body.as_bytes()));
+            let leaf = serde_json::to_value(leaf).expect("hashes serialise");
+            Ok(crate::incidents::entry_for(
+                reader,
+                entry,
+                leaf.as_str().unwrap_or_default(),
+            ))
+        })
         .collect()
 }
 

@@ -8,6 +8,7 @@
 
 pub mod council;
 pub mod hash_cache;
+pub mod incidents;
 pub mod init;
 pub mod ledger;
 pub mod projection;
@@ -16,7 +17,7 @@ pub mod queries;
 use async_trait::async_trait;
 use concord_core::charter::Charter;
 use concord_core::consensus::SignedPosition;
-use concord_core::council::{Circulation, Decision, VersionRecord};
+use concord_core::council::{Circulation, Decision, SignedIncident, VersionRecord};
 use concord_core::event::Event;
 use concord_core::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
@@ -44,6 +45,17 @@ pub struct Expect {
     pub subject: String,
     /// Its latest event's leaf index when read (`None`: it had none).
     pub last: Option<i64>,
+}
+
+/// Which incident reports to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct IncidentFilter {
+    /// Only this threat domain.
+    pub domain: Option<String>,
+    /// Only this country.
+    pub country: Option<String>,
+    /// At most this many.
+    pub limit: i64,
 }
 
 /// Which sessions to list.
@@ -172,6 +184,16 @@ pub trait Store: Send + Sync {
         document: &str,
         version: u32,
     ) -> Result<Vec<SignedPosition>, StoreError>;
+
+    /// Every version of an incident report, oldest first, with its signature.
+    async fn incident_versions(&self, id: &str) -> Result<Vec<SignedIncident>, StoreError>;
+
+    /// The latest version of each incident report matching the filter, newest first.
+    /// Releasability is not applied here: read through [`incidents`].
+    async fn incident_reports(
+        &self,
+        filter: &IncidentFilter,
+    ) -> Result<Vec<SignedIncident>, StoreError>;
 
     /// A document's decision and the leaf index of its ledger entry.
     async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError>;

@@ -2,6 +2,7 @@
 //! only turns a [`ReadRow`] into its own SQL.
 
 use concord_core::event::Event;
+use concord_core::releasability::Releasability;
 use time::Date;
 
 use crate::{Hash, StoreError};
@@ -152,6 +153,31 @@ pub enum ReadRow {
         /// JSON.
         body: String,
     },
+    /// A version of an incident report.
+    Incident {
+        /// Identifier.
+        id: String,
+        /// Version.
+        version: i64,
+        /// Reporting member.
+        reporter: String,
+        /// Threat domain.
+        domain: String,
+        /// Country.
+        country: String,
+        /// When it happened, RFC 3339 UTC.
+        occurred_at: String,
+        /// CAP severity.
+        severity: String,
+        /// Releasability kind.
+        release_to: String,
+        /// Sharing group, for a group release.
+        release_group: Option<String>,
+        /// Bounding box: west, south, east, north.
+        bbox: [f64; 4],
+        /// JSON.
+        body: String,
+    },
     /// Nothing: the event lives in the log only.
     Nothing,
     /// A decision, and the document's new status.
@@ -248,6 +274,33 @@ pub fn read_row(event: &Event) -> ReadRow {
             body: encode(p),
         },
         Event::CommandSigned(_) => ReadRow::Nothing,
+        Event::IncidentReported(i) => {
+            let r = &i.report;
+            let (release_to, release_group) = match &r.releasability {
+                Releasability::Originator => ("originator", None),
+                Releasability::Members => ("members", None),
+                Releasability::MembersAndPartners => ("members+partners", None),
+                Releasability::Group(g) => ("group", Some(g.to_string())),
+                Releasability::Public => ("public", None),
+            };
+            ReadRow::Incident {
+                id: r.id.to_string(),
+                version: r.version.into(),
+                reporter: r.reporter.to_string(),
+                domain: r.domain.to_string(),
+                country: r.country.to_string(),
+                occurred_at: r
+                    .occurred_at
+                    .to_offset(time::UtcOffset::UTC)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .expect("UTC times format"),
+                severity: format!("{:?}", r.severity),
+                release_to: release_to.to_owned(),
+                release_group,
+                bbox: r.place.bbox(),
+                body: encode(i.as_ref()),
+            }
+        }
         Event::DocumentDecided(d) => ReadRow::Decision {
             document_id: d.document.to_string(),
             status: match d.outcome {

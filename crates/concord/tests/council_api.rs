@@ -4,59 +4,12 @@
 
 mod common;
 
-use common::{TestDatabase, TestServer, block_on, post_json};
+use common::{Delegations, TestDatabase, TestServer, post_json};
 use concord_core::bundle::{Bundle, TrustedKeys};
 use concord_core::consensus::{Position, Stance};
-use concord_core::council::{Circulate, Command, Decide, Draft, OpenSession, SignedCommand};
-use concord_core::keys::{KeyOwner, KeyRegistration};
+use concord_core::council::{Circulate, Command, Decide, Draft, OpenSession};
 use concord_core::text::Text;
-use concord_ledger::signature::SecretKey;
 use serde_json::{Value, json};
-
-struct Delegations {
-    keys: Vec<(KeyOwner, SecretKey)>,
-}
-
-impl Delegations {
-    /// Generates and registers keys for the secretariat and every member, valid from today.
-    fn register(db: &TestDatabase) -> Delegations {
-        let today = time::OffsetDateTime::now_utc().date();
-        let mut keys = vec![];
-        block_on(async {
-            let store = concord::database::open(&db.url).await.unwrap();
-            for owner in ["secretariat", "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"] {
-                let owner: KeyOwner = owner.parse().unwrap();
-                let secret = SecretKey::generate();
-                concord_store::council::register_key(
-                    store.as_ref(),
-                    KeyRegistration {
-                        key_id: secret.public().key_id(),
-                        owner,
-                        public_key: secret.public().to_b64(),
-                        valid_from: today,
-                        valid_until: None,
-                        demo: false,
-                    },
-                )
-                .await
-                .unwrap();
-                keys.push((owner, secret));
-            }
-        });
-        Delegations { keys }
-    }
-
-    fn sign(&self, owner: &str, command: Command) -> Value {
-        let owner: KeyOwner = owner.parse().unwrap();
-        let secret = &self.keys.iter().find(|(o, _)| *o == owner).unwrap().1;
-        serde_json::to_value(SignedCommand {
-            signature: secret.sign_command(&command).to_b64(),
-            key: secret.public().key_id(),
-            command,
-        })
-        .unwrap()
-    }
-}
 
 fn position(agreement: &Value, member: &str, stance: Stance) -> Command {
     let under = &agreement["under_agreement"];

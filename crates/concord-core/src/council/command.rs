@@ -7,6 +7,7 @@ use crate::code::{MemberCode, Slug};
 use crate::consensus::Position;
 use crate::date;
 use crate::history::{Attendance, SessionFormat};
+use crate::incident::IncidentReport;
 use crate::text::Text;
 
 /// Opens a session of a body; the chair follows from the rotation.
@@ -110,7 +111,7 @@ pub struct Decide {
 }
 
 /// One step of the council's procedure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "kebab-case")]
 pub enum Command {
     /// Open a session.
@@ -129,10 +130,13 @@ pub enum Command {
     RecordPosition(Position),
     /// Decide.
     Decide(Decide),
+    /// A national crisis centre's incident report (or a new version of one), signed by
+    /// the reporting member.
+    ReportIncident(Box<IncidentReport>),
 }
 
 /// A command with the signature of the key that issues it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedCommand {
     /// The command.
@@ -146,7 +150,7 @@ pub struct SignedCommand {
 
 /// A command as logged: the signed command and the day it was carried out, which the
 /// signing key had to be valid on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CommandSigned {
     /// The command and its signature.
@@ -163,6 +167,8 @@ pub enum Subject {
     Session(Slug),
     /// A document.
     Document(Slug),
+    /// An incident report.
+    Incident(Slug),
 }
 
 impl Subject {
@@ -171,6 +177,7 @@ impl Subject {
         match self {
             Subject::Session(id) => format!("session/{id}"),
             Subject::Document(id) => format!("document/{id}"),
+            Subject::Incident(id) => format!("incident/{id}"),
         }
     }
 }
@@ -187,6 +194,7 @@ impl Command {
             Command::Circulate(c) => Subject::Document(c.document.clone()),
             Command::RecordPosition(c) => Subject::Document(c.document.clone()),
             Command::Decide(c) => Subject::Document(c.document.clone()),
+            Command::ReportIncident(r) => Subject::Incident(r.id.clone()),
         }
     }
 
@@ -211,6 +219,7 @@ impl Command {
             Command::Circulate(_) => "circulate",
             Command::RecordPosition(_) => "record-position",
             Command::Decide(_) => "decide",
+            Command::ReportIncident(_) => "report-incident",
         }
     }
 }

@@ -134,6 +134,9 @@ pub enum CouncilError {
     /// A step out of order.
     #[error("{0}")]
     OutOfOrder(String),
+    /// An incident report is malformed or inconsistent with the charter.
+    #[error("{0}")]
+    InvalidReport(String),
     /// The rotation cannot name the chair.
     #[error("the chair cannot be determined: {0}")]
     Rotation(String),
@@ -172,6 +175,7 @@ impl CouncilError {
             CouncilError::NotInCharter(_) => "not-in-charter",
             CouncilError::FutureDate { .. } => "future-date",
             CouncilError::OutOfOrder(_) => "out-of-order",
+            CouncilError::InvalidReport(_) => "invalid-report",
             CouncilError::Rotation(_) => "rotation",
         }
     }

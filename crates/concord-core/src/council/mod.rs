@@ -23,6 +23,7 @@ use crate::code::Slug;
 use crate::consensus::{self, Ballot, Outcome, Position, SignedPosition, Stance, Tally};
 use crate::event::Event;
 use crate::history::{Attendance, Document, DocumentStatus, Session, SessionStatus};
+use crate::incident::IncidentReport;
 use crate::keys::{KeyOwner, KeyRegistration};
 use crate::registry::{MemberStatus, StatusTimeline};
 use concord_ledger::signature::{PublicKey, SignatureB64};
@@ -52,13 +53,20 @@ impl Council<'_> {
             Command::RecordPosition(p) => {
                 self.require(command, owner, &signed.key, KeyOwner::Member(p.member))?
             }
+            Command::ReportIncident(r) => {
+                self.require(command, owner, &signed.key, KeyOwner::Member(r.reporter))?
+            }
             Command::RecordAttendance(a) if owner == KeyOwner::Member(a.member) => {}
             _ => self.require(command, owner, &signed.key, KeyOwner::Secretariat)?,
         }
         let mut events = self.carry_out(signed, state, today)?;
-        // A position carries its own signature; every other command is logged with the
+        // Positions and reports carry their own signatures (a report's must not be copied
+        // where its releasability cannot follow); every other command is logged with the
         // signature that authorised it, so the ledger shows who did what.
-        if !matches!(command, Command::RecordPosition(_)) {
+        if !matches!(
+            command,
+            Command::RecordPosition(_) | Command::ReportIncident(_)
+        ) {
             events.push(Event::CommandSigned(Box::new(CommandSigned {
                 command: signed.clone(),
                 on: today,
@@ -144,6 +152,7 @@ impl Council<'_> {
                 })])
             }
             Command::RecordPosition(p) => self.record_position(signed, p, state),
+            Command::ReportIncident(r) => self.report_incident(signed, r, state, today),
             Command::Decide(c) => self.conclude(c, state, today),
         }
     }
@@ -205,6 +214,40 @@ impl Council<'_> {
             key: key.to_owned(),
             owner,
         })
+    }
+
+    fn report_incident(
+        &self,
+        signed: &SignedCommand,
+        report: &IncidentReport,
+        state: &State,
+        today: Date,
+    ) -> Result<Vec<Event>, CouncilError> {
+        report
+            .check(self.charter, &[])
+            .map_err(|e| CouncilError::InvalidReport(e.to_string()))?;
+        let expected = state.incident.as_ref().map_or(1, |r| r.version + 1);
+        if report.version != expected {
+            return Err(CouncilError::OutOfOrder(format!(
+                "incident {} is at version {}: the next is {expected}",
+                report.id,
+                expected - 1
+            )));
+        }
+        if let Some(first) = &state.incident
+            && first.reporter != report.reporter
+        {
+            return Err(CouncilError::InvalidReport(format!(
+                "incident {} was reported by {}: only it may issue new versions",
+                report.id, first.reporter
+            )));
+        }
+        Ok(vec![Event::IncidentReported(Box::new(SignedIncident {
+            report: report.clone(),
+            key: signed.key.clone(),
+            signature: signed.signature.clone(),
+            on: today,
+        }))])
     }
 
     fn open_session(

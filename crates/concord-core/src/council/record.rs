@@ -9,6 +9,7 @@ use crate::code::{MemberCode, Slug};
 use crate::consensus::{Ballot, Blocker, Outcome, SignedPosition};
 use crate::date;
 use crate::history::{Attendance, Document, DocumentStatus, Session};
+use crate::incident::IncidentReport;
 use crate::text::Text;
 use concord_ledger::signature::canonical_sha256;
 
@@ -157,4 +158,21 @@ pub struct State {
     pub session: Option<Session>,
     /// The document the command names, if it exists.
     pub document: Option<DocumentFile>,
+    /// The latest version of the incident report the command names, if it exists.
+    pub incident: Option<IncidentReport>,
+}
+
+/// An incident report with its reporter's signature, as logged.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignedIncident {
+    /// The report.
+    pub report: IncidentReport,
+    /// The signing key's identifier.
+    pub key: String,
+    /// Ed25519 signature, base64, over the `report-incident` command carrying `report`.
+    pub signature: String,
+    /// The day it was received, which the key had to be valid on.
+    #[serde(with = "date::day")]
+    pub on: Date,
 }

@@ -279,3 +279,53 @@ pub fn post_json(url: &str, body: &Value) -> Reply {
 pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
     runtime().block_on(f)
 }
+
+/// Keys generated and registered for the secretariat and every member, valid from today,
+/// and a way to sign commands with them.
+pub struct Delegations {
+    keys: Vec<(
+        concord_core::keys::KeyOwner,
+        concord_ledger::signature::SecretKey,
+    )>,
+}
+
+impl Delegations {
+    /// Generates and registers keys for the secretariat and every member, valid from today.
+    pub fn register(db: &TestDatabase) -> Delegations {
+        let today = time::OffsetDateTime::now_utc().date();
+        let mut keys = vec![];
+        block_on(async {
+            let store = concord::database::open(&db.url).await.unwrap();
+            for owner in ["secretariat", "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"] {
+                let owner: concord_core::keys::KeyOwner = owner.parse().unwrap();
+                let secret = concord_ledger::signature::SecretKey::generate();
+                concord_store::council::register_key(
+                    store.as_ref(),
+                    concord_core::keys::KeyRegistration {
+                        key_id: secret.public().key_id(),
+                        owner,
+                        public_key: secret.public().to_b64(),
+                        valid_from: today,
+                        valid_until: None,
+                        demo: false,
+                    },
+                )
+                .await
+                .unwrap();
+                keys.push((owner, secret));
+            }
+        });
+        Delegations { keys }
+    }
+
+    pub fn sign(&self, owner: &str, command: concord_core::council::Command) -> Value {
+        let owner: concord_core::keys::KeyOwner = owner.parse().unwrap();
+        let secret = &self.keys.iter().find(|(o, _)| *o == owner).unwrap().1;
+        serde_json::to_value(concord_core::council::SignedCommand {
+            signature: secret.sign_command(&command).to_b64(),
+            key: secret.public().key_id(),
+            command,
+        })
+        .unwrap()
+    }
+}

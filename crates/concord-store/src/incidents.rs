@@ -1,0 +1,59 @@
+//! Reading incident reports: the one place every read path of a releasable record goes
+//! through, so that none can forget releasability. The ledger's entries endpoint withholds
+//! what the reader may not read here too.
+
+use concord_core::council::SignedIncident;
+use concord_core::releasability::{Reader, may_read};
+use serde_json::{Value, json};
+
+use crate::{IncidentFilter, Store, StoreError};
+
+/// The latest version of each report the reader may read, newest first.
+pub async fn incidents(
+    store: &dyn Store,
+    reader: &Reader,
+    filter: &IncidentFilter,
+) -> Result<Vec<SignedIncident>, StoreError> {
+    let all = store.incident_reports(filter).await?;
+    Ok(all.into_iter().filter(|i| visible(reader, i)).collect())
+}
+
+/// The versions of one report the reader may read, oldest first (each version carries its
+/// own releasability); empty when there are none, whether the report exists or not.
+pub async fn incident(
+    store: &dyn Store,
+    reader: &Reader,
+    id: &str,
+) -> Result<Vec<SignedIncident>, StoreError> {
+    let versions = store.incident_versions(id).await?;
+    Ok(versions
+        .into_iter()
+        .filter(|i| visible(reader, i))
+        .collect())
+}
+
+/// Whether the reader may read this version.
+pub fn visible(reader: &Reader, incident: &SignedIncident) -> bool {
+    let r = &incident.report;
+    may_read(&r.releasability, r.reporter, reader, &[])
+}
+
+/// A ledger entry as the reader may see it: whole, or, for a record it may not read, only
+/// its index, kind and leaf hash (enough to check proofs, nothing of the record).
+pub fn entry_for(reader: &Reader, entry: Value, leaf_hash: &str) -> Value {
+    if entry["event"]["type"] != "incident-reported" {
+        return entry;
+    }
+    let readable = serde_json::from_value::<SignedIncident>(entry["event"]["body"].clone())
+        .is_ok_and(|i| visible(reader, &i));
+    if readable {
+        entry
+    } else {
+        json!({
+            "index": entry["index"],
+            "withheld": "releasability",
+            "kind": "incident-reported",
+            "leaf_hash": leaf_hash,
+        })
+    }
+}

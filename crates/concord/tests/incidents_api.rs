@@ -1,0 +1,180 @@
+//! Incident reports over HTTP: signed by the reporting member, checked, versioned, on the
+//! ledger; read only where releasability allows — and until accounts exist every request
+//! reads as the public, so restricted reports show nowhere, the ledger's entries included.
+
+mod common;
+
+use common::{Delegations, TestDatabase, TestServer, post_json};
+use concord_core::council::Command;
+use concord_core::incident::IncidentReport;
+use serde_json::{Value, json};
+
+fn report(id: &str, version: u32, reporter: &str, release: Value, title: &str) -> Command {
+    let report: IncidentReport = serde_json::from_value(json!({
+        "id": id,
+        "version": version,
+        "reporter": reporter,
+        "domain": "drug-trafficking",
+        "occurred_at": "2026-11-20T03:40:00Z",
+        "place": {"type": "Polygon", "coordinates": [[[68.3, 37.1], [68.9, 37.1], [68.9, 37.5], [68.3, 37.1]]]},
+        "country": "TJK",
+        "severity": "Severe",
+        "urgency": "Immediate",
+        "certainty": "Observed",
+        "title": title,
+        "text": "A group of about twenty crossed the river at night.",
+        "releasability": release
+    }))
+    .unwrap();
+    Command::ReportIncident(Box::new(report))
+}
+
+#[test]
+fn reports_are_signed_checked_versioned_and_read_only_where_released() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        let post = |body: &Value| post_json(&server.url("/api/v1/incidents"), body);
+        let events = || server.get("/healthz").json["events"].as_i64().unwrap();
+
+        let secret = report(
+            "tjk-2026-000017",
+            1,
+            "TJK",
+            json!({"to": "members"}),
+            "Armed group crossing the Panj",
+        );
+        let reply = post(&delegations.sign("TJK", secret));
+        assert_eq!(reply.status, 201, "{reply:?}");
+        let public = report(
+            "tjk-2026-000018",
+            1,
+            "TJK",
+            json!({"to": "public"}),
+            "Flooding in the Vakhsh valley",
+        );
+        assert_eq!(post(&delegations.sign("TJK", public)).status, 201);
+
+        // Refusals: nothing recorded.
+        let before = events();
+        let reply = post(&delegations.sign(
+            "KAZ",
+            report("tjk-2026-000019", 1, "TJK", json!({"to": "public"}), "x"),
+        ));
+        reply.problem(403);
+        assert_eq!(
+            reply.json["rule"], "wrong-signer",
+            "a report signed by another member's key"
+        );
+        let mut bad = report("tjk-2026-000019", 1, "TJK", json!({"to": "public"}), "x");
+        if let Command::ReportIncident(r) = &mut bad {
+            r.domain = "piracy".parse().unwrap();
+        }
+        let reply = post(&delegations.sign("TJK", bad));
+        assert!(
+            reply.problem(422).contains("not a threat domain"),
+            "{reply:?}"
+        );
+        assert_eq!(reply.json["rule"], "invalid-report");
+        let mut bad = report("tjk-2026-000019", 1, "TJK", json!({"to": "public"}), "x");
+        if let Command::ReportIncident(r) = &mut bad {
+            r.place = concord_core::incident::Geometry::Polygon(vec![vec![
+                vec![68.3, 37.1],
+                vec![68.9, 37.1],
+                vec![68.9, 37.5],
+            ]]);
+        }
+        let detail = post(&delegations.sign("TJK", bad)).problem(422);
+        assert!(detail.contains("place: coordinates[0]"), "{detail}");
+        let mut raw = delegations.sign(
+            "TJK",
+            report("tjk-2026-000019", 1, "TJK", json!({"to": "public"}), "x"),
+        );
+        raw["command"]["place"] = json!({"type": "Polygon", "coordinates": "north of Dushanbe"});
+        post(&raw).problem(400);
+        let reply = post(&delegations.sign(
+            "TJK",
+            report("tjk-2026-000018", 3, "TJK", json!({"to": "public"}), "x"),
+        ));
+        assert!(reply.problem(422).contains("the next is 2"), "{reply:?}");
+        assert_eq!(
+            events(),
+            before,
+            "{}: refused reports record nothing",
+            db.backend
+        );
+
+        // An update is a new version, never an overwrite.
+        let update = report(
+            "tjk-2026-000018",
+            2,
+            "TJK",
+            json!({"to": "public"}),
+            "Flooding in the Vakhsh valley: two villages cut off",
+        );
+        assert_eq!(post(&delegations.sign("TJK", update)).status, 201);
+
+        // The public reads the public report, both versions, and nothing of the other.
+        let list = server.get("/api/v1/incidents").json;
+        let ids: Vec<&str> = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["report"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, vec!["tjk-2026-000018"], "{}", db.backend);
+        assert_eq!(list[0]["report"]["version"], 2);
+        let one = server.get("/api/v1/incidents/tjk-2026-000018").json;
+        assert_eq!(one["versions"].as_array().unwrap().len(), 2);
+        server.get("/api/v1/incidents/tjk-2026-000017").problem(404);
+        assert_eq!(
+            server
+                .get("/api/v1/incidents?domain=terrorism-extremism")
+                .json,
+            json!([])
+        );
+
+        // The ledger holds the restricted report; its entry is withheld, its leaf hash is not.
+        let size = server.get("/healthz").json["events"].as_u64().unwrap();
+        let start = size.saturating_sub(5);
+        let entries = server.get(&format!("/api/v1/ledger/entries?start={start}&end={size}"));
+        assert!(
+            !entries.text.contains("Panj"),
+            "{}: the restricted report leaked",
+            db.backend
+        );
+        assert!(entries.text.contains("Vakhsh"));
+        let withheld: Vec<&Value> = entries
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["withheld"] == "releasability")
+            .collect();
+        assert_eq!(withheld.len(), 1, "{}", entries.text);
+        let index = withheld[0]["index"].as_u64().unwrap();
+        let proof = server
+            .get(&format!("/api/v1/ledger/proof/inclusion?index={index}"))
+            .json;
+        assert_eq!(proof["leaf_hash"], withheld[0]["leaf_hash"]);
+
+        // The audit re-verifies the reports' signatures with the rest.
+        let url = db.url.clone();
+        let (with, without) = common::block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            let with = concord_store::ledger::audit(store.as_ref(), |_, _| {})
+                .await
+                .unwrap();
+            (
+                with.signatures,
+                store
+                    .incident_versions("tjk-2026-000018")
+                    .await
+                    .unwrap()
+                    .len(),
+            )
+        });
+        assert_eq!(without, 2);
+        assert!(with > 100, "{}: {with}", db.backend);
+    }
+}
