@@ -15,6 +15,7 @@ use crate::history::{
 };
 use crate::keys::{KeyRegistration, KeyRetirement};
 use crate::registry::StatusRecord;
+use crate::tokens::{ApiToken, TokenRevocation};
 
 /// One change to the system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -60,6 +61,10 @@ pub enum Event {
     CommandSigned(Box<CommandSigned>),
     /// A national crisis centre reported an incident (or a new version of a report).
     IncidentReported(Box<SignedIncident>),
+    /// An API token was issued (its hash only).
+    TokenIssued(ApiToken),
+    /// An API token was revoked.
+    TokenRevoked(TokenRevocation),
 }
 
 impl Event {
@@ -86,6 +91,8 @@ impl Event {
             Event::DocumentDecided(_) => "document-decided",
             Event::CommandSigned(_) => "command-signed",
             Event::IncidentReported(_) => "incident-reported",
+            Event::TokenIssued(_) => "token-issued",
+            Event::TokenRevoked(_) => "token-revoked",
         }
     }
 
@@ -104,6 +111,7 @@ impl Event {
             Event::CommandSigned(c) => c.command.command.subject().name(),
             Event::IncidentReported(i) => format!("incident/{}", i.report.id),
             Event::KeyRegistered(_) | Event::KeyRetired(_) => "keys".to_owned(),
+            Event::TokenIssued(_) | Event::TokenRevoked(_) => "tokens".to_owned(),
             _ => return None,
         };
         Some(subject)

@@ -21,6 +21,7 @@ pub mod registry;
 pub mod releasability;
 pub mod signatures;
 pub mod text;
+pub mod tokens;
 
 pub use chairmanship::{Chairmanship, RotationError};
 pub use charter::Charter;

@@ -213,6 +213,26 @@ pub fn verify_message(
         .map_err(|_| LedgerError::BadSignature)
 }
 
+/// A new bearer token (`prefix` then 32 random bytes, base64url) and its SHA-256 in hex, the
+/// only form in which it is kept.
+pub fn generate_token(prefix: &str) -> (String, String) {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 32];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
+    let hash = token_sha256(&token);
+    (token, hash)
+}
+
+/// SHA-256 of a bearer token, hex.
+pub fn token_sha256(token: &str) -> String {
+    Sha256::digest(token.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 /// SHA-256 of the canonical form of `value`, in hex: how a document version is hashed.
 pub fn canonical_sha256<T: Serialize>(value: &T) -> String {
     let digest = Sha256::digest(canonical::to_vec(value));

@@ -1,8 +1,7 @@
 //! Incident reports: signed reports in; out, only what the reader may read.
 //!
-//! Until accounts exist (issue #5) every request reads as the public, so only reports
-//! released as `public` are served; restricted ones are stored, signed and on the ledger
-//! (their entries withheld), waiting for authenticated readers.
+//! The reader is the request's bearer token's holder, or the public without one
+//! ([`crate::reader`]).
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -10,7 +9,6 @@ use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
 use concord_core::council::{Command, SignedCommand};
-use concord_core::releasability::Reader;
 use concord_store::IncidentFilter;
 use concord_store::council;
 use concord_store::incidents;
@@ -20,17 +18,13 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::api::ApiQuery;
 use crate::problem::{Problem, ProblemKind};
+use crate::reader::ReaderOf;
 
 /// The incident routes.
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/incidents", get(list).post(report))
         .route("/api/v1/incidents/{id}", get(one))
-}
-
-/// Who reads: the public, until accounts exist.
-fn reader() -> Reader {
-    Reader::Public
 }
 
 /// Records a signed `report-incident` command.
@@ -73,6 +67,7 @@ struct ListParams {
 /// The latest version of each report the reader may read.
 async fn list(
     State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Result<Json<Value>, Problem> {
     let limit = match q.limit {
@@ -88,7 +83,7 @@ async fn list(
         country: q.country,
         limit,
     };
-    let found = incidents::incidents(state.store.as_ref(), &reader(), &filter).await?;
+    let found = incidents::incidents(state.store.as_ref(), &reader, &filter).await?;
     Ok(Json(
         serde_json::to_value(found).expect("reports serialise"),
     ))
@@ -97,9 +92,10 @@ async fn list(
 /// The versions of one report the reader may read.
 async fn one(
     State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let versions = incidents::incident(state.store.as_ref(), &reader(), &id).await?;
+    let versions = incidents::incident(state.store.as_ref(), &reader, &id).await?;
     if versions.is_empty() {
         // Whether it exists and is withheld, or does not exist, is not said.
         return Err(Problem::unknown(format!(

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::api::ApiQuery;
 use crate::problem::Problem;
+use crate::reader::ReaderOf;
 
 /// The ledger's routes.
 pub fn routes() -> Router<AppState> {
@@ -100,6 +101,7 @@ struct EntriesParams {
 
 async fn entries(
     State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     ApiQuery(q): ApiQuery<EntriesParams>,
 ) -> Result<Json<Vec<Value>>, Problem> {
     let start = optional("start", q.start)?.unwrap_or(0);
@@ -109,8 +111,6 @@ async fn entries(
             .saturating_add(100)
             .min(state.store.ledger_size().await.map_err(Problem::from)?),
     };
-    // Every request reads as the public until accounts exist (issue #5).
-    let reader = concord_core::releasability::Reader::Public;
     Ok(Json(
         ledger::entries_for(state.store.as_ref(), &reader, start, end).await?,
     ))

@@ -6,6 +6,7 @@ pub mod council;
 pub mod incidents;
 pub mod ledger;
 pub mod problem;
+pub mod reader;
 
 use std::future::Future;
 use std::sync::Arc;

@@ -32,6 +32,8 @@ pub enum ProblemKind {
     BadBody,
     /// A command's signature or key does not authorise it.
     NotAuthorised,
+    /// The request's credentials are missing what they need, unknown or revoked.
+    NotAuthenticated,
     /// A rule of the council refused a command.
     CouncilRule,
     /// The command conflicts with what is recorded (it exists, was replayed, or was
@@ -41,7 +43,7 @@ pub enum ProblemKind {
 
 impl ProblemKind {
     /// Every kind, for the `/problems` pages.
-    pub const ALL: [ProblemKind; 12] = [
+    pub const ALL: [ProblemKind; 13] = [
         ProblemKind::NotFound,
         ProblemKind::MethodNotAllowed,
         ProblemKind::BadParameter,
@@ -52,6 +54,7 @@ impl ProblemKind {
         ProblemKind::LedgerInconsistent,
         ProblemKind::BadBody,
         ProblemKind::NotAuthorised,
+        ProblemKind::NotAuthenticated,
         ProblemKind::CouncilRule,
         ProblemKind::Conflict,
     ];
@@ -69,6 +72,7 @@ impl ProblemKind {
             ProblemKind::LedgerInconsistent => "ledger-inconsistent",
             ProblemKind::BadBody => "bad-body",
             ProblemKind::NotAuthorised => "not-authorised",
+            ProblemKind::NotAuthenticated => "not-authenticated",
             ProblemKind::CouncilRule => "council-rule",
             ProblemKind::Conflict => "conflict",
         }
@@ -87,6 +91,7 @@ impl ProblemKind {
             ProblemKind::LedgerInconsistent => "Ledger inconsistent",
             ProblemKind::BadBody => "Malformed request body",
             ProblemKind::NotAuthorised => "Signature does not authorise the command",
+            ProblemKind::NotAuthenticated => "Credentials refused",
             ProblemKind::CouncilRule => "Refused by a rule of the council",
             ProblemKind::Conflict => "Conflicts with the record",
         }
@@ -121,6 +126,9 @@ impl ProblemKind {
             ProblemKind::NotAuthorised => {
                 "Every command is signed with a registered Ed25519 key valid on the day, belonging to whoever may issue it (the secretariat, or the member stating its position). The `rule` member names the check that failed. Nothing was recorded."
             }
+            ProblemKind::NotAuthenticated => {
+                "The request carries an Authorization header Concord cannot accept: not `Bearer <token>`, or a token that is unknown or revoked. Without the header a request reads as the public."
+            }
             ProblemKind::CouncilRule => {
                 "The command is well signed, but a rule of the council refuses it (a frozen member's position, an observer's vote, a version not under agreement...). The `rule` member names the rule. Nothing was recorded."
             }
@@ -141,6 +149,7 @@ impl ProblemKind {
             ProblemKind::RuleFailed | ProblemKind::CouncilRule => StatusCode::UNPROCESSABLE_ENTITY,
             ProblemKind::BadBody => StatusCode::BAD_REQUEST,
             ProblemKind::NotAuthorised => StatusCode::FORBIDDEN,
+            ProblemKind::NotAuthenticated => StatusCode::UNAUTHORIZED,
             ProblemKind::Conflict => StatusCode::CONFLICT,
             ProblemKind::LedgerInconsistent => StatusCode::INTERNAL_SERVER_ERROR,
         }

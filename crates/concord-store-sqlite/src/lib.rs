@@ -15,6 +15,7 @@ use concord_core::history::{
 };
 use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
+use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
@@ -314,6 +315,21 @@ async fn apply(
             )
             .execute(&mut **tx)
             .await?;
+        }
+        ReadRow::Token { id, sha256, body } => {
+            sqlx::query!(
+                "INSERT INTO api_tokens (id, sha256, revoked, body) VALUES (?, ?, FALSE, ?)",
+                id,
+                sha256,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::TokenRevoked { id } => {
+            sqlx::query!("UPDATE api_tokens SET revoked = TRUE WHERE id = ?", id)
+                .execute(&mut **tx)
+                .await?;
         }
         ReadRow::Nothing => {}
         ReadRow::Decision {
@@ -830,6 +846,27 @@ impl Store for SqliteStore {
         .await
         .map_err(db_error)?;
         StoreError::decode_all("incident report", bodies)
+    }
+
+    async fn live_token(&self, sha256: &str) -> Result<Option<ApiToken>, StoreError> {
+        let body = sqlx::query_scalar!(
+            "SELECT body FROM api_tokens WHERE sha256 = ? AND NOT revoked",
+            sha256
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        body.map(|b| StoreError::decode("token", &b)).transpose()
+    }
+
+    async fn tokens(&self) -> Result<Vec<(ApiToken, bool)>, StoreError> {
+        let rows = sqlx::query!("SELECT body, revoked FROM api_tokens ORDER BY id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        rows.into_iter()
+            .map(|r| Ok((StoreError::decode("token", &r.body)?, r.revoked)))
+            .collect()
     }
 
     async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError> {

@@ -213,3 +213,64 @@ pub async fn bundle(
         log_key: log_key.verifier_key().to_owned(),
     })
 }
+
+/// Issues an API token for `holder`'s officials in `role`: records its hash (the operator's
+/// act on the server's own database) and returns the token, to be shown once.
+pub async fn issue_token(
+    store: &dyn Store,
+    holder: concord_core::keys::KeyOwner,
+    role: concord_core::code::Slug,
+    label: Option<String>,
+    today: Date,
+) -> Result<(String, concord_core::tokens::ApiToken), CommandError> {
+    let (token, sha256) = concord_ledger::signature::generate_token(concord_core::tokens::PREFIX);
+    let issued = concord_core::tokens::ApiToken {
+        id: sha256[..12].to_owned(),
+        holder,
+        role,
+        label,
+        sha256,
+        issued_on: today,
+    };
+    let expect = [head(store, "tokens").await?];
+    store
+        .append(&[Event::TokenIssued(issued.clone())], None, &expect)
+        .await?;
+    Ok((token, issued))
+}
+
+/// Revokes a token by its identifier; false if no live token has it.
+pub async fn revoke_token(store: &dyn Store, id: &str, today: Date) -> Result<bool, CommandError> {
+    let live = store
+        .tokens()
+        .await?
+        .into_iter()
+        .any(|(t, revoked)| t.id == id && !revoked);
+    if !live {
+        return Ok(false);
+    }
+    let expect = [head(store, "tokens").await?];
+    let revocation = concord_core::tokens::TokenRevocation {
+        id: id.to_owned(),
+        on: today,
+    };
+    store
+        .append(&[Event::TokenRevoked(revocation)], None, &expect)
+        .await?;
+    Ok(true)
+}
+
+/// Who a bearer token reads as on `today`; `None` for an unknown or revoked token.
+pub async fn reader_for_token(
+    store: &dyn Store,
+    charter: &concord_core::charter::Charter,
+    token: &str,
+    today: Date,
+) -> Result<Option<concord_core::releasability::Reader>, StoreError> {
+    let sha256 = concord_ledger::signature::token_sha256(token);
+    let Some(found) = store.live_token(&sha256).await? else {
+        return Ok(None);
+    };
+    let timeline = charter.timeline(store.status_records().await?);
+    Ok(Some(found.reader(&timeline, today)))
+}

@@ -41,18 +41,21 @@ pub fn visible(reader: &Reader, incident: &SignedIncident) -> bool {
 /// A ledger entry as the reader may see it: whole, or, for a record it may not read, only
 /// its index, kind and leaf hash (enough to check proofs, nothing of the record).
 pub fn entry_for(reader: &Reader, entry: Value, leaf_hash: &str) -> Value {
-    if entry["event"]["type"] != "incident-reported" {
-        return entry;
-    }
-    let readable = serde_json::from_value::<SignedIncident>(entry["event"]["body"].clone())
-        .is_ok_and(|i| visible(reader, &i));
+    let readable = match entry["event"]["type"].as_str() {
+        Some("incident-reported") => {
+            serde_json::from_value::<SignedIncident>(entry["event"]["body"].clone())
+                .is_ok_and(|i| visible(reader, &i))
+        }
+        Some("token-issued" | "token-revoked") => concord_core::tokens::may_read_tokens(reader),
+        _ => true,
+    };
     if readable {
         entry
     } else {
         json!({
             "index": entry["index"],
             "withheld": "releasability",
-            "kind": "incident-reported",
+            "kind": entry["event"]["type"],
             "leaf_hash": leaf_hash,
         })
     }

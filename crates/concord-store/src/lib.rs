@@ -25,6 +25,7 @@ use concord_core::history::{
 };
 use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
+use concord_core::tokens::ApiToken;
 pub use concord_ledger::Hash;
 
 /// A batch of data loaded from a file, recorded so that loading it again is a no-op.
@@ -194,6 +195,12 @@ pub trait Store: Send + Sync {
         &self,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError>;
+
+    /// The token with this SHA-256, unless it was revoked.
+    async fn live_token(&self, sha256: &str) -> Result<Option<ApiToken>, StoreError>;
+
+    /// Every issued token, with whether it was revoked.
+    async fn tokens(&self) -> Result<Vec<(ApiToken, bool)>, StoreError>;
 
     /// A document's decision and the leaf index of its ledger entry.
     async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError>;

@@ -178,6 +178,20 @@ pub enum ReadRow {
         /// JSON.
         body: String,
     },
+    /// An issued API token.
+    Token {
+        /// Identifier.
+        id: String,
+        /// SHA-256 of the token, hex.
+        sha256: String,
+        /// JSON.
+        body: String,
+    },
+    /// A revoked API token.
+    TokenRevoked {
+        /// Identifier.
+        id: String,
+    },
     /// Nothing: the event lives in the log only.
     Nothing,
     /// A decision, and the document's new status.
@@ -274,6 +288,12 @@ pub fn read_row(event: &Event) -> ReadRow {
             body: encode(p),
         },
         Event::CommandSigned(_) => ReadRow::Nothing,
+        Event::TokenIssued(t) => ReadRow::Token {
+            id: t.id.clone(),
+            sha256: t.sha256.clone(),
+            body: encode(t),
+        },
+        Event::TokenRevoked(r) => ReadRow::TokenRevoked { id: r.id.clone() },
         Event::IncidentReported(i) => {
             let r = &i.report;
             let (release_to, release_group) = match &r.releasability {

@@ -133,6 +133,11 @@ enum Command {
         #[command(subcommand)]
         what: KeysCommand,
     },
+    /// API tokens for programs (each stands for one holder's officials in one role).
+    Tokens {
+        #[command(subcommand)]
+        what: TokensCommand,
+    },
     /// A step of the council's procedure, signed with a key file and recorded.
     Council {
         /// The signing key (a `.key` file from `concord keys generate`).
@@ -209,6 +214,30 @@ enum KeysCommand {
         /// The ledger's signing key.
         #[arg(long, env = "CONCORD_LOG_KEY", default_value = "concord-log.key")]
         log_key: PathBuf,
+    },
+}
+
+/// Token operations.
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Issue a token; it is printed once and only its SHA-256 is kept.
+    Issue {
+        /// Whose officials it stands for: a state's code (KAZ) or `secretariat`.
+        #[arg(long = "for")]
+        holder: KeyOwner,
+        /// Their role (duty-officer, crisis-centre-analyst, foreign-ministry-officer…).
+        #[arg(long)]
+        role: concord_core::code::Slug,
+        /// What it is for.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// The issued tokens (never the tokens themselves).
+    List,
+    /// Revoke a token by its id.
+    Revoke {
+        /// The token's id (from `tokens list`).
+        id: String,
     },
 }
 
@@ -533,6 +562,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
         }
         Command::Keys { what } => keys(&cli.database, what).await,
+        Command::Tokens { what } => tokens(&cli.database, what).await,
         Command::Council { key, print, step } => {
             let store = database::open(&cli.database).await?;
             crate::council::run(store.as_ref(), &key, step, print).await
@@ -640,6 +670,46 @@ async fn keys(database: &str, what: KeysCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+async fn tokens(database: &str, what: TokensCommand) -> anyhow::Result<()> {
+    let store = database::open(database).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    match what {
+        TokensCommand::Issue {
+            holder,
+            role,
+            label,
+        } => {
+            let (token, issued) =
+                concord_store::council::issue_token(store.as_ref(), holder, role, label, today)
+                    .await?;
+            println!(
+                "issued token {} for {} ({}). It is shown this once; Concord keeps only its hash:\n{token}",
+                issued.id, issued.holder, issued.role
+            );
+        }
+        TokensCommand::List => {
+            for (t, revoked) in store.tokens().await? {
+                println!(
+                    "{}  {:<12} {:<24} issued {}{}{}",
+                    t.id,
+                    t.holder.to_string(),
+                    t.role.to_string(),
+                    t.issued_on,
+                    t.label.map(|l| format!("  ({l})")).unwrap_or_default(),
+                    if revoked { "  REVOKED" } else { "" }
+                );
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            if !concord_store::council::revoke_token(store.as_ref(), &id, today).await? {
+                anyhow::bail!("no live token `{id}`: see `concord tokens list`");
+            }
+            println!("revoked token {id}");
+        }
+    }
+    Ok(())
 }
 
 /// The ledger key the server signs with (created, owner-only, if this node has none yet,

@@ -377,3 +377,47 @@ fn bench_ledger_prints_its_figures() {
             >= figures["inclusion_median_us"].as_f64().unwrap()
     );
 }
+
+#[test]
+fn tokens_are_shown_once_kept_hashed_and_revocable() {
+    for db in TestDatabase::all() {
+        stdout(&concord(&db, &["init"]));
+        let out = stdout(&concord(
+            &db,
+            &[
+                "tokens",
+                "issue",
+                "--for",
+                "KAZ",
+                "--role",
+                "duty-officer",
+                "--label",
+                "national crisis centre",
+            ],
+        ));
+        let token = out.lines().last().unwrap().trim().to_owned();
+        assert!(token.starts_with("cct_") && token.len() > 40, "{out}");
+        let list = stdout(&concord(&db, &["tokens", "list"]));
+        assert!(
+            list.contains("KAZ") && list.contains("duty-officer") && !list.contains(&token),
+            "{list}"
+        );
+        let id = list.split_whitespace().next().unwrap().to_owned();
+        if db.backend == "sqlite" {
+            let path = db.url.trim_start_matches("sqlite://");
+            let mut bytes = std::fs::read(path).unwrap();
+            bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
+            let needle = token.as_bytes();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "the token is stored in clear"
+            );
+        }
+        stdout(&concord(&db, &["tokens", "revoke", &id]));
+        assert!(stdout(&concord(&db, &["tokens", "list"])).contains("REVOKED"));
+        let out = concord(&db, &["tokens", "revoke", &id]);
+        assert!(
+            !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no live token")
+        );
+    }
+}

@@ -178,3 +178,155 @@ fn reports_are_signed_checked_versioned_and_read_only_where_released() {
         assert!(with > 100, "{}: {with}", db.backend);
     }
 }
+
+/// Every reader kind × every releasability × every read path (list, get, ledger entries),
+/// each cell written out. Readers come by API token; the public has none.
+#[test]
+fn the_releasability_matrix_through_every_read_path() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        // A partner state, so that `members+partners` has someone to reach.
+        let url = db.url.clone();
+        let tokens: Vec<(&str, String)> = common::block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            let partner = concord_core::StatusRecord {
+                member: "SRB".parse().unwrap(),
+                status: concord_core::MemberStatus::Partner,
+                since: Some(time::macros::date!(2021 - 01 - 01)),
+                attested: None,
+                note: None,
+                sources: vec![],
+            };
+            store
+                .commit(&[concord_core::Event::StatusRecorded(partner)], None)
+                .await
+                .unwrap();
+            let today = time::OffsetDateTime::now_utc().date();
+            let mut tokens = vec![];
+            for (who, holder) in [
+                ("originator", "KAZ"),
+                ("member", "RUS"),
+                ("frozen", "ARM"),
+                ("partner", "SRB"),
+                ("secretariat", "secretariat"),
+            ] {
+                let (token, _) = concord_store::council::issue_token(
+                    store.as_ref(),
+                    holder.parse().unwrap(),
+                    "duty-officer".parse().unwrap(),
+                    None,
+                    today,
+                )
+                .await
+                .unwrap();
+                tokens.push((who, token));
+            }
+            tokens
+        });
+        let releases = ["originator", "members", "members+partners", "public"];
+        for (n, to) in releases.iter().enumerate() {
+            let command = report(
+                &format!("kaz-2026-{n:06}"),
+                1,
+                "KAZ",
+                json!({ "to": to }),
+                &format!("Report released to {to}"),
+            );
+            assert_eq!(
+                post_json(
+                    &server.url("/api/v1/incidents"),
+                    &delegations.sign("KAZ", command)
+                )
+                .status,
+                201
+            );
+        }
+        // Columns: originator, members, members+partners, public.
+        let expected: [(&str, [bool; 4]); 6] = [
+            ("originator", [true, true, true, true]),
+            ("member", [false, true, true, true]),
+            ("frozen", [false, false, false, true]),
+            ("partner", [false, false, true, true]),
+            ("secretariat", [false, true, true, true]),
+            ("public", [false, false, false, true]),
+        ];
+        let size = server.get("/healthz").json["events"].as_u64().unwrap();
+        for (who, row) in expected {
+            let token = tokens
+                .iter()
+                .find(|(w, _)| *w == who)
+                .map(|(_, t)| t.as_str());
+            let get = |path: &str| match token {
+                Some(t) => server.get_as(t, path),
+                None => server.get(path),
+            };
+            let list = get("/api/v1/incidents").json;
+            let entries = get(&format!(
+                "/api/v1/ledger/entries?start={}&end={size}",
+                size - 4
+            ))
+            .text;
+            for (n, (to, want)) in releases.iter().zip(row).enumerate() {
+                let id = format!("kaz-2026-{n:06}");
+                let listed = list
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|i| i["report"]["id"] == id.as_str());
+                let got = get(&format!("/api/v1/incidents/{id}"));
+                let in_ledger = entries.contains(&format!("Report released to {to}\""));
+                assert_eq!(
+                    listed, want,
+                    "{}: {who} listing a report released to {to}",
+                    db.backend
+                );
+                assert_eq!(
+                    got.status == 200,
+                    want,
+                    "{}: {who} getting a report released to {to}: {got:?}",
+                    db.backend
+                );
+                assert_eq!(
+                    in_ledger, want,
+                    "{}: {who} reading the ledger entry of a report released to {to}",
+                    db.backend
+                );
+            }
+        }
+        // A bad or revoked token is refused, not read as the public.
+        server
+            .get_as("cct_not-a-token", "/api/v1/incidents")
+            .problem(401);
+        let url = db.url.clone();
+        let (_, member_token) = tokens.iter().find(|(w, _)| *w == "member").unwrap().clone();
+        let id = member_token.clone();
+        common::block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            let sha = concord_ledger::signature::token_sha256(&id);
+            let revoked = concord_store::council::revoke_token(
+                store.as_ref(),
+                &sha[..12],
+                time::OffsetDateTime::now_utc().date(),
+            )
+            .await
+            .unwrap();
+            assert!(revoked);
+        });
+        server
+            .get_as(&member_token, "/api/v1/incidents")
+            .problem(401);
+        // Tokens' records are the secretariat's alone.
+        let all = server
+            .get(&format!(
+                "/api/v1/ledger/entries?start={}&end={size}",
+                size - 12
+            ))
+            .text;
+        assert!(
+            !all.contains("duty-officer"),
+            "{}: token records leaked",
+            db.backend
+        );
+    }
+}

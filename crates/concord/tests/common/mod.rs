@@ -182,6 +182,21 @@ impl TestServer {
     pub fn get(&self, path: &str) -> Reply {
         request("GET", &self.url(path))
     }
+
+    /// GET `path` with `Authorization: Bearer <token>`.
+    pub fn get_as(&self, token: &str, path: &str) -> Reply {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let url = self.url(path);
+        let response = agent
+            .get(&url)
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        reply(response)
+    }
 }
 
 impl Drop for TestServer {
