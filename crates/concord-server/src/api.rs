@@ -43,6 +43,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::ledger::routes())
         .merge(crate::council::routes())
         .merge(crate::incidents::routes())
+        .merge(crate::stream::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
 }

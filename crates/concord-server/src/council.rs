@@ -36,6 +36,7 @@ async fn command(
     })?;
     let today = time::OffsetDateTime::now_utc().date();
     let done = council::execute(state.store.as_ref(), &signed, today).await?;
+    state.tail.wake();
     tracing::info!(
         action = signed.command.action(),
         key = signed.key,

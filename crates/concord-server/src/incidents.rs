@@ -49,6 +49,7 @@ async fn report(
     };
     let today = time::OffsetDateTime::now_utc().date();
     let done = council::execute(state.store.as_ref(), &signed, today).await?;
+    state.tail.wake();
     tracing::info!(id = %report.id, version = report.version, key = signed.key, "incident reported");
     Ok((
         StatusCode::CREATED,

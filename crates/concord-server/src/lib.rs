@@ -7,6 +7,7 @@ pub mod incidents;
 pub mod ledger;
 pub mod problem;
 pub mod reader;
+pub mod stream;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -25,6 +26,24 @@ pub struct AppState {
     pub charter: Arc<Charter>,
     /// The key that signs the ledger's checkpoints.
     pub log_key: Arc<concord_ledger::checkpoint::LogKey>,
+    /// The ledger's tail, which feeds the live streams.
+    pub tail: Arc<stream::Tail>,
+}
+
+impl AppState {
+    /// The state for `store`; starts the ledger's tailer on the current runtime.
+    pub fn new(
+        store: Arc<dyn Store>,
+        charter: Charter,
+        log_key: concord_ledger::checkpoint::LogKey,
+    ) -> AppState {
+        AppState {
+            tail: stream::Tail::start(store.clone()),
+            store,
+            charter: Arc::new(charter),
+            log_key: Arc::new(log_key),
+        }
+    }
 }
 
 /// The whole HTTP application.
@@ -41,7 +60,11 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let tail = state.tail.clone();
     axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            tail.stop();
+        })
         .await
 }

@@ -2,7 +2,6 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
@@ -779,11 +778,7 @@ async fn serve(
         "Concord is serving {} at http://{bound}/ (database: {shown})\n  try: curl http://{bound}/api/v1/chairmanships?from=2017&to=2025",
         charter.organisation.abbreviation.en
     ));
-    let state = AppState {
-        store,
-        charter: Arc::new(charter),
-        log_key: Arc::new(log_key),
-    };
+    let state = AppState::new(store, charter, log_key);
     concord_server::serve(listener, state, shutdown_signal()).await?;
     announce("Concord stopped.");
     Ok(())

@@ -153,11 +153,7 @@ impl TestServer {
                     let origin = concord::log_key::origin(&charter);
                     let (log_key, _) =
                         concord_ledger::checkpoint::LogKey::generate(&origin).unwrap();
-                    let state = AppState {
-                        store,
-                        charter: std::sync::Arc::new(charter),
-                        log_key: std::sync::Arc::new(log_key),
-                    };
+                    let state = AppState::new(store, charter, log_key);
                     concord_server::serve(listener, state, async {
                         let _ = stopped.await;
                     })

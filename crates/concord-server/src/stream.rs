@@ -1,0 +1,239 @@
+//! The live stream (`GET /api/v1/stream`, Server-Sent Events): each connected reader
+//! receives, in ledger order, the events it may read. The event id is the leaf index; a
+//! client reconnecting with `Last-Event-ID` gets everything after it, nothing twice.
+//!
+//! One tailer task per server reads new ledger entries once (woken by this node's writes,
+//! and every quarter second for other processes' and nodes') and broadcasts them; each
+//! stream filters them by releasability through the same function every read path uses.
+//! A stream that falls behind the broadcast reads what it missed from the store.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::routing::get;
+use concord_core::releasability::Reader;
+use concord_store::Store;
+use concord_store::ledger::MAX_ENTRIES;
+use serde_json::Value;
+use tokio::sync::{broadcast, watch};
+use tokio_stream::wrappers::ReceiverStream;
+
+use crate::AppState;
+use crate::problem::Problem;
+use crate::reader::ReaderOf;
+
+/// One ledger entry as read by the tailer.
+#[derive(Debug)]
+pub struct Tailed {
+    /// Leaf index.
+    pub index: u64,
+    /// The entry, whole.
+    pub entry: Value,
+    /// Its leaf hash, base64.
+    pub leaf_hash: String,
+}
+
+/// The ledger's tail, shared by every stream.
+pub struct Tail {
+    entries: broadcast::Sender<Arc<Tailed>>,
+    wake: watch::Sender<()>,
+    stop: watch::Sender<bool>,
+}
+
+/// How many entries a stream may fall behind before it reads from the store instead.
+const BUFFER: usize = 4096;
+
+impl Tail {
+    /// Starts the tailer over `store` from its current end (on the current runtime).
+    pub fn start(store: Arc<dyn Store>) -> Arc<Tail> {
+        let (entries, _) = broadcast::channel(BUFFER);
+        let (wake, mut woken) = watch::channel(());
+        let (stop_tx, mut stop) = watch::channel(false);
+        let tail = Arc::new(Tail {
+            entries: entries.clone(),
+            wake,
+            stop: stop_tx,
+        });
+        tokio::spawn(async move {
+            let mut next = store.ledger_size().await.unwrap_or(0);
+            loop {
+                tokio::select! {
+                    _ = woken.changed() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                    _ = stop.changed() => return,
+                }
+                let Ok(size) = store.ledger_size().await else {
+                    continue;
+                };
+                while next < size {
+                    let end = (next + MAX_ENTRIES).min(size);
+                    let Ok(batch) = read(store.as_ref(), next, end).await else {
+                        break;
+                    };
+                    for t in batch {
+                        next = t.index + 1;
+                        // No stream listening is fine: they read from the store when they come.
+                        let _ = entries.send(Arc::new(t));
+                    }
+                }
+            }
+        });
+        tail
+    }
+
+    /// Tells the tailer the ledger grew.
+    pub fn wake(&self) {
+        let _ = self.wake.send(());
+    }
+
+    /// Ends the tailer and every open stream (at shutdown: open streams would otherwise
+    /// keep the server from stopping).
+    pub fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+/// Entries `start..end`, whole, from the store.
+async fn read(store: &dyn Store, start: u64, end: u64) -> Result<Vec<Tailed>, Problem> {
+    let raw = store.ledger_entries(start, end).await?;
+    raw.iter()
+        .enumerate()
+        .map(|(i, body)| {
+            let entry: Value = serde_json::from_str(body).map_err(|e| {
+                Problem::from(concord_store::StoreError::Corrupt {
+                    what: format!("ledger entry {}", start + i as u64),
+                    why: e.to_string(),
+                })
+            })?;
+            let leaf =
+                concord_ledger::proof::B64(concord_ledger::entry::leaf_hash(body.as_bytes()));
+            let leaf_hash = serde_json::to_value(leaf)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default();
+            Ok(Tailed {
+                index: start + i as u64,
+                entry,
+                leaf_hash,
+            })
+        })
+        .collect()
+}
+
+/// The stream's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/api/v1/stream", get(stream))
+}
+
+/// The SSE event for `t` if `reader` may read it.
+fn visible(reader: &Reader, t: &Tailed) -> Option<SseEvent> {
+    let shown = concord_store::incidents::entry_for(reader, t.entry.clone(), &t.leaf_hash);
+    if shown.get("withheld").is_some() {
+        return None;
+    }
+    let kind = t.entry["event"]["type"]
+        .as_str()
+        .unwrap_or("event")
+        .to_owned();
+    Some(
+        SseEvent::default()
+            .id(t.index.to_string())
+            .event(kind)
+            .data(shown.to_string()),
+    )
+}
+
+/// `GET /api/v1/stream`: from `Last-Event-ID` + 1 if given, else from now.
+async fn stream(
+    State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
+    headers: HeaderMap,
+) -> Result<impl axum::response::IntoResponse, Problem> {
+    let last = headers
+        .get("last-event-id")
+        .map(|v| {
+            v.to_str()
+                .ok()
+                .and_then(|s| s.trim().parse::<u64>().ok())
+                .ok_or_else(|| Problem::bad_parameter("Last-Event-ID must be a leaf index"))
+        })
+        .transpose()?;
+    // Subscribe before reading the backlog, so that nothing falls between the two.
+    let mut live = state.tail.entries.subscribe();
+    let mut next = match last {
+        Some(l) => l + 1,
+        None => state.store.ledger_size().await?,
+    };
+    let (tx, rx) = tokio::sync::mpsc::channel(256);
+    let store = state.store.clone();
+    let mut stop = state.tail.stop.subscribe();
+    tokio::spawn(async move {
+        // Sends entries `next..end` from the store; false when the client has gone.
+        async fn catch_up(
+            store: &dyn Store,
+            reader: &Reader,
+            next: &mut u64,
+            end: u64,
+            tx: &tokio::sync::mpsc::Sender<Result<SseEvent, Infallible>>,
+        ) -> bool {
+            while *next < end {
+                let to = (*next + MAX_ENTRIES).min(end);
+                let Ok(batch) = read(store, *next, to).await else {
+                    return false;
+                };
+                for t in batch {
+                    *next = t.index + 1;
+                    if let Some(event) = visible(reader, &t)
+                        && tx.send(Ok(event)).await.is_err()
+                    {
+                        return false;
+                    }
+                }
+            }
+            true
+        }
+        let Ok(size) = store.ledger_size().await else {
+            return;
+        };
+        if !catch_up(store.as_ref(), &reader, &mut next, size, &tx).await {
+            return;
+        }
+        loop {
+            let received = tokio::select! {
+                r = live.recv() => r,
+                _ = stop.changed() => return,
+            };
+            match received {
+                Ok(t) if t.index < next => {}
+                Ok(t) => {
+                    if t.index > next
+                        && !catch_up(store.as_ref(), &reader, &mut next, t.index, &tx).await
+                    {
+                        return;
+                    }
+                    next = t.index + 1;
+                    if let Some(event) = visible(&reader, &t)
+                        && tx.send(Ok(event)).await.is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    let Ok(size) = store.ledger_size().await else {
+                        return;
+                    };
+                    if !catch_up(store.as_ref(), &reader, &mut next, size, &tx).await {
+                        return;
+                    }
+                }
+                Err(broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
+    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+}

@@ -1,0 +1,175 @@
+//! The live stream as its readers meet it: Server-Sent Events over real HTTP, each reader
+//! receiving in ledger order only what it may read, and a reconnection with
+//! `Last-Event-ID` receiving what it missed, nothing twice.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use common::{Delegations, TestDatabase, TestServer, post_json};
+use concord_core::council::Command;
+use concord_core::incident::IncidentReport;
+use serde_json::{Value, json};
+
+/// One received SSE event: id, kind, data.
+type Received = (u64, String, Value);
+
+/// Opens the stream as `token`'s holder (the public without one), from after `last`;
+/// events arrive on the returned channel.
+fn open(server: &TestServer, token: Option<&str>, last: Option<u64>) -> mpsc::Receiver<Received> {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let mut request = agent.get(&server.url("/api/v1/stream"));
+    if let Some(t) = token {
+        request = request.header("authorization", &format!("Bearer {t}"));
+    }
+    if let Some(l) = last {
+        request = request.header("last-event-id", &l.to_string());
+    }
+    let response = request.call().expect("the stream opens");
+    assert_eq!(response.status().as_u16(), 200);
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = BufReader::new(response.into_body().into_reader());
+        let (mut id, mut kind, mut data) = (None, String::new(), String::new());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if let Some(v) = line.strip_prefix("id:") {
+                id = v.trim().parse().ok();
+            } else if let Some(v) = line.strip_prefix("event:") {
+                kind = v.trim().to_owned();
+            } else if let Some(v) = line.strip_prefix("data:") {
+                data.push_str(v.trim_start());
+            } else if line.is_empty() && !data.is_empty() {
+                let event = (
+                    id.take().unwrap_or(u64::MAX),
+                    std::mem::take(&mut kind),
+                    serde_json::from_str(&data).unwrap(),
+                );
+                data.clear();
+                if tx.send(event).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    rx
+}
+
+/// The next `n` events, or a failure naming what arrived.
+fn take(rx: &mpsc::Receiver<Received>, n: usize) -> Vec<Received> {
+    let mut got = vec![];
+    while got.len() < n {
+        match rx.recv_timeout(Duration::from_secs(10)) {
+            Ok(e) => got.push(e),
+            Err(_) => panic!("expected {n} events, got {got:?}"),
+        }
+    }
+    got
+}
+
+/// Nothing more arrives within a short while.
+fn quiet(rx: &mpsc::Receiver<Received>) {
+    if let Ok(e) = rx.recv_timeout(Duration::from_millis(700)) {
+        panic!("unexpected event {e:?}");
+    }
+}
+
+fn report(id: &str, release: &str) -> Command {
+    let report: IncidentReport = serde_json::from_value(json!({
+        "id": id, "version": 1, "reporter": "TJK", "domain": "terrorism-extremism",
+        "occurred_at": "2026-11-23T10:00:00Z",
+        "place": {"type": "Point", "coordinates": [68.78, 38.56]},
+        "country": "TJK", "severity": "Moderate", "urgency": "Expected", "certainty": "Likely",
+        "title": format!("Report {id}"), "text": "Details.", "releasability": {"to": release}
+    }))
+    .unwrap();
+    Command::ReportIncident(Box::new(report))
+}
+
+fn title(e: &Received) -> String {
+    e.2["event"]["body"]["report"]["title"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[test]
+fn each_reader_receives_what_it_may_read_and_a_reconnection_loses_nothing() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        let url = db.url.clone();
+        let kaz = common::block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            let today = time::OffsetDateTime::now_utc().date();
+            concord_store::council::issue_token(
+                store.as_ref(),
+                "KAZ".parse().unwrap(),
+                "duty-officer".parse().unwrap(),
+                None,
+                today,
+            )
+            .await
+            .unwrap()
+            .0
+        });
+        let kaz_stream = open(&server, Some(&kaz), None);
+        let public_stream = open(&server, None, None);
+        let post = |id: &str, release: &str| {
+            let reply = post_json(
+                &server.url("/api/v1/incidents"),
+                &delegations.sign("TJK", report(id, release)),
+            );
+            assert_eq!(reply.status, 201, "{reply:?}");
+        };
+        post("a", "public");
+        post("b", "members");
+        post("c", "originator");
+
+        let got = take(&kaz_stream, 2);
+        assert_eq!(
+            got.iter().map(title).collect::<Vec<_>>(),
+            ["Report a", "Report b"],
+            "{}",
+            db.backend
+        );
+        assert!(got[0].0 < got[1].0 && got.iter().all(|e| e.1 == "incident-reported"));
+        quiet(&kaz_stream);
+        let public = take(&public_stream, 1);
+        assert_eq!(title(&public[0]), "Report a");
+        quiet(&public_stream);
+
+        // KAZ's centre drops off after `a`, reports come in meanwhile, it comes back.
+        drop(kaz_stream);
+        post("d", "members+partners");
+        let again = open(&server, Some(&kaz), Some(got[0].0));
+        let missed = take(&again, 2);
+        assert_eq!(
+            missed.iter().map(title).collect::<Vec<_>>(),
+            ["Report b", "Report d"],
+            "{}",
+            db.backend
+        );
+        assert_eq!(missed[0].0, got[1].0, "the same event keeps its id");
+        post("e", "members");
+        assert_eq!(title(&take(&again, 1)[0]), "Report e");
+        quiet(&again);
+
+        // A malformed Last-Event-ID is refused.
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let r = agent
+            .get(&server.url("/api/v1/stream"))
+            .header("last-event-id", "yesterday")
+            .call()
+            .unwrap();
+        assert_eq!(r.status().as_u16(), 400);
+    }
+}
