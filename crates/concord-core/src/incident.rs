@@ -30,6 +30,19 @@ pub enum Severity {
     Unknown,
 }
 
+impl Severity {
+    /// 4 for Extreme down to 0 for Unknown: what "at least this severe" compares.
+    pub fn rank(self) -> i64 {
+        match self {
+            Severity::Extreme => 4,
+            Severity::Severe => 3,
+            Severity::Moderate => 2,
+            Severity::Minor => 1,
+            Severity::Unknown => 0,
+        }
+    }
+}
+
 /// CAP 1.2 `urgency`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Urgency {

@@ -62,7 +62,48 @@ async fn report(
 struct ListParams {
     domain: Option<String>,
     country: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    severity: Option<String>,
+    q: Option<String>,
+    bbox: Option<String>,
     limit: Option<String>,
+}
+
+fn time_param(name: &str, value: Option<String>) -> Result<Option<String>, Problem> {
+    value
+        .map(|v| {
+            time::OffsetDateTime::parse(&v, &time::format_description::well_known::Rfc3339)
+                .map(concord_store::incidents::sortable_time)
+                .map_err(|_| {
+                    Problem::bad_parameter(format!(
+                        "{name}: `{v}` is not an RFC 3339 time (write e.g. 2026-11-20T00:00:00Z)"
+                    ))
+                })
+        })
+        .transpose()
+}
+
+fn bbox_param(value: Option<String>) -> Result<Option<[f64; 4]>, Problem> {
+    value
+        .map(|v| {
+            let parts: Vec<f64> = v.split(',').filter_map(|p| p.trim().parse().ok()).collect();
+            match parts[..] {
+                [w, s, e, n]
+                    if (-180.0..=180.0).contains(&w)
+                        && (-180.0..=180.0).contains(&e)
+                        && (-90.0..=90.0).contains(&s)
+                        && (-90.0..=90.0).contains(&n)
+                        && s <= n =>
+                {
+                    Ok([w, s, e, n])
+                }
+                _ => Err(Problem::bad_parameter(format!(
+                    "bbox: `{v}` is not west,south,east,north in degrees"
+                ))),
+            }
+        })
+        .transpose()
 }
 
 /// The latest version of each report the reader may read.
@@ -79,9 +120,26 @@ async fn list(
             .filter(|l| (1..=1000).contains(l))
             .ok_or_else(|| Problem::bad_parameter(format!("limit: `{l}` is not 1 to 1000")))?,
     };
+    let min_severity = q
+        .severity
+        .map(|s| {
+            serde_json::from_value::<concord_core::incident::Severity>(Value::String(s.clone()))
+                .map(|v| v.rank())
+                .map_err(|_| {
+                    Problem::bad_parameter(format!(
+                        "severity: `{s}` is not a CAP severity (Extreme, Severe, Moderate, Minor, Unknown)"
+                    ))
+                })
+        })
+        .transpose()?;
     let filter = IncidentFilter {
         domain: q.domain,
         country: q.country,
+        from: time_param("from", q.from)?,
+        to: time_param("to", q.to)?,
+        min_severity,
+        text: q.q.filter(|t| !t.trim().is_empty()),
+        bbox: bbox_param(q.bbox)?,
         limit,
     };
     let found = incidents::incidents(state.store.as_ref(), &reader, &filter).await?;

@@ -7,8 +7,9 @@ CREATE TABLE incident_reports (
     reporter      TEXT    NOT NULL,
     domain        TEXT    NOT NULL,
     country       TEXT    NOT NULL,
-    occurred_at   TEXT    NOT NULL, -- RFC 3339, UTC
+    occurred_at   TEXT    NOT NULL, -- UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ: sorts as time does
     severity      TEXT    NOT NULL,
+    severity_rank BIGINT  NOT NULL, -- 4 Extreme … 0 Unknown
     release_to    TEXT    NOT NULL,
     release_group TEXT,
     west          DOUBLE PRECISION NOT NULL,
@@ -19,3 +20,4 @@ CREATE TABLE incident_reports (
     PRIMARY KEY (id, version)
 );
 CREATE INDEX incident_reports_search ON incident_reports (domain, country, occurred_at);
+CREATE INDEX incident_reports_time ON incident_reports (occurred_at);

@@ -302,6 +302,7 @@ async fn apply(
             country,
             occurred_at,
             severity,
+            severity_rank,
             release_to,
             release_group,
             bbox,
@@ -309,9 +310,9 @@ async fn apply(
         } => {
             let [west, south, east, north] = bbox;
             sqlx::query!(
-                "INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, release_to, release_group, west, south, east, north, body)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                id, version, reporter, domain, country, occurred_at, severity, release_to, release_group, west, south, east, north, body
+                "INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body)
+                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body
             )
             .execute(&mut **tx)
             .await?;
@@ -833,13 +834,27 @@ impl Store for SqliteStore {
         &self,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError> {
+        let [west, south, east, north] = filter.bbox.map_or([None; 4], |b| b.map(Some));
+        let text = filter.text.as_ref().map(|t| t.to_lowercase());
         let bodies = sqlx::query_scalar!(
             r#"SELECT r.body FROM incident_reports r
                WHERE r.version = (SELECT MAX(v.version) FROM incident_reports v WHERE v.id = r.id)
                  AND (?1 IS NULL OR r.domain = ?1) AND (?2 IS NULL OR r.country = ?2)
-               ORDER BY r.occurred_at DESC, r.id LIMIT ?3"#,
+                 AND (?3 IS NULL OR r.occurred_at >= ?3) AND (?4 IS NULL OR r.occurred_at < ?4)
+                 AND (?5 IS NULL OR r.severity_rank >= ?5)
+                 AND (?6 IS NULL OR instr(lower(json_extract(r.body, '$.report.title') || ' ' || json_extract(r.body, '$.report.text')), ?6) > 0)
+                 AND (?7 IS NULL OR (r.west <= ?9 AND r.east >= ?7 AND r.south <= ?10 AND r.north >= ?8))
+               ORDER BY r.occurred_at DESC, r.id LIMIT ?11"#,
             filter.domain,
             filter.country,
+            filter.from,
+            filter.to,
+            filter.min_severity,
+            text,
+            west,
+            south,
+            east,
+            north,
             filter.limit
         )
         .fetch_all(&self.pool)

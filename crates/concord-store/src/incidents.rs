@@ -8,6 +8,22 @@ use serde_json::{Value, json};
 
 use crate::{IncidentFilter, Store, StoreError};
 
+/// A time as stored for searching: UTC, fixed width (microseconds), so that text order is
+/// time order.
+pub fn sortable_time(t: time::OffsetDateTime) -> String {
+    let utc = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+        utc.year(),
+        u8::from(utc.month()),
+        utc.day(),
+        utc.hour(),
+        utc.minute(),
+        utc.second(),
+        utc.microsecond()
+    )
+}
+
 /// The latest version of each report the reader may read, newest first.
 pub async fn incidents(
     store: &dyn Store,

@@ -49,12 +49,22 @@ pub struct Expect {
 }
 
 /// Which incident reports to list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct IncidentFilter {
     /// Only this threat domain.
     pub domain: Option<String>,
     /// Only this country.
     pub country: Option<String>,
+    /// Only reports of incidents at or after this time (as [`incidents::sortable_time`]).
+    pub from: Option<String>,
+    /// Only reports of incidents before this time (as [`incidents::sortable_time`]).
+    pub to: Option<String>,
+    /// Only reports at least this severe ([`concord_core::incident::Severity::rank`]).
+    pub min_severity: Option<i64>,
+    /// Only reports whose title or text contains this (ASCII case ignored).
+    pub text: Option<String>,
+    /// Only reports whose place meets this box: west, south, east, north.
+    pub bbox: Option<[f64; 4]>,
     /// At most this many.
     pub limit: i64,
 }

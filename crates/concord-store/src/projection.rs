@@ -165,10 +165,12 @@ pub enum ReadRow {
         domain: String,
         /// Country.
         country: String,
-        /// When it happened, RFC 3339 UTC.
+        /// When it happened: UTC, fixed width, so that it sorts as time does.
         occurred_at: String,
         /// CAP severity.
         severity: String,
+        /// Severity as a number, 4 (Extreme) to 0 (Unknown).
+        severity_rank: i64,
         /// Releasability kind.
         release_to: String,
         /// Sharing group, for a group release.
@@ -309,12 +311,9 @@ pub fn read_row(event: &Event) -> ReadRow {
                 reporter: r.reporter.to_string(),
                 domain: r.domain.to_string(),
                 country: r.country.to_string(),
-                occurred_at: r
-                    .occurred_at
-                    .to_offset(time::UtcOffset::UTC)
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .expect("UTC times format"),
+                occurred_at: crate::incidents::sortable_time(r.occurred_at),
                 severity: format!("{:?}", r.severity),
+                severity_rank: r.severity.rank(),
                 release_to: release_to.to_owned(),
                 release_group,
                 bbox: r.place.bbox(),

@@ -330,3 +330,101 @@ fn the_releasability_matrix_through_every_read_path() {
         );
     }
 }
+
+#[test]
+fn search_by_domain_country_time_severity_text_and_box() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        let publish = |id: &str,
+                       reporter: &str,
+                       domain: &str,
+                       at: &str,
+                       lonlat: [f64; 2],
+                       severity: &str,
+                       title: &str| {
+            let report: IncidentReport = serde_json::from_value(json!({
+                "id": id, "version": 1, "reporter": reporter, "domain": domain, "occurred_at": at,
+                "place": {"type": "Point", "coordinates": lonlat}, "country": reporter,
+                "severity": severity, "urgency": "Expected", "certainty": "Observed",
+                "title": title, "text": "Details follow.", "releasability": {"to": "public"}
+            }))
+            .unwrap();
+            let reply = post_json(
+                &server.url("/api/v1/incidents"),
+                &delegations.sign(reporter, Command::ReportIncident(Box::new(report))),
+            );
+            assert_eq!(reply.status, 201, "{reply:?}");
+        };
+        publish(
+            "kgz-1",
+            "KGZ",
+            "drug-trafficking",
+            "2026-11-01T08:00:00Z",
+            [74.6, 42.9],
+            "Moderate",
+            "Heroin seized at Bishkek",
+        );
+        publish(
+            "kgz-2",
+            "KGZ",
+            "drug-trafficking",
+            "2026-11-20T08:00:00.5+02:00",
+            [72.8, 40.5],
+            "Severe",
+            "Caravan stopped near Osh",
+        );
+        publish(
+            "kaz-1",
+            "KAZ",
+            "cybercrime",
+            "2026-11-21T12:00:00Z",
+            [71.4, 51.2],
+            "Minor",
+            "Phishing wave in Astana",
+        );
+        let ids = |query: &str| -> Vec<String> {
+            let reply = server.get(&format!("/api/v1/incidents{query}"));
+            assert_eq!(reply.status, 200, "{query}: {reply:?}");
+            reply
+                .json
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["report"]["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(
+            ids(""),
+            ["kaz-1", "kgz-2", "kgz-1"],
+            "{}: newest first",
+            db.backend
+        );
+        assert_eq!(
+            ids("?domain=drug-trafficking&country=KGZ"),
+            ["kgz-2", "kgz-1"]
+        );
+        assert_eq!(
+            ids("?from=2026-11-15T00:00:00Z&to=2026-11-21T00:00:00Z"),
+            ["kgz-2"]
+        );
+        assert_eq!(ids("?severity=Moderate"), ["kgz-2", "kgz-1"]);
+        assert_eq!(ids("?q=OSH"), ["kgz-2"]);
+        assert_eq!(ids("?bbox=70,39,76,44"), ["kgz-2", "kgz-1"]);
+        assert_eq!(
+            ids(
+                "?domain=drug-trafficking&from=2026-11-10T00:00:00Z&bbox=70,39,76,44&severity=Severe"
+            ),
+            ["kgz-2"]
+        );
+        for bad in [
+            "?bbox=1,2,3",
+            "?from=yesterday",
+            "?severity=Catastrophic",
+            "?limit=0",
+            "?colour=red",
+        ] {
+            server.get(&format!("/api/v1/incidents{bad}")).problem(400);
+        }
+    }
+}
