@@ -50,7 +50,7 @@ async fn report(
     let today = time::OffsetDateTime::now_utc().date();
     let done = council::execute(state.store.as_ref(), &signed, today).await?;
     state.tail.wake();
-    tracing::info!(id = %report.id, version = report.version, key = signed.key, "incident reported");
+    tracing::debug!(id = %report.id, version = report.version, key = signed.key, "incident reported");
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": report.id, "version": report.version, "last_leaf": done.last_leaf })),

@@ -18,6 +18,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::get;
 use concord_core::releasability::Reader;
 use concord_store::Store;
+use concord_store::incidents::{Guard, guard_of, permits};
 use concord_store::ledger::MAX_ENTRIES;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
@@ -27,15 +28,18 @@ use crate::AppState;
 use crate::problem::Problem;
 use crate::reader::ReaderOf;
 
-/// One ledger entry as read by the tailer.
+/// One ledger entry as read by the tailer, prepared once for every stream: its text and
+/// what guards it.
 #[derive(Debug)]
 pub struct Tailed {
     /// Leaf index.
     pub index: u64,
-    /// The entry, whole.
-    pub entry: Value,
-    /// Its leaf hash, base64.
-    pub leaf_hash: String,
+    /// The event's kind.
+    pub kind: String,
+    /// The entry's JSON text.
+    pub data: String,
+    /// Who may read it.
+    pub guard: Guard,
 }
 
 /// The ledger's tail, shared by every stream.
@@ -110,16 +114,14 @@ async fn read(store: &dyn Store, start: u64, end: u64) -> Result<Vec<Tailed>, Pr
                     why: e.to_string(),
                 })
             })?;
-            let leaf =
-                concord_ledger::proof::B64(concord_ledger::entry::leaf_hash(body.as_bytes()));
-            let leaf_hash = serde_json::to_value(leaf)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default();
             Ok(Tailed {
                 index: start + i as u64,
-                entry,
-                leaf_hash,
+                kind: entry["event"]["type"]
+                    .as_str()
+                    .unwrap_or("event")
+                    .to_owned(),
+                guard: guard_of(&entry),
+                data: body.clone(),
             })
         })
         .collect()
@@ -132,20 +134,12 @@ pub fn routes() -> Router<AppState> {
 
 /// The SSE event for `t` if `reader` may read it.
 fn visible(reader: &Reader, t: &Tailed) -> Option<SseEvent> {
-    let shown = concord_store::incidents::entry_for(reader, t.entry.clone(), &t.leaf_hash);
-    if shown.get("withheld").is_some() {
-        return None;
-    }
-    let kind = t.entry["event"]["type"]
-        .as_str()
-        .unwrap_or("event")
-        .to_owned();
-    Some(
+    permits(&t.guard, reader).then(|| {
         SseEvent::default()
             .id(t.index.to_string())
-            .event(kind)
-            .data(shown.to_string()),
-    )
+            .event(&t.kind)
+            .data(&t.data)
+    })
 }
 
 /// `GET /api/v1/stream`: from `Last-Event-ID` + 1 if given, else from now.

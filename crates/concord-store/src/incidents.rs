@@ -54,18 +54,50 @@ pub fn visible(reader: &Reader, incident: &SignedIncident) -> bool {
     may_read(&r.releasability, r.reporter, reader, &[])
 }
 
+/// What stands between a ledger entry and a reader, worked out once per entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Guard {
+    /// Anyone may read it.
+    Open,
+    /// A releasable record of this originator.
+    Released(
+        concord_core::releasability::Releasability,
+        concord_core::MemberCode,
+    ),
+    /// The secretariat's own records (API tokens).
+    SecretariatOnly,
+    /// Unreadable as a record: shown to nobody (the audit will name it).
+    Nobody,
+}
+
+/// The guard of a ledger entry.
+pub fn guard_of(entry: &Value) -> Guard {
+    match entry["event"]["type"].as_str() {
+        Some("incident-reported") => {
+            match serde_json::from_value::<SignedIncident>(entry["event"]["body"].clone()) {
+                Ok(i) => Guard::Released(i.report.releasability, i.report.reporter),
+                Err(_) => Guard::Nobody,
+            }
+        }
+        Some("token-issued" | "token-revoked") => Guard::SecretariatOnly,
+        _ => Guard::Open,
+    }
+}
+
+/// Whether `reader` may read an entry with this guard.
+pub fn permits(guard: &Guard, reader: &Reader) -> bool {
+    match guard {
+        Guard::Open => true,
+        Guard::Released(release, originator) => may_read(release, *originator, reader, &[]),
+        Guard::SecretariatOnly => concord_core::tokens::may_read_tokens(reader),
+        Guard::Nobody => false,
+    }
+}
+
 /// A ledger entry as the reader may see it: whole, or, for a record it may not read, only
 /// its index, kind and leaf hash (enough to check proofs, nothing of the record).
 pub fn entry_for(reader: &Reader, entry: Value, leaf_hash: &str) -> Value {
-    let readable = match entry["event"]["type"].as_str() {
-        Some("incident-reported") => {
-            serde_json::from_value::<SignedIncident>(entry["event"]["body"].clone())
-                .is_ok_and(|i| visible(reader, &i))
-        }
-        Some("token-issued" | "token-revoked") => concord_core::tokens::may_read_tokens(reader),
-        _ => true,
-    };
-    if readable {
+    if permits(&guard_of(&entry), reader) {
         entry
     } else {
         json!({

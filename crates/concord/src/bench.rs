@@ -246,3 +246,168 @@ pub async fn audit(events: u64) -> anyhow::Result<AuditFigures> {
         ratio: audit_rate / batch_rate,
     })
 }
+
+/// What `bench stream` measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct StreamFigures {
+    /// Connected SSE subscribers.
+    pub subscribers: usize,
+    /// Reports posted.
+    pub reports: usize,
+    /// Deliveries observed (subscribers × reports when none is lost).
+    pub deliveries: usize,
+    /// Median from the report's acknowledgement (HTTP 201) to its arrival, microseconds.
+    pub p50_us: f64,
+    /// 99th percentile, microseconds.
+    pub p99_us: f64,
+}
+
+/// Serves a fresh SQLite database on a local port, connects `subscribers` SSE streams as
+/// the public, posts `reports` signed public incident reports one after another over HTTP,
+/// and measures, for every delivery, the time from the report's acknowledgement to its
+/// arrival at the subscriber.
+pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<StreamFigures> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir()?;
+    let url = format!("sqlite://{}", dir.path().join("stream.db").display());
+    let store = database::open(&url).await?;
+    concord_store::init::init(store.as_ref(), &crate::demo::files()).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let secret = concord_ledger::signature::SecretKey::generate();
+    concord_store::council::register_key(
+        store.as_ref(),
+        concord_core::keys::KeyRegistration {
+            key_id: secret.public().key_id(),
+            owner: "TJK".parse().map_err(anyhow::Error::msg)?,
+            public_key: secret.public().to_b64(),
+            valid_from: today,
+            valid_until: None,
+            demo: false,
+        },
+    )
+    .await?;
+    let charter = concord_store::queries::charter(store.as_ref()).await?;
+    let (log_key, _) =
+        concord_ledger::checkpoint::LogKey::generate(&crate::log_key::origin(&charter))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = concord_server::AppState::new(store, charter, log_key);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(concord_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    // Arrival times by leaf index, per subscriber.
+    let arrivals: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
+    let mut readers = Vec::with_capacity(subscribers);
+    for _ in 0..subscribers {
+        let mut socket = tokio::net::TcpStream::connect(addr).await?;
+        socket
+            .write_all(
+                b"GET /api/v1/stream HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n",
+            )
+            .await?;
+        let arrivals = arrivals.clone();
+        readers.push(tokio::spawn(async move {
+            let mut buf = vec![0u8; 64 * 1024];
+            let mut pending = String::new();
+            let mut mine = Vec::new();
+            loop {
+                let n = match socket.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => n,
+                };
+                let now = Instant::now();
+                pending.push_str(&String::from_utf8_lossy(&buf[..n]));
+                while let Some(at) = pending.find("\nid: ").or_else(|| pending.find("\nid:")) {
+                    let rest = &pending[at..];
+                    let Some(end) = rest[1..].find('\n') else {
+                        break;
+                    };
+                    let line = &rest[1..1 + end];
+                    if let Some(id) = line.trim_start_matches("id:").trim().parse::<u64>().ok() {
+                        mine.push((id, now));
+                    }
+                    pending = rest[1 + end..].to_owned();
+                }
+            }
+            arrivals.lock().expect("not poisoned").extend(mine);
+        }));
+    }
+    // Let every stream subscribe.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let mut acknowledged: HashMap<u64, Instant> = HashMap::new();
+    let mut poster = tokio::net::TcpStream::connect(addr).await?;
+    for n in 0..reports {
+        let report: concord_core::incident::IncidentReport = serde_json::from_value(
+            serde_json::json!({
+                "id": format!("bench-{n}"), "version": 1, "reporter": "TJK", "domain": "emergencies",
+                "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [68.78, 38.56]},
+                "country": "TJK", "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
+                "title": format!("Bench report {n}"), "text": "Benchmark.", "releasability": {"to": "public"}
+            }),
+        )?;
+        let command = concord_core::council::Command::ReportIncident(Box::new(report));
+        let signed = concord_core::council::SignedCommand {
+            signature: secret.sign_command(&command).to_b64(),
+            key: secret.public().key_id(),
+            command,
+        };
+        let body = serde_json::to_vec(&signed)?;
+        let head = format!(
+            "POST /api/v1/incidents HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        poster.write_all(head.as_bytes()).await?;
+        poster.write_all(&body).await?;
+        // Read the whole answer (status line, headers, a short JSON body).
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        let leaf = loop {
+            let got = poster.read(&mut buf).await?;
+            anyhow::ensure!(got > 0, "the server closed the connection");
+            answer.extend_from_slice(&buf[..got]);
+            let text = String::from_utf8_lossy(&answer);
+            if let Some(at) = text.find("\"last_leaf\":") {
+                let digits: String = text[at + 12..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect();
+                if text[at + 12 + digits.len()..].contains('}') {
+                    anyhow::ensure!(text.starts_with("HTTP/1.1 201"), "report refused: {text}");
+                    break digits.parse::<u64>()?;
+                }
+            }
+        };
+        acknowledged.insert(leaf, Instant::now());
+    }
+    // Let the last deliveries arrive, then close everything.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let _ = stop.send(());
+    for r in readers {
+        let _ = r.await;
+    }
+    let _ = server.await;
+    let arrivals = arrivals.lock().expect("not poisoned");
+    let mut latencies: Vec<Duration> = arrivals
+        .iter()
+        .filter_map(|(id, at)| {
+            acknowledged
+                .get(id)
+                .map(|ack| at.saturating_duration_since(*ack))
+        })
+        .collect();
+    latencies.sort();
+    anyhow::ensure!(!latencies.is_empty(), "no delivery was observed");
+    Ok(StreamFigures {
+        subscribers,
+        reports,
+        deliveries: latencies.len(),
+        p50_us: percentile(&latencies, 0.5),
+        p99_us: percentile(&latencies, 0.99),
+    })
+}

@@ -259,6 +259,19 @@ enum BundleCommand {
 /// What to measure.
 #[derive(Debug, Subcommand)]
 enum BenchTarget {
+    /// Live-stream fan-out: SSE subscribers on a local server, signed reports posted over
+    /// HTTP, time from acknowledgement to delivery.
+    Stream {
+        /// Connected subscribers.
+        #[arg(long, default_value_t = 1000)]
+        subscribers: usize,
+        /// Reports to post.
+        #[arg(long, default_value_t = 200)]
+        reports: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The council and ledger figures together, each beside its target: append rate,
     /// inclusion proof latency, audit ratio (fresh SQLite files).
     Council {
@@ -510,6 +523,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 verdict(audit.ratio >= 0.7)
             );
             Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Stream {
+                    subscribers,
+                    reports,
+                    json,
+                },
+        } => {
+            let f = crate::bench::stream(subscribers, reports).await?;
+            if json {
+                print_json(&f)
+            } else {
+                println!(
+                    "live stream: {} subscribers, {} reports, {} deliveries (of {}): p50 {:.1} ms, p99 {:.1} ms from acknowledgement to delivery",
+                    f.subscribers,
+                    f.reports,
+                    f.deliveries,
+                    f.subscribers * f.reports,
+                    f.p50_us / 1000.0,
+                    f.p99_us / 1000.0
+                );
+                Ok(())
+            }
         }
         Command::Bench {
             what: BenchTarget::Audit { events, json },

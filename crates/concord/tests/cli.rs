@@ -359,6 +359,25 @@ fn bench_council_prints_the_three_figures_beside_their_targets() {
 }
 
 #[test]
+fn bench_stream_delivers_every_report_to_every_subscriber() {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "bench",
+            "stream",
+            "--subscribers",
+            "5",
+            "--reports",
+            "3",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let figures = json(&out);
+    assert_eq!(figures["deliveries"], 15, "{figures}");
+    assert!(figures["p99_us"].as_f64().unwrap() >= figures["p50_us"].as_f64().unwrap());
+}
+
+#[test]
 fn bench_ledger_prints_its_figures() {
     let out = Command::new(env!("CARGO_BIN_EXE_concord"))
         .args([
