@@ -328,7 +328,7 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
                         break;
                     };
                     let line = &rest[1..1 + end];
-                    if let Some(id) = line.trim_start_matches("id:").trim().parse::<u64>().ok() {
+                    if let Ok(id) = line.trim_start_matches("id:").trim().parse::<u64>() {
                         mine.push((id, now));
                     }
                     pending = rest[1 + end..].to_owned();
