@@ -12,6 +12,7 @@ use crate::code::{MemberCode, Slug};
 use crate::date;
 use crate::location::{DataError, DataPath, SourceFile};
 use crate::registry::{MemberStatus, StatusRecord, StatusTimeline};
+use crate::releasability::SharingGroup;
 use crate::text::Text;
 
 /// The organisation a charter describes.
@@ -173,6 +174,9 @@ pub struct Charter {
     pub threat_domains: Vec<Term>,
     /// The kinds of document its bodies adopt.
     pub document_types: Vec<Term>,
+    /// Named groups of member states that may release records to each other only.
+    #[serde(default)]
+    pub sharing_groups: Vec<SharingGroup>,
 }
 
 impl Charter {
@@ -355,6 +359,26 @@ impl Charter {
                     ));
                 }
                 blank(&t.name, DataPath::root(key).index(i).key("name"))?;
+            }
+        }
+        let groups = DataPath::root("sharing_groups");
+        let mut seen = BTreeSet::new();
+        for (i, g) in self.sharing_groups.iter().enumerate() {
+            let at = groups.index(i);
+            if !seen.insert(g.code.clone()) {
+                return Err((at.key("code"), format!("`{}` is defined twice", g.code)));
+            }
+            blank(&g.name, at.key("name"))?;
+            if g.members.is_empty() {
+                return Err((at.key("members"), "a sharing group has members".into()));
+            }
+            for (j, code) in g.members.iter().enumerate() {
+                if self.member(*code).is_none() {
+                    return Err((
+                        at.key("members").index(j),
+                        format!("unknown member code `{code}`"),
+                    ));
+                }
             }
         }
         Ok(())

@@ -142,7 +142,13 @@ async fn list(
         bbox: bbox_param(q.bbox)?,
         limit,
     };
-    let found = incidents::incidents(state.store.as_ref(), &reader, &filter).await?;
+    let found = incidents::incidents(
+        state.store.as_ref(),
+        &reader,
+        &state.charter.sharing_groups,
+        &filter,
+    )
+    .await?;
     Ok(Json(
         serde_json::to_value(found).expect("reports serialise"),
     ))
@@ -154,7 +160,13 @@ async fn one(
     ReaderOf(reader): ReaderOf,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let versions = incidents::incident(state.store.as_ref(), &reader, &id).await?;
+    let versions = incidents::incident(
+        state.store.as_ref(),
+        &reader,
+        &state.charter.sharing_groups,
+        &id,
+    )
+    .await?;
     if versions.is_empty() {
         // Whether it exists and is withheld, or does not exist, is not said.
         return Err(Problem::unknown(format!(

@@ -112,6 +112,13 @@ async fn entries(
             .min(state.store.ledger_size().await.map_err(Problem::from)?),
     };
     Ok(Json(
-        ledger::entries_for(state.store.as_ref(), &reader, start, end).await?,
+        ledger::entries_for(
+            state.store.as_ref(),
+            &reader,
+            &state.charter.sharing_groups,
+            start,
+            end,
+        )
+        .await?,
     ))
 }

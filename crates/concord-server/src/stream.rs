@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::routing::get;
-use concord_core::releasability::Reader;
+use concord_core::releasability::{Reader, SharingGroup};
 use concord_store::Store;
 use concord_store::incidents::{Guard, guard_of, permits};
 use concord_store::ledger::MAX_ENTRIES;
@@ -133,8 +133,8 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The SSE event for `t` if `reader` may read it.
-fn visible(reader: &Reader, t: &Tailed) -> Option<SseEvent> {
-    permits(&t.guard, reader).then(|| {
+fn visible(reader: &Reader, groups: &[SharingGroup], t: &Tailed) -> Option<SseEvent> {
+    permits(&t.guard, reader, groups).then(|| {
         SseEvent::default()
             .id(t.index.to_string())
             .event(&t.kind)
@@ -165,12 +165,14 @@ async fn stream(
     };
     let (tx, rx) = tokio::sync::mpsc::channel(256);
     let store = state.store.clone();
+    let charter = state.charter.clone();
     let mut stop = state.tail.stop.subscribe();
     tokio::spawn(async move {
         // Sends entries `next..end` from the store; false when the client has gone.
         async fn catch_up(
             store: &dyn Store,
             reader: &Reader,
+            groups: &[SharingGroup],
             next: &mut u64,
             end: u64,
             tx: &tokio::sync::mpsc::Sender<Result<SseEvent, Infallible>>,
@@ -182,7 +184,7 @@ async fn stream(
                 };
                 for t in batch {
                     *next = t.index + 1;
-                    if let Some(event) = visible(reader, &t)
+                    if let Some(event) = visible(reader, groups, &t)
                         && tx.send(Ok(event)).await.is_err()
                     {
                         return false;
@@ -194,7 +196,16 @@ async fn stream(
         let Ok(size) = store.ledger_size().await else {
             return;
         };
-        if !catch_up(store.as_ref(), &reader, &mut next, size, &tx).await {
+        if !catch_up(
+            store.as_ref(),
+            &reader,
+            &charter.sharing_groups,
+            &mut next,
+            size,
+            &tx,
+        )
+        .await
+        {
             return;
         }
         loop {
@@ -206,12 +217,20 @@ async fn stream(
                 Ok(t) if t.index < next => {}
                 Ok(t) => {
                     if t.index > next
-                        && !catch_up(store.as_ref(), &reader, &mut next, t.index, &tx).await
+                        && !catch_up(
+                            store.as_ref(),
+                            &reader,
+                            &charter.sharing_groups,
+                            &mut next,
+                            t.index,
+                            &tx,
+                        )
+                        .await
                     {
                         return;
                     }
                     next = t.index + 1;
-                    if let Some(event) = visible(&reader, &t)
+                    if let Some(event) = visible(&reader, &charter.sharing_groups, &t)
                         && tx.send(Ok(event)).await.is_err()
                     {
                         return;
@@ -221,7 +240,16 @@ async fn stream(
                     let Ok(size) = store.ledger_size().await else {
                         return;
                     };
-                    if !catch_up(store.as_ref(), &reader, &mut next, size, &tx).await {
+                    if !catch_up(
+                        store.as_ref(),
+                        &reader,
+                        &charter.sharing_groups,
+                        &mut next,
+                        size,
+                        &tx,
+                    )
+                    .await
+                    {
                         return;
                     }
                 }

@@ -3,7 +3,7 @@
 //! what the reader may not read here too.
 
 use concord_core::council::SignedIncident;
-use concord_core::releasability::{Reader, may_read};
+use concord_core::releasability::{Reader, SharingGroup, may_read};
 use serde_json::{Value, json};
 
 use crate::{IncidentFilter, Store, StoreError};
@@ -28,10 +28,14 @@ pub fn sortable_time(t: time::OffsetDateTime) -> String {
 pub async fn incidents(
     store: &dyn Store,
     reader: &Reader,
+    groups: &[SharingGroup],
     filter: &IncidentFilter,
 ) -> Result<Vec<SignedIncident>, StoreError> {
     let all = store.incident_reports(filter).await?;
-    Ok(all.into_iter().filter(|i| visible(reader, i)).collect())
+    Ok(all
+        .into_iter()
+        .filter(|i| visible(reader, groups, i))
+        .collect())
 }
 
 /// The versions of one report the reader may read, oldest first (each version carries its
@@ -39,19 +43,20 @@ pub async fn incidents(
 pub async fn incident(
     store: &dyn Store,
     reader: &Reader,
+    groups: &[SharingGroup],
     id: &str,
 ) -> Result<Vec<SignedIncident>, StoreError> {
     let versions = store.incident_versions(id).await?;
     Ok(versions
         .into_iter()
-        .filter(|i| visible(reader, i))
+        .filter(|i| visible(reader, groups, i))
         .collect())
 }
 
 /// Whether the reader may read this version.
-pub fn visible(reader: &Reader, incident: &SignedIncident) -> bool {
+pub fn visible(reader: &Reader, groups: &[SharingGroup], incident: &SignedIncident) -> bool {
     let r = &incident.report;
-    may_read(&r.releasability, r.reporter, reader, &[])
+    may_read(&r.releasability, r.reporter, reader, groups)
 }
 
 /// What stands between a ledger entry and a reader, worked out once per entry.
@@ -85,10 +90,10 @@ pub fn guard_of(entry: &Value) -> Guard {
 }
 
 /// Whether `reader` may read an entry with this guard.
-pub fn permits(guard: &Guard, reader: &Reader) -> bool {
+pub fn permits(guard: &Guard, reader: &Reader, groups: &[SharingGroup]) -> bool {
     match guard {
         Guard::Open => true,
-        Guard::Released(release, originator) => may_read(release, *originator, reader, &[]),
+        Guard::Released(release, originator) => may_read(release, *originator, reader, groups),
         Guard::SecretariatOnly => concord_core::tokens::may_read_tokens(reader),
         Guard::Nobody => false,
     }
@@ -96,8 +101,8 @@ pub fn permits(guard: &Guard, reader: &Reader) -> bool {
 
 /// A ledger entry as the reader may see it: whole, or, for a record it may not read, only
 /// its index, kind and leaf hash (enough to check proofs, nothing of the record).
-pub fn entry_for(reader: &Reader, entry: Value, leaf_hash: &str) -> Value {
-    if permits(&guard_of(&entry), reader) {
+pub fn entry_for(reader: &Reader, groups: &[SharingGroup], entry: Value, leaf_hash: &str) -> Value {
+    if permits(&guard_of(&entry), reader, groups) {
         entry
     } else {
         json!({

@@ -216,6 +216,7 @@ fn check_range(start: u64, end: u64) -> Result<(), LedgerQueryError> {
 pub async fn entries_for(
     store: &dyn Store,
     reader: &concord_core::releasability::Reader,
+    groups: &[concord_core::releasability::SharingGroup],
     start: u64,
     end: u64,
 ) -> Result<Vec<serde_json::Value>, LedgerQueryError> {
@@ -228,6 +229,7 @@ pub async fn entries_for(
             let leaf = serde_json::to_value(leaf).expect("hashes serialise");
             Ok(crate::incidents::entry_for(
                 reader,
+                groups,
                 entry,
                 leaf.as_str().unwrap_or_default(),
             ))

@@ -207,6 +207,7 @@ fn the_releasability_matrix_through_every_read_path() {
             for (who, holder) in [
                 ("originator", "KAZ"),
                 ("member", "RUS"),
+                ("group member", "KGZ"),
                 ("frozen", "ARM"),
                 ("partner", "SRB"),
                 ("secretariat", "secretariat"),
@@ -224,13 +225,24 @@ fn the_releasability_matrix_through_every_read_path() {
             }
             tokens
         });
-        let releases = ["originator", "members", "members+partners", "public"];
+        // The charter's sharing group central-asia: KAZ, KGZ, TJK.
+        let releases = [
+            "originator",
+            "members",
+            "members+partners",
+            "group",
+            "public",
+        ];
         for (n, to) in releases.iter().enumerate() {
+            let release = match *to {
+                "group" => json!({ "to": "group", "group": "central-asia" }),
+                other => json!({ "to": other }),
+            };
             let command = report(
                 &format!("kaz-2026-{n:06}"),
                 1,
                 "KAZ",
-                json!({ "to": to }),
+                release,
                 &format!("Report released to {to}"),
             );
             assert_eq!(
@@ -242,14 +254,15 @@ fn the_releasability_matrix_through_every_read_path() {
                 201
             );
         }
-        // Columns: originator, members, members+partners, public.
-        let expected: [(&str, [bool; 4]); 6] = [
-            ("originator", [true, true, true, true]),
-            ("member", [false, true, true, true]),
-            ("frozen", [false, false, false, true]),
-            ("partner", [false, false, true, true]),
-            ("secretariat", [false, true, true, true]),
-            ("public", [false, false, false, true]),
+        // Columns: originator, members, members+partners, group central-asia, public.
+        let expected: [(&str, [bool; 5]); 7] = [
+            ("originator", [true, true, true, true, true]),
+            ("member", [false, true, true, false, true]),
+            ("group member", [false, true, true, true, true]),
+            ("frozen", [false, false, false, false, true]),
+            ("partner", [false, false, true, false, true]),
+            ("secretariat", [false, true, true, false, true]),
+            ("public", [false, false, false, false, true]),
         ];
         let size = server.get("/healthz").json["events"].as_u64().unwrap();
         for (who, row) in expected {
@@ -264,7 +277,7 @@ fn the_releasability_matrix_through_every_read_path() {
             let list = get("/api/v1/incidents").json;
             let entries = get(&format!(
                 "/api/v1/ledger/entries?start={}&end={size}",
-                size - 4
+                size - 5
             ))
             .text;
             for (n, (to, want)) in releases.iter().zip(row).enumerate() {
@@ -320,7 +333,7 @@ fn the_releasability_matrix_through_every_read_path() {
         let all = server
             .get(&format!(
                 "/api/v1/ledger/entries?start={}&end={size}",
-                size - 12
+                size - 14
             ))
             .text;
         assert!(

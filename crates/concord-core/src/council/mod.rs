@@ -224,7 +224,7 @@ impl Council<'_> {
         today: Date,
     ) -> Result<Vec<Event>, CouncilError> {
         report
-            .check(self.charter, &[])
+            .check(self.charter, &self.charter.sharing_groups)
             .map_err(|e| CouncilError::InvalidReport(e.to_string()))?;
         let expected = state.incident.as_ref().map_or(1, |r| r.version + 1);
         if report.version != expected {
