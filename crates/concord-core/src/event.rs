@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 use crate::charter::Charter;
 use crate::consensus::SignedPosition;
 use crate::council::{
-    AgendaItemAdded, AttendanceRecorded, Circulation, CommandSigned, Decision, SignedIncident,
-    VersionRecord,
+    AgendaItemAdded, AssistanceRequest, AttendanceRecorded, Circulation, CommandSigned, Decision,
+    DeploymentStep, Pledge, SignedIncident, VersionRecord,
 };
 use crate::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
@@ -65,6 +65,12 @@ pub enum Event {
     TokenIssued(ApiToken),
     /// An API token was revoked.
     TokenRevoked(TokenRevocation),
+    /// A member requested collective assistance.
+    AssistanceRequested(AssistanceRequest),
+    /// A member pledged forces to a request.
+    ForcesPledged(Pledge),
+    /// A deployment was ordered or moved on.
+    DeploymentStepped(DeploymentStep),
 }
 
 impl Event {
@@ -93,6 +99,9 @@ impl Event {
             Event::IncidentReported(_) => "incident-reported",
             Event::TokenIssued(_) => "token-issued",
             Event::TokenRevoked(_) => "token-revoked",
+            Event::AssistanceRequested(_) => "assistance-requested",
+            Event::ForcesPledged(_) => "forces-pledged",
+            Event::DeploymentStepped(_) => "deployment-stepped",
         }
     }
 
@@ -112,6 +121,9 @@ impl Event {
             Event::IncidentReported(i) => format!("incident/{}", i.report.id),
             Event::KeyRegistered(_) | Event::KeyRetired(_) => "keys".to_owned(),
             Event::TokenIssued(_) | Event::TokenRevoked(_) => "tokens".to_owned(),
+            Event::AssistanceRequested(r) => format!("request/{}", r.id),
+            Event::ForcesPledged(p) => format!("request/{}", p.pledge.request),
+            Event::DeploymentStepped(s) => format!("request/{}", s.request),
             _ => return None,
         };
         Some(subject)

@@ -116,6 +116,7 @@ fn circulated(world: &World) -> State {
         session: Some(session.clone()),
         document: None,
         incident: None,
+        assistance: Default::default(),
     };
     let draft = Command::DraftDocument(Draft {
         id: "2026-moscow-declaration".parse().unwrap(),

@@ -42,6 +42,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/sources", get(sources))
         .merge(crate::ledger::routes())
         .merge(crate::council::routes())
+        .merge(crate::council::request_routes())
         .merge(crate::incidents::routes())
         .merge(crate::stream::routes())
         .fallback(not_found)

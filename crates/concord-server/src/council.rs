@@ -34,8 +34,12 @@ async fn command(
             format!("not a signed command ({e}); expected {{\"command\": {{\"action\": ...}}, \"key\": ..., \"signature\": ...}}"),
         )
     })?;
-    let today = time::OffsetDateTime::now_utc().date();
-    let done = council::execute(state.store.as_ref(), &signed, today).await?;
+    let done = council::execute(
+        state.store.as_ref(),
+        &signed,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     state.tail.wake();
     tracing::info!(
         action = signed.command.action(),
@@ -130,4 +134,55 @@ async fn bundle(
         [(axum::http::header::CONTENT_TYPE, "application/json")],
         concord_ledger::canonical::to_string(&bundle) + "\n",
     ))
+}
+
+/// The council's routes for requests for collective assistance.
+pub fn request_routes() -> Router<AppState> {
+    Router::new().route("/api/v1/requests/{id}", get(request))
+}
+
+/// A request for collective assistance: the request, where its decision stands, pledges
+/// with their totals, and the deployment's steps. Member states (while members) and the
+/// secretariat read it.
+async fn request(
+    State(state): State<AppState>,
+    crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    use concord_core::registry::MemberStatus;
+    use concord_core::releasability::Reader;
+    let allowed = matches!(
+        reader,
+        Reader::Secretariat
+            | Reader::State {
+                status: MemberStatus::Member,
+                ..
+            }
+    );
+    let store = state.store.as_ref();
+    let events = store.subject_events(&format!("request/{id}")).await?;
+    let file = concord_core::council::AssistanceFile::fold(&events);
+    let Some(request) = file.request.as_ref().filter(|_| allowed) else {
+        return Err(Problem::unknown(format!(
+            "no request for assistance `{id}` that you may read"
+        )));
+    };
+    let decision = store
+        .decision(request.decision.as_str())
+        .await?
+        .map(|(_, d)| d);
+    let [units, personnel, equipment, aircraft] = file.totals();
+    Ok(Json(json!({
+        "request": request,
+        "decision": decision.map(|d| json!({
+            "outcome": d.outcome,
+            "decided_on": d.decided_on.to_string(),
+            "rule": d.rule_code,
+            "blockers": d.blockers,
+        })),
+        "pledges": file.pledges,
+        "totals": {"units": units, "personnel": personnel, "equipment": equipment, "aircraft": aircraft},
+        "deployment": file.deployment,
+        "status": file.status(),
+    })))
 }

@@ -47,8 +47,12 @@ async fn report(
             ),
         ));
     };
-    let today = time::OffsetDateTime::now_utc().date();
-    let done = council::execute(state.store.as_ref(), &signed, today).await?;
+    let done = council::execute(
+        state.store.as_ref(),
+        &signed,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await?;
     state.tail.wake();
     tracing::debug!(id = %report.id, version = report.version, key = signed.key, "incident reported");
     Ok((

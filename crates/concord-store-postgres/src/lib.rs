@@ -663,6 +663,23 @@ impl Store for PostgresStore {
         &self.hash_cache
     }
 
+    async fn subject_events(&self, subject: &str) -> Result<Vec<Event>, StoreError> {
+        let bodies = sqlx::query_scalar!(
+            "SELECT body FROM events WHERE subject = $1 ORDER BY leaf_index",
+            subject
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        bodies
+            .iter()
+            .map(|b| {
+                StoreError::decode::<concord_ledger::entry::Entry<Event>>("ledger entry", b)
+                    .map(|e| e.event)
+            })
+            .collect()
+    }
+
     async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError> {
         sqlx::query_scalar!(
             "SELECT MAX(leaf_index) FROM events WHERE subject = $1",

@@ -54,11 +54,11 @@ pub struct Executed {
     pub last_leaf: i64,
 }
 
-/// Carries out `signed` on `today`: every check, then one transaction.
+/// Carries out `signed` at `now`: every check, then one transaction.
 pub async fn execute(
     store: &dyn Store,
     signed: &SignedCommand,
-    today: Date,
+    now: time::OffsetDateTime,
 ) -> Result<Executed, CommandError> {
     let charter = queries::charter(store).await?;
     let mut attempt = 0;
@@ -66,8 +66,8 @@ pub async fn execute(
         attempt += 1;
         let subject = signed.command.subject();
         let mut expect = vec![head(store, &subject.name()).await?];
-        let (state, session_subject) = load(store, &signed.command, &subject).await?;
-        if let Some(name) = session_subject {
+        let (state, also_read) = load(store, &signed.command, &subject).await?;
+        for name in also_read {
             expect.push(head(store, &name).await?);
         }
         let timeline = charter.timeline(store.status_records().await?);
@@ -77,7 +77,7 @@ pub async fn execute(
             timeline: &timeline,
             keys: &keys,
         };
-        let events = council.decide(signed, &state, today)?;
+        let events = council.decide_at(signed, &state, now)?;
         match store.append(&events, None, &expect).await {
             Ok(last_leaf) => return Ok(Executed { events, last_leaf }),
             Err(StoreError::Conflict(why)) if attempt < ATTEMPTS => {
@@ -95,14 +95,23 @@ async fn head(store: &dyn Store, subject: &str) -> Result<Expect, StoreError> {
     })
 }
 
-/// The state `command` is decided against, and the subject name of the session it reads
-/// beside its own subject.
+/// The state `command` is decided against, and the subjects it reads beside its own.
 async fn load(
     store: &dyn Store,
     command: &Command,
     subject: &Subject,
-) -> Result<(State, Option<String>), StoreError> {
+) -> Result<(State, Vec<String>), StoreError> {
     let mut state = State::default();
+    let mut also_read = Vec::new();
+    if let Subject::Request(_) = subject {
+        let events = store.subject_events(&subject.name()).await?;
+        state.assistance = concord_core::council::AssistanceFile::fold(&events);
+        if let Some(request) = &state.assistance.request {
+            state.document = document_file(store, request.decision.as_str()).await?;
+            also_read.push(Subject::Document(request.decision.clone()).name());
+        }
+        return Ok((state, also_read));
+    }
     let mut session_id = command.session().map(ToString::to_string);
     if let Subject::Document(id) = subject {
         state.document = document_file(store, id.as_str()).await?;
@@ -120,17 +129,15 @@ async fn load(
     let session_id = match subject {
         Subject::Session(id) => Some(id.to_string()),
         Subject::Document(_) => session_id,
-        Subject::Incident(_) => None,
+        Subject::Incident(_) | Subject::Request(_) => None,
     };
-    let mut session_subject = None;
     if let Some(id) = session_id {
         state.session = store.session(&id).await?;
         if matches!(subject, Subject::Document(_)) {
-            session_subject =
-                Some(Subject::Session(id.parse().expect("stored ids are slugs")).name());
+            also_read.push(Subject::Session(id.parse().expect("stored ids are slugs")).name());
         }
     }
-    Ok((state, session_subject))
+    Ok((state, also_read))
 }
 
 /// Everything recorded of a document, if it exists.

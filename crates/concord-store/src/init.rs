@@ -175,6 +175,7 @@ fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError>
                 session: Some(session.clone()),
                 document: Some(file.clone()),
                 incident: None,
+                assistance: Default::default(),
             };
             let done = council
                 .decide(&demo.sign(owner, command), &state, day)

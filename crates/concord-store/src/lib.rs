@@ -177,6 +177,9 @@ pub trait Store: Send + Sync {
     /// The cache of the ledger's upper tree levels, shared by every request.
     fn hash_cache(&self) -> &hash_cache::HashCache;
 
+    /// Every event of `subject`, in ledger order.
+    async fn subject_events(&self, subject: &str) -> Result<Vec<Event>, StoreError>;
+
     /// The leaf index of the latest event of `subject`, if any.
     async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError>;
 

@@ -289,7 +289,10 @@ pub fn read_row(event: &Event) -> ReadRow {
             member: p.position.member.to_string(),
             body: encode(p),
         },
-        Event::CommandSigned(_) => ReadRow::Nothing,
+        Event::CommandSigned(_)
+        | Event::AssistanceRequested(_)
+        | Event::ForcesPledged(_)
+        | Event::DeploymentStepped(_) => ReadRow::Nothing,
         Event::TokenIssued(t) => ReadRow::Token {
             id: t.id.clone(),
             sha256: t.sha256.clone(),

@@ -280,8 +280,7 @@ pub async fn run(
         println!("{}", serde_json::to_string_pretty(&signed)?);
         return Ok(());
     }
-    let today = time::OffsetDateTime::now_utc().date();
-    let done = app::execute(store, &signed, today)
+    let done = app::execute(store, &signed, time::OffsetDateTime::now_utc())
         .await
         .map_err(|e| match e {
             app::CommandError::Council(c) => anyhow::anyhow!("refused ({}): {c}", c.rule()),

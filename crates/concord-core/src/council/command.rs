@@ -8,6 +8,8 @@ use crate::consensus::Position;
 use crate::date;
 use crate::history::{Attendance, SessionFormat};
 use crate::incident::IncidentReport;
+
+use super::assistance::{AdvanceDeployment, OrderDeployment, PledgeForces, RequestAssistance};
 use crate::text::Text;
 
 /// Opens a session of a body; the chair follows from the rotation.
@@ -133,6 +135,14 @@ pub enum Command {
     /// A national crisis centre's incident report (or a new version of one), signed by
     /// the reporting member.
     ReportIncident(Box<IncidentReport>),
+    /// A member's request for collective assistance.
+    RequestAssistance(RequestAssistance),
+    /// A member's pledge of forces to an adopted request.
+    PledgeForces(PledgeForces),
+    /// The order to deploy the pledged forces.
+    OrderDeployment(OrderDeployment),
+    /// The deployment's next step.
+    AdvanceDeployment(AdvanceDeployment),
 }
 
 /// A command with the signature of the key that issues it.
@@ -169,6 +179,8 @@ pub enum Subject {
     Document(Slug),
     /// An incident report.
     Incident(Slug),
+    /// A request for collective assistance.
+    Request(Slug),
 }
 
 impl Subject {
@@ -178,6 +190,7 @@ impl Subject {
             Subject::Session(id) => format!("session/{id}"),
             Subject::Document(id) => format!("document/{id}"),
             Subject::Incident(id) => format!("incident/{id}"),
+            Subject::Request(id) => format!("request/{id}"),
         }
     }
 }
@@ -195,6 +208,10 @@ impl Command {
             Command::RecordPosition(c) => Subject::Document(c.document.clone()),
             Command::Decide(c) => Subject::Document(c.document.clone()),
             Command::ReportIncident(r) => Subject::Incident(r.id.clone()),
+            Command::RequestAssistance(r) => Subject::Request(r.id.clone()),
+            Command::PledgeForces(p) => Subject::Request(p.request.clone()),
+            Command::OrderDeployment(o) => Subject::Request(o.request.clone()),
+            Command::AdvanceDeployment(a) => Subject::Request(a.request.clone()),
         }
     }
 
@@ -220,6 +237,10 @@ impl Command {
             Command::RecordPosition(_) => "record-position",
             Command::Decide(_) => "decide",
             Command::ReportIncident(_) => "report-incident",
+            Command::RequestAssistance(_) => "request-assistance",
+            Command::PledgeForces(_) => "pledge-forces",
+            Command::OrderDeployment(_) => "order-deployment",
+            Command::AdvanceDeployment(_) => "advance-deployment",
         }
     }
 }

@@ -6,10 +6,12 @@
 //! function of the current state and the command: the events to store, or a
 //! [`CouncilError`] naming the rule that refused it.
 
+mod assistance;
 mod command;
 mod error;
 mod record;
 
+pub use assistance::*;
 pub use command::*;
 pub use error::*;
 pub use record::*;
@@ -47,6 +49,17 @@ impl Council<'_> {
         state: &State,
         today: Date,
     ) -> Result<Vec<Event>, CouncilError> {
+        self.decide_at(signed, state, today.midnight().assume_utc())
+    }
+
+    /// [`Council::decide`] at a moment: requests, pledges and deployments record the time.
+    pub fn decide_at(
+        &self,
+        signed: &SignedCommand,
+        state: &State,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<Event>, CouncilError> {
+        let today = now.date();
         let owner = self.authenticate(signed, today)?;
         let command = &signed.command;
         match command {
@@ -56,10 +69,20 @@ impl Council<'_> {
             Command::ReportIncident(r) => {
                 self.require(command, owner, &signed.key, KeyOwner::Member(r.reporter))?
             }
+            Command::RequestAssistance(_) | Command::PledgeForces(_) => {
+                let member = assistance::own_member(signed).expect("a member's own command");
+                self.require(command, owner, &signed.key, KeyOwner::Member(member))?
+            }
             Command::RecordAttendance(a) if owner == KeyOwner::Member(a.member) => {}
             _ => self.require(command, owner, &signed.key, KeyOwner::Secretariat)?,
         }
-        let mut events = self.carry_out(signed, state, today)?;
+        let mut events = match command {
+            Command::RequestAssistance(c) => self.request_assistance(c, state, now)?,
+            Command::PledgeForces(c) => self.pledge(c, state, now)?,
+            Command::OrderDeployment(c) => self.order_deployment(c, state, now)?,
+            Command::AdvanceDeployment(c) => self.advance_deployment(c, state, now)?,
+            _ => self.carry_out(signed, state, today)?,
+        };
         // Positions and reports carry their own signatures (a report's must not be copied
         // where its releasability cannot follow); every other command is logged with the
         // signature that authorised it, so the ledger shows who did what.
@@ -154,6 +177,12 @@ impl Council<'_> {
             Command::RecordPosition(p) => self.record_position(signed, p, state),
             Command::ReportIncident(r) => self.report_incident(signed, r, state, today),
             Command::Decide(c) => self.conclude(c, state, today),
+            Command::RequestAssistance(_)
+            | Command::PledgeForces(_)
+            | Command::OrderDeployment(_)
+            | Command::AdvanceDeployment(_) => {
+                unreachable!("decide_at carries out assistance commands itself")
+            }
         }
     }
 

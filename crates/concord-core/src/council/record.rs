@@ -160,6 +160,8 @@ pub struct State {
     pub document: Option<DocumentFile>,
     /// The latest version of the incident report the command names, if it exists.
     pub incident: Option<IncidentReport>,
+    /// The request for assistance the command names (empty if it does not exist).
+    pub assistance: super::assistance::AssistanceFile,
 }
 
 /// An incident report with its reporter's signature, as logged.
