@@ -17,6 +17,8 @@ use time::Date;
 
 use crate::AppState;
 use crate::problem::{Problem, ProblemKind};
+use crate::reader::ReaderOf;
+use concord_core::council::{is_consultation, member_or_secretariat};
 
 type ApiResult<T> = Result<Json<T>, Problem>;
 
@@ -241,6 +243,7 @@ struct SessionParams {
 
 async fn sessions(
     State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     ApiQuery(q): ApiQuery<SessionParams>,
 ) -> ApiResult<Vec<SessionView>> {
     let year = q
@@ -263,12 +266,21 @@ async fn sessions(
         }
     }
     let filter = SessionFilter { year, body: q.body };
-    Ok(Json(
-        queries::sessions(state.store.as_ref(), &filter).await?,
-    ))
+    let mut sessions = queries::sessions(state.store.as_ref(), &filter).await?;
+    if !member_or_secretariat(&reader) {
+        sessions.retain(|s| !is_consultation(s.id.as_str()));
+    }
+    Ok(Json(sessions))
 }
 
-async fn session(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<SessionView> {
+async fn session(
+    State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
+    Path(id): Path<String>,
+) -> ApiResult<SessionView> {
+    if is_consultation(&id) && !member_or_secretariat(&reader) {
+        return Err(Problem::unknown(format!("no session `{id}`")));
+    }
     queries::session(state.store.as_ref(), &id)
         .await?
         .map(Json)
@@ -283,16 +295,27 @@ struct DocumentParams {
 
 async fn documents(
     State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
     ApiQuery(q): ApiQuery<DocumentParams>,
 ) -> ApiResult<Value> {
     let sessions = q.session.map(|s| vec![s]);
-    let all = state.store.documents(sessions.as_deref()).await?;
+    let mut all = state.store.documents(sessions.as_deref()).await?;
+    if !member_or_secretariat(&reader) {
+        all.retain(|d| !is_consultation(d.id.as_str()));
+    }
     Ok(Json(
         serde_json::to_value(all).expect("documents serialise"),
     ))
 }
 
-async fn document(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Value> {
+async fn document(
+    State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
+    Path(id): Path<String>,
+) -> ApiResult<Value> {
+    if is_consultation(&id) && !member_or_secretariat(&reader) {
+        return Err(Problem::unknown(format!("no document `{id}`")));
+    }
     let doc = state
         .store
         .document(&id)

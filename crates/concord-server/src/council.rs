@@ -58,6 +58,17 @@ async fn command(
     ))
 }
 
+/// Refuses, as if it did not exist, a consultation's document to a reader outside the
+/// members and the secretariat.
+fn hidden(reader: &concord_core::releasability::Reader, id: &str) -> Result<(), Problem> {
+    if concord_core::council::is_consultation(id)
+        && !concord_core::council::member_or_secretariat(reader)
+    {
+        return Err(Problem::unknown(format!("no document `{id}`")));
+    }
+    Ok(())
+}
+
 /// Every registered key with its validity.
 async fn keys(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     let keys = state.store.keys().await?;
@@ -68,8 +79,10 @@ async fn keys(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
 /// rule stands today.
 async fn agreement(
     State(state): State<AppState>,
+    crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
+    hidden(&reader, &id)?;
     let store = state.store.as_ref();
     let file = council::document_file(store, &id)
         .await?
@@ -114,6 +127,7 @@ async fn agreement(
 /// The bundle of a decided document, in RFC 8785 canonical JSON.
 async fn bundle(
     State(state): State<AppState>,
+    crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
     Path(id): Path<String>,
 ) -> Result<
     (
@@ -123,6 +137,7 @@ async fn bundle(
     ),
     Problem,
 > {
+    hidden(&reader, &id)?;
     let bundle = council::bundle(state.store.as_ref(), &state.log_key, &id)
         .await
         .map_err(|e| match e {
@@ -149,16 +164,7 @@ async fn request(
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    use concord_core::registry::MemberStatus;
-    use concord_core::releasability::Reader;
-    let allowed = matches!(
-        reader,
-        Reader::Secretariat
-            | Reader::State {
-                status: MemberStatus::Member,
-                ..
-            }
-    );
+    let allowed = concord_core::council::member_or_secretariat(&reader);
     let store = state.store.as_ref();
     let events = store.subject_events(&format!("request/{id}")).await?;
     let file = concord_core::council::AssistanceFile::fold(&events);

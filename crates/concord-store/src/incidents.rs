@@ -2,7 +2,8 @@
 //! through, so that none can forget releasability. The ledger's entries endpoint withholds
 //! what the reader may not read here too.
 
-use concord_core::council::SignedIncident;
+use concord_core::council::{SignedIncident, member_or_secretariat, members_only_subject};
+use concord_core::event::Event;
 use concord_core::releasability::{Reader, SharingGroup, may_read};
 use serde_json::{Value, json};
 
@@ -71,20 +72,24 @@ pub enum Guard {
     ),
     /// The secretariat's own records (API tokens).
     SecretariatOnly,
+    /// Requests for collective assistance and their consultations: members and the
+    /// secretariat.
+    MembersOnly,
     /// Unreadable as a record: shown to nobody (the audit will name it).
     Nobody,
 }
 
 /// The guard of a ledger entry.
 pub fn guard_of(entry: &Value) -> Guard {
-    match entry["event"]["type"].as_str() {
-        Some("incident-reported") => {
-            match serde_json::from_value::<SignedIncident>(entry["event"]["body"].clone()) {
-                Ok(i) => Guard::Released(i.report.releasability, i.report.reporter),
-                Err(_) => Guard::Nobody,
-            }
+    let Ok(event) = serde_json::from_value::<Event>(entry["event"].clone()) else {
+        return Guard::Nobody;
+    };
+    match &event {
+        Event::IncidentReported(i) => {
+            Guard::Released(i.report.releasability.clone(), i.report.reporter)
         }
-        Some("token-issued" | "token-revoked") => Guard::SecretariatOnly,
+        Event::TokenIssued(_) | Event::TokenRevoked(_) => Guard::SecretariatOnly,
+        _ if event.subject().is_some_and(|s| members_only_subject(&s)) => Guard::MembersOnly,
         _ => Guard::Open,
     }
 }
@@ -95,6 +100,7 @@ pub fn permits(guard: &Guard, reader: &Reader, groups: &[SharingGroup]) -> bool 
         Guard::Open => true,
         Guard::Released(release, originator) => may_read(release, *originator, reader, groups),
         Guard::SecretariatOnly => concord_core::tokens::may_read_tokens(reader),
+        Guard::MembersOnly => member_or_secretariat(reader),
         Guard::Nobody => false,
     }
 }

@@ -17,6 +17,7 @@ use concord_core::council::{
     RequestAssistance,
 };
 use concord_core::text::Text;
+use serde_json::Value;
 
 /// Opens the live stream with a bearer token; (id, kind) pairs arrive on the channel.
 fn watch(server: &TestServer, token: &str) -> mpsc::Receiver<(u64, String)> {
@@ -97,9 +98,9 @@ fn a_whole_crisis_from_request_to_completed_deployment() {
                 ),
             }),
         );
-        let decision = format!("{id}-decision");
+        let decision = format!("consultations-{id}-decision");
         let agreement = server
-            .get(&format!("/api/v1/documents/{decision}/agreement"))
+            .get_as(&kaz, &format!("/api/v1/documents/{decision}/agreement"))
             .json;
         let under = &agreement["under_agreement"];
         let position = |member: &str| {
@@ -223,6 +224,61 @@ fn a_whole_crisis_from_request_to_completed_deployment() {
             ]
         );
         server.get(&format!("/api/v1/requests/{id}")).problem(404);
+
+        // The crisis is the members' and the secretariat's business: the public sees
+        // neither the consultations, nor the decision, nor their ledger entries.
+        let session = format!("consultations-{id}");
+        server
+            .get(&format!("/api/v1/sessions/{session}"))
+            .problem(404);
+        server
+            .get(&format!("/api/v1/documents/{decision}"))
+            .problem(404);
+        server
+            .get(&format!("/api/v1/documents/{decision}/agreement"))
+            .problem(404);
+        server
+            .get(&format!("/api/v1/documents/{decision}/bundle"))
+            .problem(404);
+        let year = time::OffsetDateTime::now_utc().year();
+        let public_sessions = server.get(&format!("/api/v1/sessions?year={year}")).text;
+        assert!(!public_sessions.contains(&session), "{}", db.backend);
+        assert!(
+            server
+                .get_as(&kaz, &format!("/api/v1/sessions?year={year}"))
+                .text
+                .contains(&session)
+        );
+        assert_eq!(
+            server
+                .get_as(&kaz, &format!("/api/v1/documents/{decision}"))
+                .json["status"],
+            "adopted"
+        );
+        let size = server.get("/healthz").json["events"].as_u64().unwrap();
+        let public_entries = server
+            .get(&format!("/api/v1/ledger/entries?start={first}&end={size}"))
+            .json;
+        let shown: Vec<&Value> = public_entries
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e.get("withheld").is_none())
+            .collect();
+        assert!(
+            shown.is_empty(),
+            "{}: the public read {shown:?}",
+            db.backend
+        );
+        let member_entries = server
+            .get_as(
+                &kaz,
+                &format!("/api/v1/ledger/entries?start={first}&end={size}"),
+            )
+            .text;
+        assert!(
+            member_entries.contains("collective forces") && !member_entries.contains("withheld")
+        );
 
         // The stream saw every event of the crisis, in ledger order, none twice.
         let last = server.get("/healthz").json["events"].as_u64().unwrap();

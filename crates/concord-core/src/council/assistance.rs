@@ -199,6 +199,39 @@ impl AssistanceFile {
     }
 }
 
+/// What every session and document of a request's emergency consultations is named with.
+pub const CONSULTATIONS: &str = "consultations-";
+
+/// Whether a session or document belongs to a request's emergency consultations: those
+/// are read by member states (while members) and the secretariat only.
+pub fn is_consultation(record_id: &str) -> bool {
+    record_id.starts_with(CONSULTATIONS)
+}
+
+/// Whether a ledger subject (`session/…`, `document/…`, `request/…`) is confidential to
+/// the members and the secretariat.
+pub fn members_only_subject(subject: &str) -> bool {
+    match subject.split_once('/') {
+        Some(("request", _)) => true,
+        Some(("session" | "document", id)) => is_consultation(id),
+        _ => false,
+    }
+}
+
+/// Whether `reader` may read what is confidential to the members and the secretariat.
+pub fn member_or_secretariat(reader: &crate::releasability::Reader) -> bool {
+    use crate::registry::MemberStatus;
+    use crate::releasability::Reader;
+    matches!(
+        reader,
+        Reader::Secretariat
+            | Reader::State {
+                status: MemberStatus::Member,
+                ..
+            }
+    )
+}
+
 /// The body that decides requests for collective assistance.
 const COUNCIL: &str = "csc";
 
@@ -217,12 +250,14 @@ impl Council<'_> {
         let (_, rule) = self.body_rule(&body, true)?;
         let hours = i64::from(rule.fast_track_hours.unwrap_or(24));
         let today = now.date();
-        let session_id: Slug = format!("consultations-{}", c.id)
+        let session_id: Slug = format!("{CONSULTATIONS}{}", c.id)
             .parse()
             .map_err(|_| CouncilError::NotInCharter(format!("`{}` cannot name a session", c.id)))?;
-        let decision_id: Slug = format!("{}-decision", c.id).parse().map_err(|_| {
-            CouncilError::NotInCharter(format!("`{}` cannot name a document", c.id))
-        })?;
+        let decision_id: Slug = format!("{CONSULTATIONS}{}-decision", c.id)
+            .parse()
+            .map_err(|_| {
+                CouncilError::NotInCharter(format!("`{}` cannot name a document", c.id))
+            })?;
         let requester = self.charter.member(c.requester).ok_or_else(|| {
             CouncilError::NotInCharter(format!("{} is not a state of the charter", c.requester))
         })?;
