@@ -851,32 +851,45 @@ impl Store for SqliteStore {
         &self,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError> {
-        let [west, south, east, north] = filter.bbox.map_or([None; 4], |b| b.map(Some));
-        let text = filter.text.as_ref().map(|t| t.to_lowercase());
-        let bodies = sqlx::query_scalar!(
-            r#"SELECT r.body FROM incident_reports r
-               WHERE r.version = (SELECT MAX(v.version) FROM incident_reports v WHERE v.id = r.id)
-                 AND (?1 IS NULL OR r.domain = ?1) AND (?2 IS NULL OR r.country = ?2)
-                 AND (?3 IS NULL OR r.occurred_at >= ?3) AND (?4 IS NULL OR r.occurred_at < ?4)
-                 AND (?5 IS NULL OR r.severity_rank >= ?5)
-                 AND (?6 IS NULL OR instr(lower(json_extract(r.body, '$.report.title') || ' ' || json_extract(r.body, '$.report.text')), ?6) > 0)
-                 AND (?7 IS NULL OR (r.west <= ?9 AND r.east >= ?7 AND r.south <= ?10 AND r.north >= ?8))
-               ORDER BY r.occurred_at DESC, r.id LIMIT ?11"#,
-            filter.domain,
-            filter.country,
-            filter.from,
-            filter.to,
-            filter.min_severity,
-            text,
-            west,
-            south,
-            east,
-            north,
-            filter.limit
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
+        // Built per search, with only the conditions asked: `(? IS NULL OR col = ?)` would
+        // keep the planner from the (domain, country, occurred_at) index.
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT r.body FROM incident_reports r \
+             WHERE r.version = (SELECT MAX(v.version) FROM incident_reports v WHERE v.id = r.id)",
+        );
+        if let Some(domain) = &filter.domain {
+            q.push(" AND r.domain = ").push_bind(domain.clone());
+        }
+        if let Some(country) = &filter.country {
+            q.push(" AND r.country = ").push_bind(country.clone());
+        }
+        if let Some(from) = &filter.from {
+            q.push(" AND r.occurred_at >= ").push_bind(from.clone());
+        }
+        if let Some(to) = &filter.to {
+            q.push(" AND r.occurred_at < ").push_bind(to.clone());
+        }
+        if let Some(rank) = filter.min_severity {
+            q.push(" AND r.severity_rank >= ").push_bind(rank);
+        }
+        if let Some(text) = &filter.text {
+            q.push(" AND instr(lower(json_extract(r.body, '$.report.title') || ' ' || json_extract(r.body, '$.report.text')), ")
+                .push_bind(text.to_lowercase())
+                .push(") > 0");
+        }
+        if let Some([west, south, east, north]) = filter.bbox {
+            q.push(" AND r.west <= ").push_bind(east);
+            q.push(" AND r.east >= ").push_bind(west);
+            q.push(" AND r.south <= ").push_bind(north);
+            q.push(" AND r.north >= ").push_bind(south);
+        }
+        q.push(" ORDER BY r.occurred_at DESC, r.id LIMIT ")
+            .push_bind(filter.limit);
+        let bodies: Vec<String> = q
+            .build_query_scalar()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
         StoreError::decode_all("incident report", bodies)
     }
 

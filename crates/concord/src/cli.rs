@@ -259,6 +259,18 @@ enum BundleCommand {
 /// What to measure.
 #[derive(Debug, Subcommand)]
 enum BenchTarget {
+    /// Incident search over many reports: domain + country + 30-day window + bounding box.
+    Search {
+        /// Reports to store.
+        #[arg(long, default_value_t = 1_000_000)]
+        reports: u64,
+        /// Searches to time.
+        #[arg(long, default_value_t = 500)]
+        searches: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Live-stream fan-out: SSE subscribers on a local server, signed reports posted over
     /// HTTP, time from acknowledgement to delivery.
     Stream {
@@ -523,6 +535,25 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 verdict(audit.ratio >= 0.7)
             );
             Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Search {
+                    reports,
+                    searches,
+                    json,
+                },
+        } => {
+            let f = crate::bench::search(reports, searches).await?;
+            if json {
+                print_json(&f)
+            } else {
+                println!(
+                    "search over {} reports (domain + country + 30 days + box): p50 {:.2} ms, p99 {:.2} ms ({} searches, {:.1} found on average)",
+                    f.reports, f.p50_ms, f.p99_ms, f.searches, f.mean_found
+                );
+                Ok(())
+            }
         }
         Command::Bench {
             what:

@@ -378,6 +378,25 @@ fn bench_stream_delivers_every_report_to_every_subscriber() {
 }
 
 #[test]
+fn bench_search_prints_its_figures() {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "bench",
+            "search",
+            "--reports",
+            "500",
+            "--searches",
+            "20",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let figures = json(&out);
+    assert_eq!(figures["reports"], 500);
+    assert!(figures["p99_ms"].as_f64().unwrap() >= figures["p50_ms"].as_f64().unwrap());
+}
+
+#[test]
 fn bench_ledger_prints_its_figures() {
     let out = Command::new(env!("CARGO_BIN_EXE_concord"))
         .args([
