@@ -7,7 +7,7 @@ use crate::charter::Charter;
 use crate::consensus::SignedPosition;
 use crate::council::{
     AgendaItemAdded, AssistanceRequest, AttendanceRecorded, Circulation, CommandSigned, Decision,
-    DeploymentStep, Pledge, SignedIncident, VersionRecord,
+    DeploymentStep, Pledge, SignedIncident, SituationChange, VersionRecord,
 };
 use crate::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
@@ -71,6 +71,8 @@ pub enum Event {
     ForcesPledged(Pledge),
     /// A deployment was ordered or moved on.
     DeploymentStepped(DeploymentStep),
+    /// A situation was opened, grouped a report, or changed level.
+    SituationChanged(SituationChange),
 }
 
 impl Event {
@@ -102,6 +104,7 @@ impl Event {
             Event::AssistanceRequested(_) => "assistance-requested",
             Event::ForcesPledged(_) => "forces-pledged",
             Event::DeploymentStepped(_) => "deployment-stepped",
+            Event::SituationChanged(_) => "situation-changed",
         }
     }
 
@@ -124,6 +127,7 @@ impl Event {
             Event::AssistanceRequested(r) => format!("request/{}", r.id),
             Event::ForcesPledged(p) => format!("request/{}", p.pledge.request),
             Event::DeploymentStepped(s) => format!("request/{}", s.request),
+            Event::SituationChanged(c) => format!("situation/{}", c.situation()),
             _ => return None,
         };
         Some(subject)

@@ -117,6 +117,7 @@ fn circulated(world: &World) -> State {
         document: None,
         incident: None,
         assistance: Default::default(),
+        situation: Default::default(),
     };
     let draft = Command::DraftDocument(Draft {
         id: "2026-moscow-declaration".parse().unwrap(),

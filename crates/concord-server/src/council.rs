@@ -153,7 +153,46 @@ async fn bundle(
 
 /// The council's routes for requests for collective assistance.
 pub fn request_routes() -> Router<AppState> {
-    Router::new().route("/api/v1/requests/{id}", get(request))
+    Router::new()
+        .route("/api/v1/requests/{id}", get(request))
+        .route("/api/v1/situations/{id}", get(situation))
+}
+
+/// A situation: its level and history, and the grouped reports the reader may read (each
+/// keeps its own releasability). Member states (while members) and the secretariat read it.
+async fn situation(
+    State(state): State<AppState>,
+    crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let store = state.store.as_ref();
+    let events = store.subject_events(&format!("situation/{id}")).await?;
+    let file = concord_core::council::SituationFile::fold(&events);
+    if file.id.is_none() || !concord_core::council::member_or_secretariat(&reader) {
+        return Err(Problem::unknown(format!(
+            "no situation `{id}` that you may read"
+        )));
+    }
+    let mut reports = Vec::new();
+    for report in &file.reports {
+        let visible = concord_store::incidents::incident(
+            store,
+            &reader,
+            &state.charter.sharing_groups,
+            report.as_str(),
+        )
+        .await?;
+        if let Some(latest) = visible.into_iter().last() {
+            reports.push(latest);
+        }
+    }
+    Ok(Json(json!({
+        "id": file.id,
+        "title": file.title,
+        "level": file.level,
+        "changes": file.changes,
+        "reports": reports,
+    })))
 }
 
 /// A request for collective assistance: the request, where its decision stands, pledges

@@ -103,6 +103,18 @@ async fn load(
 ) -> Result<(State, Vec<String>), StoreError> {
     let mut state = State::default();
     let mut also_read = Vec::new();
+    if let Subject::Situation(_) = subject {
+        let events = store.subject_events(&subject.name()).await?;
+        state.situation = concord_core::council::SituationFile::fold(&events);
+        if let Command::AttachReport(a) = command {
+            state.incident = store
+                .incident_versions(a.report.as_str())
+                .await?
+                .pop()
+                .map(|i| i.report);
+        }
+        return Ok((state, also_read));
+    }
     if let Subject::Request(_) = subject {
         let events = store.subject_events(&subject.name()).await?;
         state.assistance = concord_core::council::AssistanceFile::fold(&events);
@@ -129,7 +141,7 @@ async fn load(
     let session_id = match subject {
         Subject::Session(id) => Some(id.to_string()),
         Subject::Document(_) => session_id,
-        Subject::Incident(_) | Subject::Request(_) => None,
+        Subject::Incident(_) | Subject::Request(_) | Subject::Situation(_) => None,
     };
     if let Some(id) = session_id {
         state.session = store.session(&id).await?;

@@ -176,6 +176,7 @@ fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError>
                 document: Some(file.clone()),
                 incident: None,
                 assistance: Default::default(),
+                situation: Default::default(),
             };
             let done = council
                 .decide(&demo.sign(owner, command), &state, day)

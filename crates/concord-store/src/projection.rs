@@ -292,7 +292,8 @@ pub fn read_row(event: &Event) -> ReadRow {
         Event::CommandSigned(_)
         | Event::AssistanceRequested(_)
         | Event::ForcesPledged(_)
-        | Event::DeploymentStepped(_) => ReadRow::Nothing,
+        | Event::DeploymentStepped(_)
+        | Event::SituationChanged(_) => ReadRow::Nothing,
         Event::TokenIssued(t) => ReadRow::Token {
             id: t.id.clone(),
             sha256: t.sha256.clone(),

@@ -441,3 +441,98 @@ fn search_by_domain_country_time_severity_text_and_box() {
         }
     }
 }
+
+#[test]
+fn situations_group_reports_each_read_by_its_own_releasability() {
+    use concord_core::council::{AttachReport, CrisisLevel, OpenSituation, SetCrisisLevel};
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        let url = db.url.clone();
+        let kaz = common::block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            let today = time::OffsetDateTime::now_utc().date();
+            concord_store::council::issue_token(
+                store.as_ref(),
+                "KAZ".parse().unwrap(),
+                "crisis-centre-analyst".parse().unwrap(),
+                None,
+                today,
+            )
+            .await
+            .unwrap()
+            .0
+        });
+        let command = |owner: &str, c: Command| {
+            post_json(
+                &server.url("/api/v1/council/commands"),
+                &delegations.sign(owner, c),
+            )
+        };
+        for (id, to) in [("tjk-1", "members"), ("tjk-2", "originator")] {
+            let reply = post_json(
+                &server.url("/api/v1/incidents"),
+                &delegations.sign(
+                    "TJK",
+                    report(id, 1, "TJK", json!({ "to": to }), &format!("Report {id}")),
+                ),
+            );
+            assert_eq!(reply.status, 201);
+        }
+        let open = Command::OpenSituation(OpenSituation {
+            id: "southern-border-2026".parse().unwrap(),
+            title: concord_core::Text::new("Southern border", "Южная граница"),
+            level: CrisisLevel::Elevated,
+        });
+        assert_eq!(command("KAZ", open.clone()).json["rule"], "wrong-signer");
+        assert_eq!(command("secretariat", open).status, 201);
+        for r in ["tjk-1", "tjk-2"] {
+            let attach = Command::AttachReport(AttachReport {
+                situation: "southern-border-2026".parse().unwrap(),
+                report: r.parse().unwrap(),
+            });
+            assert_eq!(command("secretariat", attach).status, 201);
+        }
+        let unknown = Command::AttachReport(AttachReport {
+            situation: "southern-border-2026".parse().unwrap(),
+            report: "nothing".parse().unwrap(),
+        });
+        command("secretariat", unknown).problem(404);
+        let raise = |level| {
+            Command::SetCrisisLevel(SetCrisisLevel {
+                situation: "southern-border-2026".parse().unwrap(),
+                level,
+                reason: "armed crossings".into(),
+            })
+        };
+        assert_eq!(
+            command("secretariat", raise(CrisisLevel::Crisis)).status,
+            201
+        );
+        assert_eq!(
+            command("secretariat", raise(CrisisLevel::Crisis)).json["rule"],
+            "out-of-order"
+        );
+
+        let view = server
+            .get_as(&kaz, "/api/v1/situations/southern-border-2026")
+            .json;
+        assert_eq!(view["level"], "crisis", "{}: {view}", db.backend);
+        let ids: Vec<&str> = view["reports"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["report"]["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            ["tjk-1"],
+            "{}: KAZ reads only what TJK released to it",
+            db.backend
+        );
+        assert_eq!(view["changes"].as_array().unwrap().len(), 4);
+        server
+            .get("/api/v1/situations/southern-border-2026")
+            .problem(404);
+    }
+}

@@ -212,7 +212,7 @@ pub fn is_consultation(record_id: &str) -> bool {
 /// the members and the secretariat.
 pub fn members_only_subject(subject: &str) -> bool {
     match subject.split_once('/') {
-        Some(("request", _)) => true,
+        Some(("request" | "situation", _)) => true,
         Some(("session" | "document", id)) => is_consultation(id),
         _ => false,
     }

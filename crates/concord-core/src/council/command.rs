@@ -10,6 +10,7 @@ use crate::history::{Attendance, SessionFormat};
 use crate::incident::IncidentReport;
 
 use super::assistance::{AdvanceDeployment, OrderDeployment, PledgeForces, RequestAssistance};
+use super::situation::{AttachReport, OpenSituation, SetCrisisLevel};
 use crate::text::Text;
 
 /// Opens a session of a body; the chair follows from the rotation.
@@ -143,6 +144,12 @@ pub enum Command {
     OrderDeployment(OrderDeployment),
     /// The deployment's next step.
     AdvanceDeployment(AdvanceDeployment),
+    /// The crisis-response centre opens a situation.
+    OpenSituation(OpenSituation),
+    /// ...groups a report into it.
+    AttachReport(AttachReport),
+    /// ...changes its crisis level.
+    SetCrisisLevel(SetCrisisLevel),
 }
 
 /// A command with the signature of the key that issues it.
@@ -181,6 +188,8 @@ pub enum Subject {
     Incident(Slug),
     /// A request for collective assistance.
     Request(Slug),
+    /// A situation.
+    Situation(Slug),
 }
 
 impl Subject {
@@ -191,6 +200,7 @@ impl Subject {
             Subject::Document(id) => format!("document/{id}"),
             Subject::Incident(id) => format!("incident/{id}"),
             Subject::Request(id) => format!("request/{id}"),
+            Subject::Situation(id) => format!("situation/{id}"),
         }
     }
 }
@@ -212,6 +222,9 @@ impl Command {
             Command::PledgeForces(p) => Subject::Request(p.request.clone()),
             Command::OrderDeployment(o) => Subject::Request(o.request.clone()),
             Command::AdvanceDeployment(a) => Subject::Request(a.request.clone()),
+            Command::OpenSituation(c) => Subject::Situation(c.id.clone()),
+            Command::AttachReport(c) => Subject::Situation(c.situation.clone()),
+            Command::SetCrisisLevel(c) => Subject::Situation(c.situation.clone()),
         }
     }
 
@@ -241,6 +254,9 @@ impl Command {
             Command::PledgeForces(_) => "pledge-forces",
             Command::OrderDeployment(_) => "order-deployment",
             Command::AdvanceDeployment(_) => "advance-deployment",
+            Command::OpenSituation(_) => "open-situation",
+            Command::AttachReport(_) => "attach-report",
+            Command::SetCrisisLevel(_) => "set-crisis-level",
         }
     }
 }

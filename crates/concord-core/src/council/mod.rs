@@ -10,11 +10,13 @@ mod assistance;
 mod command;
 mod error;
 mod record;
+mod situation;
 
 pub use assistance::*;
 pub use command::*;
 pub use error::*;
 pub use record::*;
+pub use situation::*;
 
 use error::list;
 
@@ -81,6 +83,9 @@ impl Council<'_> {
             Command::PledgeForces(c) => self.pledge(c, state, now)?,
             Command::OrderDeployment(c) => self.order_deployment(c, state, now)?,
             Command::AdvanceDeployment(c) => self.advance_deployment(c, state, now)?,
+            Command::OpenSituation(c) => self.open_situation(c, state, now)?,
+            Command::AttachReport(c) => self.attach_report(c, state, now)?,
+            Command::SetCrisisLevel(c) => self.set_level(c, state, now)?,
             _ => self.carry_out(signed, state, today)?,
         };
         // Positions and reports carry their own signatures (a report's must not be copied
@@ -180,8 +185,11 @@ impl Council<'_> {
             Command::RequestAssistance(_)
             | Command::PledgeForces(_)
             | Command::OrderDeployment(_)
-            | Command::AdvanceDeployment(_) => {
-                unreachable!("decide_at carries out assistance commands itself")
+            | Command::AdvanceDeployment(_)
+            | Command::OpenSituation(_)
+            | Command::AttachReport(_)
+            | Command::SetCrisisLevel(_) => {
+                unreachable!("decide_at carries out these commands itself")
             }
         }
     }

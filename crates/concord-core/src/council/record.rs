@@ -162,6 +162,8 @@ pub struct State {
     pub incident: Option<IncidentReport>,
     /// The request for assistance the command names (empty if it does not exist).
     pub assistance: super::assistance::AssistanceFile,
+    /// The situation the command names (empty if it does not exist).
+    pub situation: super::situation::SituationFile,
 }
 
 /// An incident report with its reporter's signature, as logged.
