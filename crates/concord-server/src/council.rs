@@ -23,30 +23,44 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/{id}/bundle", get(bundle))
 }
 
-/// Carries out one signed command (`{"command": {...}, "key": "...", "signature": "..."}`).
-async fn command(
-    State(state): State<AppState>,
-    body: Bytes,
-) -> Result<(StatusCode, Json<Value>), Problem> {
-    let signed: SignedCommand = serde_json::from_slice(&body).map_err(|e| {
+/// Reads a signed command from a request body.
+pub(crate) fn signed_command(body: &[u8]) -> Result<SignedCommand, Problem> {
+    serde_json::from_slice(body).map_err(|e| {
         Problem::new(
             ProblemKind::BadBody,
             format!("not a signed command ({e}); expected {{\"command\": {{\"action\": ...}}, \"key\": ..., \"signature\": ...}}"),
         )
-    })?;
+    })
+}
+
+/// Carries out a signed command now, and wakes the live stream.
+pub(crate) async fn carry_out(
+    state: &AppState,
+    signed: &SignedCommand,
+) -> Result<council::Executed, Problem> {
     let done = council::execute(
         state.store.as_ref(),
-        &signed,
+        signed,
         time::OffsetDateTime::now_utc(),
     )
     .await?;
     state.tail.wake();
-    tracing::info!(
+    tracing::debug!(
         action = signed.command.action(),
         key = signed.key,
         last_leaf = done.last_leaf,
         "command recorded"
     );
+    Ok(done)
+}
+
+/// Carries out one signed command (`{"command": {...}, "key": "...", "signature": "..."}`).
+async fn command(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let signed = signed_command(&body)?;
+    let done = carry_out(&state, &signed).await?;
     let kinds: Vec<&str> = done.events.iter().map(|e| e.kind()).collect();
     Ok((
         StatusCode::CREATED,

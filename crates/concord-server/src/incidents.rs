@@ -8,9 +8,8 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::{Json, Router};
-use concord_core::council::{Command, SignedCommand};
+use concord_core::council::Command;
 use concord_store::IncidentFilter;
-use concord_store::council;
 use concord_store::incidents;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -32,12 +31,7 @@ async fn report(
     State(state): State<AppState>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), Problem> {
-    let signed: SignedCommand = serde_json::from_slice(&body).map_err(|e| {
-        Problem::new(
-            ProblemKind::BadBody,
-            format!("not a signed incident report ({e}); expected {{\"command\": {{\"action\": \"report-incident\", ...}}, \"key\": ..., \"signature\": ...}}"),
-        )
-    })?;
+    let signed = crate::council::signed_command(&body)?;
     let Command::ReportIncident(report) = &signed.command else {
         return Err(Problem::new(
             ProblemKind::BadBody,
@@ -47,14 +41,7 @@ async fn report(
             ),
         ));
     };
-    let done = council::execute(
-        state.store.as_ref(),
-        &signed,
-        time::OffsetDateTime::now_utc(),
-    )
-    .await?;
-    state.tail.wake();
-    tracing::debug!(id = %report.id, version = report.version, key = signed.key, "incident reported");
+    let done = crate::council::carry_out(&state, &signed).await?;
     Ok((
         StatusCode::CREATED,
         Json(json!({ "id": report.id, "version": report.version, "last_leaf": done.last_leaf })),
