@@ -847,10 +847,27 @@ async fn serve(
         charter.organisation.abbreviation.en
     ));
     let state = AppState::new(store, charter, log_key);
-    concord_server::serve(listener, state, shutdown_signal()).await?;
+    // On Ctrl-C or SIGTERM: stop accepting, end the live streams, let requests in flight
+    // finish, but no longer than SHUTDOWN_GRACE.
+    let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = concord_server::serve(listener, state, async move {
+        shutdown_signal().await;
+        let _ = signalled_tx.send(());
+    });
+    tokio::pin!(server);
+    tokio::select! {
+        result = &mut server => result?,
+        _ = async {
+            let _ = signalled_rx.await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => announce("Requests were still running after the grace period: stopping anyway."),
+    }
     announce("Concord stopped.");
     Ok(())
 }
+
+/// How long requests in flight may run on after a shutdown signal.
+const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Prints a line to stdout, ignoring a closed or broken stdout.
 fn announce(line: &str) {

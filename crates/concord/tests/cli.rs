@@ -154,13 +154,38 @@ fn cli_json_is_exactly_what_the_api_answers() {
             );
         }
 
-        // SIGTERM: the server finishes and says so.
+        // A live stream is open when SIGTERM comes: the server still stops, promptly,
+        // and says so.
+        let host = address
+            .trim_start_matches("http://")
+            .trim_end_matches('/')
+            .to_owned();
+        let mut stream = std::net::TcpStream::connect(&host).unwrap();
+        use std::io::Write;
+        write!(
+            stream,
+            "GET /api/v1/stream HTTP/1.1\r\nHost: {host}\r\n\r\n"
+        )
+        .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(300));
         let killed = Command::new("kill")
             .args(["-TERM", &server.id().to_string()])
             .status()
             .unwrap();
         assert!(killed.success());
-        let status = server.wait().unwrap();
+        let asked = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = server.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                asked.elapsed() < std::time::Duration::from_secs(5),
+                "{}: an open stream kept the server from stopping",
+                db.backend
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        drop(stream);
         assert!(
             status.success(),
             "{}: serve exited with {status}",
