@@ -10,8 +10,8 @@ use crate::council::{
     DeploymentStep, Pledge, SignedIncident, SituationChange, VersionRecord,
 };
 use crate::history::{
-    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
-    Source,
+    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Operation, Programme,
+    Session, Source,
 };
 use crate::keys::{KeyRegistration, KeyRetirement};
 use crate::registry::StatusRecord;
@@ -41,6 +41,8 @@ pub enum Event {
     ExerciseRecorded(Exercise),
     /// A programme was recorded.
     ProgrammeRecorded(Programme),
+    /// A standing operation was recorded.
+    OperationRecorded(Operation),
     /// A public key was registered for a member's delegation or the secretariat.
     KeyRegistered(KeyRegistration),
     /// A key's validity ended (rotation or revocation).
@@ -89,6 +91,7 @@ impl Event {
             Event::ExerciseYearRecorded(_) => "exercise-year-recorded",
             Event::ExerciseRecorded(_) => "exercise-recorded",
             Event::ProgrammeRecorded(_) => "programme-recorded",
+            Event::OperationRecorded(_) => "operation-recorded",
             Event::KeyRegistered(_) => "key-registered",
             Event::KeyRetired(_) => "key-retired",
             Event::AgendaItemAdded(_) => "agenda-item-added",

@@ -289,6 +289,74 @@ pub struct Exercise {
     pub scheduled: bool,
     /// What it was.
     pub description: Text,
+    /// States taking part.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub participants: Vec<MemberCode>,
+    /// People taking part, when a source gives it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personnel: Option<Count>,
+    /// Units of equipment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub equipment: Option<Count>,
+    /// Aircraft.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aircraft: Option<Count>,
+    /// Source articles.
+    pub sources: Vec<String>,
+}
+
+/// A stage of a standing operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationStage {
+    /// Its name, when it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<Text>,
+    /// First day (as precisely as known).
+    pub from: PartialDate,
+    /// Last day, once over.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<PartialDate>,
+    /// States taking part.
+    #[serde(default)]
+    pub participants: Vec<MemberCode>,
+    /// Observer states.
+    #[serde(default)]
+    pub observers: Vec<MemberCode>,
+}
+
+/// A result of a standing operation, as of a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperationResult {
+    /// As of when.
+    pub as_of: PartialDate,
+    /// What was achieved.
+    pub text: Text,
+}
+
+/// A standing regional operation against one threat (drugs, illegal migration,
+/// cybercrime, foreign terrorist fighters...).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Operation {
+    /// Identifier (`kanal`).
+    pub code: Slug,
+    /// Name.
+    pub name: Text,
+    /// Threat domain, from the charter.
+    pub domain: Slug,
+    /// Since when it runs.
+    pub since: PartialDate,
+    /// Whether it is permanent.
+    #[serde(default)]
+    pub permanent: bool,
+    /// Its stages.
+    #[serde(default)]
+    pub stages: Vec<OperationStage>,
+    /// Its results.
+    #[serde(default)]
+    pub results: Vec<OperationResult>,
     /// Source articles.
     pub sources: Vec<String>,
 }
@@ -329,6 +397,9 @@ pub struct History {
     /// Chairmanship statements.
     #[serde(default)]
     pub chairmanships: Vec<ChairmanshipStatement>,
+    /// Standing regional operations.
+    #[serde(default)]
+    pub operations: Vec<Operation>,
     /// Yearly exercise totals.
     #[serde(default)]
     pub exercise_years: Vec<ExerciseYear>,
@@ -383,6 +454,12 @@ impl History {
                 .map(Event::ExerciseYearRecorded),
         );
         events.extend(self.exercises.iter().cloned().map(Event::ExerciseRecorded));
+        events.extend(
+            self.operations
+                .iter()
+                .cloned()
+                .map(Event::OperationRecorded),
+        );
         events.extend(
             self.programmes
                 .iter()
@@ -596,7 +673,36 @@ impl History {
             if let Some(h) = e.host {
                 member(h, at.key("host"))?;
             }
+            for (j, p) in e.participants.iter().enumerate() {
+                member(*p, at.key("participants").index(j))?;
+            }
             cites(&e.sources, at.key("sources"))?;
+        }
+        let mut operations = BTreeSet::new();
+        for (i, o) in self.operations.iter().enumerate() {
+            let at = DataPath::root("operations").index(i);
+            if !operations.insert(o.code.clone()) {
+                return Err((
+                    at.key("code"),
+                    format!("operation `{}` is recorded twice", o.code),
+                ));
+            }
+            if !charter.threat_domains.iter().any(|d| d.code == o.domain) {
+                return Err((
+                    at.key("domain"),
+                    format!("unknown threat domain `{}`", o.domain),
+                ));
+            }
+            for (j, stage) in o.stages.iter().enumerate() {
+                let st = at.key("stages").index(j);
+                for (k, p) in stage.participants.iter().enumerate() {
+                    member(*p, st.key("participants").index(k))?;
+                }
+                if stage.to.is_some_and(|to| to < stage.from) {
+                    return Err((st.key("to"), "a stage ends before it begins".into()));
+                }
+            }
+            cites(&o.sources, at.key("sources"))?;
         }
         for (i, p) in self.programmes.iter().enumerate() {
             let at = DataPath::root("programmes").index(i);

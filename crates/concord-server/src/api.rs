@@ -41,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/documents/{id}", get(document))
         .route("/api/v1/exercises", get(exercises))
         .route("/api/v1/programmes", get(programmes))
+        .route("/api/v1/operations", get(operations))
         .route("/api/v1/sources", get(sources))
         .merge(crate::ledger::routes())
         .merge(crate::council::routes())
@@ -327,9 +328,42 @@ async fn document(
 }
 
 async fn exercises(State(state): State<AppState>) -> ApiResult<Value> {
+    use concord_core::history::Count;
     let years = state.store.exercise_years().await?;
     let exercises = state.store.exercises().await?;
+    // Beside each year's recorded totals: how many of its exercises are recorded, and the
+    // sum of the exact figures they carry (a bound or a missing figure is left out).
+    let sum = |year: i32, figure: fn(&concord_core::history::Exercise) -> Option<Count>| {
+        exercises
+            .iter()
+            .filter(|e| e.year == year)
+            .filter_map(|e| match figure(e) {
+                Some(Count::Exact(n)) => Some(n),
+                _ => None,
+            })
+            .sum::<u64>()
+    };
+    let years: Vec<Value> = years
+        .iter()
+        .map(|y| {
+            let mut v = serde_json::to_value(y).expect("years serialise");
+            v["exercises_recorded"] = json!(exercises.iter().filter(|e| e.year == y.year).count());
+            v["sum_of_recorded_exercises"] = json!({
+                "personnel": sum(y.year, |e| e.personnel),
+                "equipment": sum(y.year, |e| e.equipment),
+                "aircraft": sum(y.year, |e| e.aircraft),
+            });
+            v
+        })
+        .collect();
     Ok(Json(json!({ "years": years, "exercises": exercises })))
+}
+
+async fn operations(State(state): State<AppState>) -> ApiResult<Value> {
+    let all = state.store.operations().await?;
+    Ok(Json(
+        serde_json::to_value(all).expect("operations serialise"),
+    ))
 }
 
 async fn programmes(State(state): State<AppState>) -> ApiResult<Value> {

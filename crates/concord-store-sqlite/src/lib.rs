@@ -10,8 +10,8 @@ use concord_core::consensus::SignedPosition;
 use concord_core::council::{Circulation, Decision, SignedIncident, VersionRecord};
 use concord_core::event::Event;
 use concord_core::history::{
-    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
-    Source,
+    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Operation, Programme,
+    Session, Source,
 };
 use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
@@ -331,6 +331,15 @@ async fn apply(
             sqlx::query!("UPDATE api_tokens SET revoked = TRUE WHERE id = ?", id)
                 .execute(&mut **tx)
                 .await?;
+        }
+        ReadRow::Operation { code, body } => {
+            sqlx::query!(
+                "INSERT INTO operations (code, body) VALUES (?, ?)",
+                code,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
         }
         ReadRow::Nothing => {}
         ReadRow::Decision {
@@ -891,6 +900,14 @@ impl Store for SqliteStore {
             .await
             .map_err(db_error)?;
         StoreError::decode_all("incident report", bodies)
+    }
+
+    async fn operations(&self) -> Result<Vec<Operation>, StoreError> {
+        let bodies = sqlx::query_scalar!("SELECT body FROM operations ORDER BY code")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        StoreError::decode_all("operation", bodies)
     }
 
     async fn live_token(&self, sha256: &str) -> Result<Option<ApiToken>, StoreError> {

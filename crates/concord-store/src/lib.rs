@@ -20,8 +20,8 @@ use concord_core::consensus::SignedPosition;
 use concord_core::council::{Circulation, Decision, SignedIncident, VersionRecord};
 use concord_core::event::Event;
 use concord_core::history::{
-    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Programme, Session,
-    Source,
+    Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Operation, Programme,
+    Session, Source,
 };
 use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
@@ -208,6 +208,9 @@ pub trait Store: Send + Sync {
         &self,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError>;
+
+    /// The standing operations, by code.
+    async fn operations(&self) -> Result<Vec<Operation>, StoreError>;
 
     /// The token with this SHA-256, unless it was revoked.
     async fn live_token(&self, sha256: &str) -> Result<Option<ApiToken>, StoreError>;

@@ -180,6 +180,13 @@ pub enum ReadRow {
         /// JSON.
         body: String,
     },
+    /// A standing operation.
+    Operation {
+        /// Identifier.
+        code: String,
+        /// JSON.
+        body: String,
+    },
     /// An issued API token.
     Token {
         /// Identifier.
@@ -288,6 +295,10 @@ pub fn read_row(event: &Event) -> ReadRow {
             version: p.position.version.into(),
             member: p.position.member.to_string(),
             body: encode(p),
+        },
+        Event::OperationRecorded(o) => ReadRow::Operation {
+            code: o.code.to_string(),
+            body: encode(o),
         },
         Event::CommandSigned(_)
         | Event::AssistanceRequested(_)

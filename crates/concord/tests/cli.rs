@@ -484,3 +484,81 @@ fn tokens_are_shown_once_kept_hashed_and_revocable() {
         );
     }
 }
+
+#[test]
+fn standing_operations_and_exercise_figures_come_out_of_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.toml");
+    let text = concord::demo::HISTORY.replace(
+        "description = { en = \"Unscheduled large-scale exercise with the CSTO collective forces\"",
+        "participants = [\"TJK\", \"RUS\", \"KAZ\"]\npersonnel = 5000\naircraft = { up_to = 60 }\ndescription = { en = \"Unscheduled large-scale exercise with the CSTO collective forces\"",
+    ) + r#"
+[[operations]]
+code = "kanal"
+name = { en = "Channel", ru = "Канал" }
+domain = "drug-trafficking"
+since = "2008"
+permanent = true
+stages = [{ name = { en = "Channel – Centre", ru = "Канал – Центр" }, from = "2017-06", to = "2017-06", participants = ["KAZ", "KGZ", "TJK"] }]
+results = [{ as_of = "2018", text = { en = "More than 360 t of drugs seized since the start", ru = "С начала изъято более 360 т наркотиков" } }]
+sources = ["001_842b74abc66e8531.txt"]
+"#;
+    std::fs::write(&history, &text).unwrap();
+    let charter = dir.path().join("charter.toml");
+    std::fs::write(&charter, concord::demo::CHARTER).unwrap();
+    let db = TestDatabase::sqlite();
+    stdout(&concord(
+        &db,
+        &[
+            "init",
+            "--charter",
+            charter.to_str().unwrap(),
+            "--history",
+            history.to_str().unwrap(),
+        ],
+    ));
+    let key = dir.path().join("log.key");
+    let (mut server, _, address) = serve(&db, &key);
+    let operations = request("GET", &format!("{address}/api/v1/operations")).json;
+    assert_eq!(operations[0]["code"], "kanal", "{operations}");
+    assert_eq!(operations[0]["stages"][0]["participants"][2], "TJK");
+    let exercises = request("GET", &format!("{address}/api/v1/exercises")).json;
+    let y2017 = &exercises["years"][0];
+    assert_eq!(y2017["personnel"], 13000, "the year's recorded total");
+    assert_eq!(y2017["exercises_recorded"], 1);
+    assert_eq!(
+        y2017["sum_of_recorded_exercises"]["personnel"], 5000,
+        "{y2017}"
+    );
+    assert_eq!(
+        y2017["sum_of_recorded_exercises"]["aircraft"], 0,
+        "a bound is not summed"
+    );
+    server.kill().unwrap();
+
+    // An operation against a threat the charter does not know is refused, with its place.
+    std::fs::write(
+        &history,
+        text.replace(
+            "domain = \"drug-trafficking\"\nsince = \"2008\"",
+            "domain = \"piracy\"\nsince = \"2008\"",
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "check",
+            "--charter",
+            charter.to_str().unwrap(),
+            "--history",
+            history.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("operations[0].domain: unknown threat domain `piracy`"),
+        "{err}"
+    );
+}
