@@ -38,8 +38,9 @@ pub(crate) async fn carry_out(
     state: &AppState,
     signed: &SignedCommand,
 ) -> Result<council::Executed, Problem> {
-    let done = council::execute(
+    let done = council::execute_under(
         state.store.as_ref(),
+        &state.charter,
         signed,
         time::OffsetDateTime::now_utc(),
     )

@@ -32,6 +32,8 @@ pub struct SqliteStore {
     /// SQLite allows one writer at a time; writers queue here rather than fail with
     /// `SQLITE_BUSY`.
     writer: tokio::sync::Mutex<()>,
+    /// Writes waiting for the writer, committed together by whoever holds it.
+    queue: std::sync::Mutex<Vec<Queued>>,
     hash_cache: HashCache,
 }
 
@@ -76,6 +78,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             writer: tokio::sync::Mutex::new(()),
+            queue: std::sync::Mutex::new(Vec::new()),
             hash_cache: HashCache::default(),
         })
     }
@@ -496,6 +499,175 @@ async fn insert_positions(
     Ok(())
 }
 
+/// A write waiting for the writer.
+struct Queued {
+    events: Vec<Event>,
+    dataset: Option<DatasetMark>,
+    expect: Vec<Expect>,
+    reply: tokio::sync::oneshot::Sender<Result<i64, StoreError>>,
+}
+
+impl SqliteStore {
+    /// Commits `batch` in one transaction, each write in a savepoint; answers each.
+    async fn commit_batch(&self, batch: Vec<Queued>) {
+        let now = now();
+        let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
+        let fail_all = |batch: Vec<Queued>, e: &StoreError| {
+            for q in batch {
+                let _ = q.reply.send(Err(StoreError::Database(e.to_string())));
+            }
+        };
+        // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
+        // head first would fail, not wait, when another process writes meanwhile.
+        let mut tx = match self.pool.begin_with("BEGIN IMMEDIATE").await {
+            Ok(tx) => tx,
+            Err(e) => return fail_all(batch, &db_error(e)),
+        };
+        let mut size = match sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await
+        {
+            Ok(size) => size,
+            Err(e) => return fail_all(batch, &db_error(e)),
+        };
+        let alone = batch.len() == 1;
+        let mut results = Vec::with_capacity(batch.len());
+        let mut mirror: Vec<(u64, Hash)> = Vec::new();
+        for q in &batch {
+            if !alone && let Err(e) = sqlx::query("SAVEPOINT write").execute(&mut *tx).await {
+                return fail_all(batch, &db_error(e));
+            }
+            let mut hashes = Vec::new();
+            let written = write(
+                &mut tx,
+                size,
+                now,
+                &recorded_at,
+                &q.events,
+                q.dataset.as_ref(),
+                &q.expect,
+                &mut hashes,
+            )
+            .await;
+            match written {
+                Ok(last) => {
+                    if !alone && let Err(e) = sqlx::query("RELEASE write").execute(&mut *tx).await {
+                        return fail_all(batch, &db_error(e));
+                    }
+                    size += q.events.len() as i64;
+                    mirror.extend(hashes);
+                    results.push(Ok(last));
+                }
+                Err(e) if !alone => {
+                    for undo in ["ROLLBACK TO write", "RELEASE write"] {
+                        if let Err(undo) = sqlx::query(undo).execute(&mut *tx).await {
+                            return fail_all(batch, &db_error(undo));
+                        }
+                    }
+                    results.push(Err(e));
+                }
+                Err(e) => {
+                    // Alone: dropping the transaction rolls it back.
+                    drop(tx);
+                    if let Some(q) = batch.into_iter().next() {
+                        let _ = q.reply.send(Err(e));
+                    }
+                    return;
+                }
+            }
+        }
+        if let Err(e) = sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
+            .execute(&mut *tx)
+            .await
+        {
+            return fail_all(batch, &db_error(e));
+        }
+        if let Err(e) = tx.commit().await {
+            return fail_all(batch, &db_error(e));
+        }
+        if let Some((first, _)) = mirror.first() {
+            let ordered: Vec<Hash> = mirror.iter().map(|(_, h)| *h).collect();
+            self.hash_cache.extend_mirror(*first, &ordered);
+        }
+        tracing::debug!(writes = batch.len(), size, "committed");
+        for (q, result) in batch.into_iter().zip(results) {
+            let _ = q.reply.send(result);
+        }
+    }
+}
+
+/// One write inside the transaction, from leaf `size` on: checks its expectations, appends
+/// its leaves and hashes, updates the read tables, records its dataset mark. Returns the
+/// leaf index of its last event.
+#[allow(clippy::too_many_arguments)]
+async fn write(
+    tx: &mut Transaction<'_, Sqlite>,
+    size: i64,
+    now: time::OffsetDateTime,
+    recorded_at: &str,
+    events: &[Event],
+    dataset: Option<&DatasetMark>,
+    expect: &[Expect],
+    hashes: &mut Vec<(u64, Hash)>,
+) -> Result<i64, StoreError> {
+    for e in expect {
+        let last = sqlx::query_scalar!(
+            r#"SELECT MAX(leaf_index) AS "last: i64" FROM events WHERE subject = ?"#,
+            e.subject
+        )
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        if last != e.last {
+            return Err(StoreError::Conflict(format!(
+                "{} changed while the command was decided; try again",
+                e.subject
+            )));
+        }
+    }
+    let mut known = KnownHashes::new();
+    let mut rows = Vec::with_capacity(events.len());
+    for (offset, event) in events.iter().enumerate() {
+        let index = size + offset as i64;
+        let (body, leaf) = ledger_entry(index as u64, now, event);
+        append_leaf(tx, &mut known, hashes, index as u64, leaf).await?;
+        rows.push((event.kind(), body, event.subject()));
+    }
+    insert_log(tx, size, recorded_at, &rows, hashes).await?;
+    // Read rows in event order; the high-volume kinds go in one statement each, after the
+    // rows they may refer to.
+    let mut sources = vec![];
+    let mut positions = vec![];
+    for (offset, event) in events.iter().enumerate() {
+        let index = size + offset as i64;
+        match read_row(event) {
+            ReadRow::Source { file, body } => sources.push((file, body)),
+            ReadRow::Position {
+                document_id,
+                version,
+                member,
+                body,
+            } => positions.push((document_id, version, member, index, body)),
+            row => apply(tx, index, row).await.map_err(db_error)?,
+        }
+    }
+    insert_sources(tx, &sources).await.map_err(db_error)?;
+    insert_positions(tx, &positions).await.map_err(db_error)?;
+    let last = size + events.len() as i64 - 1;
+    if let Some(mark) = dataset {
+        sqlx::query!(
+            "INSERT INTO datasets (name, sha256, last_event) VALUES (?, ?, ?)",
+            mark.name,
+            mark.sha256,
+            last
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(last)
+}
+
 #[async_trait]
 impl Store for SqliteStore {
     async fn append(
@@ -504,90 +676,29 @@ impl Store for SqliteStore {
         dataset: Option<&DatasetMark>,
         expect: &[Expect],
     ) -> Result<i64, StoreError> {
+        // Group commit: whoever holds the writer commits every write queued meanwhile in
+        // one transaction (one fsync), each in a savepoint of its own; a write that fails
+        // is rolled back alone. Nothing is acknowledged before its transaction commits.
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        self.queue
+            .lock()
+            .expect("the queue lock is never poisoned")
+            .push(Queued {
+                events: events.to_vec(),
+                dataset: dataset.cloned(),
+                expect: expect.to_vec(),
+                reply,
+            });
         let _writer = self.writer.lock().await;
-        let now = now();
-        let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
-        // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
-        // head first would fail, not wait, when another process writes meanwhile.
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(db_error)?;
-        let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        for e in expect {
-            let last = sqlx::query_scalar!(
-                r#"SELECT MAX(leaf_index) AS "last: i64" FROM events WHERE subject = ?"#,
-                e.subject
-            )
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            if last != e.last {
-                return Err(StoreError::Conflict(format!(
-                    "{} changed while the command was decided; try again",
-                    e.subject
-                )));
-            }
+        if let Ok(result) = answer.try_recv() {
+            return result;
         }
-        let mut known = KnownHashes::new();
-        let mut hashes = Vec::with_capacity(events.len() * 2);
-        let mut rows = Vec::with_capacity(events.len());
-        for (offset, event) in events.iter().enumerate() {
-            let index = size + offset as i64;
-            let (body, leaf) = ledger_entry(index as u64, now, event);
-            append_leaf(&mut tx, &mut known, &mut hashes, index as u64, leaf).await?;
-            rows.push((event.kind(), body, event.subject()));
-        }
-        insert_log(&mut tx, size, &recorded_at, &rows, &hashes).await?;
-        // Read rows in event order; the high-volume kinds go in one statement each, after
-        // the rows they may refer to.
-        let mut sources = vec![];
-        let mut positions = vec![];
-        for (offset, event) in events.iter().enumerate() {
-            let index = size + offset as i64;
-            match read_row(event) {
-                ReadRow::Source { file, body } => sources.push((file, body)),
-                ReadRow::Position {
-                    document_id,
-                    version,
-                    member,
-                    body,
-                } => positions.push((document_id, version, member, index, body)),
-                row => apply(&mut tx, index, row).await.map_err(db_error)?,
-            }
-        }
-        insert_sources(&mut tx, &sources).await.map_err(db_error)?;
-        insert_positions(&mut tx, &positions)
-            .await
-            .map_err(db_error)?;
-        let last = size + events.len() as i64 - 1;
-        let new_size = size + events.len() as i64;
-        sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", new_size)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        if let Some(mark) = dataset {
-            sqlx::query!(
-                "INSERT INTO datasets (name, sha256, last_event) VALUES (?, ?, ?)",
-                mark.name,
-                mark.sha256,
-                last
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        if let Some((first, _)) = hashes.first() {
-            let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
-            self.hash_cache.extend_mirror(*first, &ordered);
-        }
-        tracing::debug!(events = events.len(), last, "committed");
-        Ok(last)
+        let batch =
+            std::mem::take(&mut *self.queue.lock().expect("the queue lock is never poisoned"));
+        self.commit_batch(batch).await;
+        answer
+            .try_recv()
+            .unwrap_or_else(|_| Err(StoreError::Database("the write was not carried out".into())))
     }
 
     async fn ledger_size(&self) -> Result<u64, StoreError> {

@@ -61,6 +61,17 @@ pub async fn execute(
     now: time::OffsetDateTime,
 ) -> Result<Executed, CommandError> {
     let charter = queries::charter(store).await?;
+    execute_under(store, &charter, signed, now).await
+}
+
+/// [`execute`] under a charter already read (it never changes once adopted): what a
+/// server holding the charter calls, saving a read of it per command.
+pub async fn execute_under(
+    store: &dyn Store,
+    charter: &concord_core::charter::Charter,
+    signed: &SignedCommand,
+    now: time::OffsetDateTime,
+) -> Result<Executed, CommandError> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -73,7 +84,7 @@ pub async fn execute(
         let timeline = charter.timeline(store.status_records().await?);
         let keys = store.keys().await?;
         let council = Council {
-            charter: &charter,
+            charter,
             timeline: &timeline,
             keys: &keys,
         };

@@ -524,3 +524,203 @@ pub async fn search(reports: u64, searches: usize) -> anyhow::Result<SearchFigur
         mean_found: found as f64 / searches.max(1) as f64,
     })
 }
+
+/// What `bench ingest` measured.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct IngestFigures {
+    /// Database used.
+    pub backend: String,
+    /// Reports posted.
+    pub reports: usize,
+    /// Concurrent connections of the one client process.
+    pub connections: usize,
+    /// Signed reports accepted per second over HTTP (signature check, releasability,
+    /// durable commit, ledger append).
+    pub reports_per_second: f64,
+    /// The same rows inserted bare, 1,000 per transaction, per second.
+    pub bare_rows_per_second: f64,
+    /// The first as a share of the second.
+    pub ratio: f64,
+}
+
+/// Posts `reports` signed incident reports over HTTP from `connections` concurrent
+/// connections to a local server (a fresh SQLite file, or `database`), then inserts the
+/// same rows bare into a scratch table of the same database for comparison.
+pub async fn ingest(
+    database: Option<&str>,
+    reports: usize,
+    connections: usize,
+) -> anyhow::Result<IngestFigures> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let dir = tempfile::tempdir()?;
+    let url = match database {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite://{}", dir.path().join("ingest.db").display()),
+    };
+    let store = database::open(&url).await?;
+    concord_store::init::init(store.as_ref(), &crate::demo::files()).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let members = ["BLR", "KAZ", "KGZ", "RUS", "TJK"];
+    let mut secrets = Vec::new();
+    for m in members {
+        let secret = concord_ledger::signature::SecretKey::generate();
+        concord_store::council::register_key(
+            store.as_ref(),
+            concord_core::keys::KeyRegistration {
+                key_id: secret.public().key_id(),
+                owner: m.parse().map_err(anyhow::Error::msg)?,
+                public_key: secret.public().to_b64(),
+                valid_from: today,
+                valid_until: None,
+                demo: false,
+            },
+        )
+        .await?;
+        secrets.push(secret);
+    }
+    let run = store.ledger_size().await?;
+    // Signed beforehand, as the national centres would have.
+    let mut bodies = Vec::with_capacity(reports);
+    for n in 0..reports {
+        let m = n % members.len();
+        let report: concord_core::incident::IncidentReport = serde_json::from_value(
+            serde_json::json!({
+                "id": format!("ingest-{run}-{n}"), "version": 1, "reporter": members[m], "domain": "illegal-migration",
+                "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [69.2, 41.3]},
+                "country": members[m], "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
+                "title": format!("Report {n}"), "text": "Border crossing attempt.", "releasability": {"to": "members"}
+            }),
+        )?;
+        let command = concord_core::council::Command::ReportIncident(Box::new(report));
+        let signed = concord_core::council::SignedCommand {
+            signature: secrets[m].sign_command(&command).to_b64(),
+            key: secrets[m].public().key_id(),
+            command,
+        };
+        bodies.push(serde_json::to_vec(&signed)?);
+    }
+    let charter = concord_store::queries::charter(store.as_ref()).await?;
+    let (log_key, _) =
+        concord_ledger::checkpoint::LogKey::generate(&crate::log_key::origin(&charter))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = concord_server::AppState::new(store.clone(), charter, log_key);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(concord_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+
+    let bodies = std::sync::Arc::new(bodies);
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for c in 0..connections {
+        let bodies = bodies.clone();
+        clients.push(tokio::spawn(async move {
+            let mut socket = tokio::net::TcpStream::connect(addr).await?;
+            let mut buf = vec![0u8; 8192];
+            for body in bodies.iter().skip(c).step_by(connections) {
+                let head = format!(
+                    "POST /api/v1/incidents HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+                    body.len()
+                );
+                socket.write_all(head.as_bytes()).await?;
+                socket.write_all(body).await?;
+                let mut answer = Vec::new();
+                loop {
+                    let n = socket.read(&mut buf).await?;
+                    anyhow::ensure!(n > 0, "the server closed the connection");
+                    answer.extend_from_slice(&buf[..n]);
+                    if answer.ends_with(b"}") {
+                        break;
+                    }
+                }
+                anyhow::ensure!(answer.starts_with(b"HTTP/1.1 201"), "refused: {}", String::from_utf8_lossy(&answer));
+            }
+            Ok::<(), anyhow::Error>(())
+        }));
+    }
+    for c in clients {
+        c.await??;
+    }
+    let http = reports as f64 / started.elapsed().as_secs_f64();
+    let _ = stop.send(());
+    let _ = server.await;
+
+    // The same rows, bare: one multi-row INSERT per 1,000, one transaction each.
+    let started = Instant::now();
+    bare_insert(&url, &bodies).await?;
+    let bare = reports as f64 / started.elapsed().as_secs_f64();
+    Ok(IngestFigures {
+        backend: if url.starts_with("postgres") {
+            "postgres".into()
+        } else {
+            "sqlite".into()
+        },
+        reports,
+        connections,
+        reports_per_second: http,
+        bare_rows_per_second: bare,
+        ratio: http / bare,
+    })
+}
+
+/// Inserts `bodies` into a scratch table of the database at `url`, 1,000 rows per
+/// transaction, and drops the table.
+async fn bare_insert(url: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
+    use sqlx::Connection;
+    let texts: Vec<String> = bodies
+        .iter()
+        .map(|b| String::from_utf8_lossy(b).into_owned())
+        .collect();
+    if url.starts_with("postgres") {
+        let mut conn = sqlx::PgConnection::connect(url).await?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS bench_bare (n BIGINT, body TEXT)")
+            .execute(&mut conn)
+            .await?;
+        for (c, chunk) in texts.chunks(1000).enumerate() {
+            let ns: Vec<i64> = (0..chunk.len() as i64)
+                .map(|i| c as i64 * 1000 + i)
+                .collect();
+            let mut tx = conn.begin().await?;
+            sqlx::query(
+                "INSERT INTO bench_bare (n, body) SELECT * FROM UNNEST($1::bigint[], $2::text[])",
+            )
+            .bind(&ns)
+            .bind(chunk)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        sqlx::query("DROP TABLE bench_bare")
+            .execute(&mut conn)
+            .await?;
+    } else {
+        let options: sqlx::sqlite::SqliteConnectOptions = url.parse()?;
+        let mut conn = sqlx::SqliteConnection::connect_with(
+            &options
+                .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
+                .synchronous(sqlx::sqlite::SqliteSynchronous::Full),
+        )
+        .await?;
+        sqlx::query("CREATE TABLE IF NOT EXISTS bench_bare (n INTEGER, body TEXT)")
+            .execute(&mut conn)
+            .await?;
+        for (c, chunk) in texts.chunks(1000).enumerate() {
+            let json = serde_json::to_string(chunk)?;
+            let mut tx = conn.begin().await?;
+            sqlx::query(
+                "INSERT INTO bench_bare (n, body) SELECT ?1 + key, value FROM json_each(?2)",
+            )
+            .bind(c as i64 * 1000)
+            .bind(json)
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        }
+        sqlx::query("DROP TABLE bench_bare")
+            .execute(&mut conn)
+            .await?;
+    }
+    Ok(())
+}

@@ -259,6 +259,20 @@ enum BundleCommand {
 /// What to measure.
 #[derive(Debug, Subcommand)]
 enum BenchTarget {
+    /// Signed incident reports posted over HTTP by one client process with concurrent
+    /// connections, against a bare batched INSERT of the same rows. Uses a fresh SQLite
+    /// file unless --database is given explicitly.
+    Ingest {
+        /// Reports to post.
+        #[arg(long, default_value_t = 20_000)]
+        reports: usize,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Incident search over many reports: domain + country + 30-day window + bounding box.
     Search {
         /// Reports to store.
@@ -535,6 +549,34 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 verdict(audit.ratio >= 0.7)
             );
             Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Ingest {
+                    reports,
+                    connections,
+                    json,
+                },
+        } => {
+            let explicit = std::env::args()
+                .any(|a| a == "--database" || a.starts_with("--database="))
+                || std::env::var_os("CONCORD_DATABASE").is_some();
+            let database = explicit.then_some(cli.database.as_str());
+            let f = crate::bench::ingest(database, reports, connections.max(1)).await?;
+            if json {
+                print_json(&f)
+            } else {
+                println!(
+                    "ingest ({}): {:.0} signed reports/s over HTTP ({} reports, {} connections); bare batched INSERT {:.0} rows/s; ratio {:.1} %",
+                    f.backend,
+                    f.reports_per_second,
+                    f.reports,
+                    f.connections,
+                    f.bare_rows_per_second,
+                    f.ratio * 100.0
+                );
+                Ok(())
+            }
         }
         Command::Bench {
             what:

@@ -422,6 +422,26 @@ fn bench_search_prints_its_figures() {
 }
 
 #[test]
+fn bench_ingest_prints_the_rate_and_the_ratio() {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "bench",
+            "ingest",
+            "--reports",
+            "40",
+            "--connections",
+            "4",
+            "--json",
+        ])
+        .env_remove("CONCORD_DATABASE")
+        .output()
+        .unwrap();
+    let figures = json(&out);
+    assert_eq!(figures["reports"], 40);
+    assert!(figures["ratio"].as_f64().unwrap() > 0.0, "{figures}");
+}
+
+#[test]
 fn bench_ledger_prints_its_figures() {
     let out = Command::new(env!("CARGO_BIN_EXE_concord"))
         .args([

@@ -350,3 +350,58 @@ fn proofs_from_the_hash_cache_equal_proofs_from_the_database() {
         });
     }
 }
+
+#[test]
+fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
+    use concord_core::history::Source;
+    for db in TestDatabase::all() {
+        let url = db.url.clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            init(store.as_ref(), &concord::demo::files()).await.unwrap();
+            let before = store.ledger_size().await.unwrap();
+            let source = |n: usize| {
+                Event::SourceCited(Source {
+                    file: format!("concurrent-{n}.txt"),
+                    title: format!("Source {n}"),
+                    published: None,
+                })
+            };
+            // Fifty writers at once; the seventh cites a source the third also cites.
+            let mut tasks = Vec::new();
+            for n in 0..50 {
+                let store = store.clone();
+                let event = if n == 7 { source(3) } else { source(n) };
+                tasks.push(tokio::spawn(
+                    async move { store.commit(&[event], None).await },
+                ));
+            }
+            let mut leaves = Vec::new();
+            let mut failures = 0;
+            for t in tasks {
+                match t.await.unwrap() {
+                    Ok(leaf) => leaves.push(leaf),
+                    Err(concord_store::StoreError::Conflict(_)) => failures += 1,
+                    Err(e) => panic!("unexpected {e}"),
+                }
+            }
+            assert_eq!(failures, 1, "exactly the duplicate fails");
+            leaves.sort();
+            let expected: Vec<i64> = (before as i64..before as i64 + 49).collect();
+            assert_eq!(
+                leaves, expected,
+                "the others get consecutive leaves, no gap"
+            );
+            assert_eq!(store.ledger_size().await.unwrap(), before + 49);
+            let report = concord_store::ledger::audit(store.as_ref(), |_, _| {})
+                .await
+                .unwrap();
+            assert_eq!(report.entries, before + 49);
+        });
+    }
+}
