@@ -169,8 +169,63 @@ async fn bundle(
 /// The council's routes for requests for collective assistance.
 pub fn request_routes() -> Router<AppState> {
     Router::new()
+        .route("/api/v1/requests", get(requests))
         .route("/api/v1/requests/{id}", get(request))
+        .route("/api/v1/situations", get(situations))
         .route("/api/v1/situations/{id}", get(situation))
+}
+
+/// Every request for collective assistance, with where it stands (members and the
+/// secretariat).
+async fn requests(
+    State(state): State<AppState>,
+    crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
+) -> Result<Json<Value>, Problem> {
+    if !concord_core::council::member_or_secretariat(&reader) {
+        return Ok(Json(json!([])));
+    }
+    let store = state.store.as_ref();
+    let mut out = Vec::new();
+    for subject in store.subjects("request").await? {
+        let file =
+            concord_core::council::AssistanceFile::fold(&store.subject_events(&subject).await?);
+        let Some(request) = file.request.as_ref() else {
+            continue;
+        };
+        let outcome = store
+            .decision(request.decision.as_str())
+            .await?
+            .map(|(_, d)| d.outcome);
+        out.push(json!({
+            "id": request.id,
+            "requester": request.requester,
+            "requested_at": request.requested_at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+            "decision": outcome,
+            "pledges": file.pledges.len(),
+            "status": file.status(),
+        }));
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+/// Every situation with its level (members and the secretariat).
+async fn situations(
+    State(state): State<AppState>,
+    crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
+) -> Result<Json<Value>, Problem> {
+    if !concord_core::council::member_or_secretariat(&reader) {
+        return Ok(Json(json!([])));
+    }
+    let store = state.store.as_ref();
+    let mut out = Vec::new();
+    for subject in store.subjects("situation").await? {
+        let file =
+            concord_core::council::SituationFile::fold(&store.subject_events(&subject).await?);
+        if file.id.is_some() {
+            out.push(json!({ "id": file.id, "title": file.title, "level": file.level, "reports": file.reports.len() }));
+        }
+    }
+    Ok(Json(Value::Array(out)))
 }
 
 /// A situation: its level and history, and the grouped reports the reader may read (each

@@ -672,6 +672,20 @@ impl Store for PostgresStore {
         &self.hash_cache
     }
 
+    async fn subjects(&self, kind: &str) -> Result<Vec<String>, StoreError> {
+        // `kind/` up to `kind0` (the character after `/`): a range the index serves.
+        let (from, to) = (format!("{kind}/"), format!("{kind}0"));
+        let rows = sqlx::query_scalar!(
+            r#"SELECT DISTINCT subject AS "subject!" FROM events WHERE subject >= $1 AND subject < $2 ORDER BY subject"#,
+            from,
+            to
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows)
+    }
+
     async fn subject_events(&self, subject: &str) -> Result<Vec<Event>, StoreError> {
         let bodies = sqlx::query_scalar!(
             "SELECT body FROM events WHERE subject = $1 ORDER BY leaf_index",

@@ -177,6 +177,9 @@ pub trait Store: Send + Sync {
     /// The cache of the ledger's upper tree levels, shared by every request.
     fn hash_cache(&self) -> &hash_cache::HashCache;
 
+    /// The subjects of one kind (`situation`, `request`...), in order of their names.
+    async fn subjects(&self, kind: &str) -> Result<Vec<String>, StoreError>;
+
     /// Every event of `subject`, in ledger order.
     async fn subject_events(&self, subject: &str) -> Result<Vec<Event>, StoreError>;
 

@@ -224,6 +224,11 @@ fn a_whole_crisis_from_request_to_completed_deployment() {
             ]
         );
         server.get(&format!("/api/v1/requests/{id}")).problem(404);
+        let listed = server.get_as(&kaz, "/api/v1/requests").json;
+        assert_eq!(listed[0]["id"], id, "{listed}");
+        assert_eq!(listed[0]["status"], "completed");
+        assert_eq!(listed[0]["decision"], "adopted");
+        assert_eq!(server.get("/api/v1/requests").text, "[]");
 
         // The crisis is the members' and the secretariat's business: the public sees
         // neither the consultations, nor the decision, nor their ledger entries.
