@@ -273,32 +273,9 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
 
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("stream.db").display());
-    let store = database::open(&url).await?;
-    concord_store::init::init(store.as_ref(), &crate::demo::files()).await?;
-    let today = time::OffsetDateTime::now_utc().date();
-    let secret = concord_ledger::signature::SecretKey::generate();
-    concord_store::council::register_key(
-        store.as_ref(),
-        concord_core::keys::KeyRegistration {
-            key_id: secret.public().key_id(),
-            owner: "TJK".parse().map_err(anyhow::Error::msg)?,
-            public_key: secret.public().to_b64(),
-            valid_from: today,
-            valid_until: None,
-            demo: false,
-        },
-    )
-    .await?;
-    let charter = concord_store::queries::charter(store.as_ref()).await?;
-    let (log_key, _) =
-        concord_ledger::checkpoint::LogKey::generate(&crate::log_key::origin(&charter))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let state = concord_server::AppState::new(store, charter, log_key);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(concord_server::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let (store, mut secrets) = demo_with_keys(&url, &["TJK"]).await?;
+    let secret = secrets.remove(0);
+    let (addr, stop, server) = local_server(store).await?;
 
     // Arrival times by leaf index, per subscriber.
     let arrivals: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
@@ -558,27 +535,8 @@ pub async fn ingest(
         Some(url) => url.to_owned(),
         None => format!("sqlite://{}", dir.path().join("ingest.db").display()),
     };
-    let store = database::open(&url).await?;
-    concord_store::init::init(store.as_ref(), &crate::demo::files()).await?;
-    let today = time::OffsetDateTime::now_utc().date();
     let members = ["BLR", "KAZ", "KGZ", "RUS", "TJK"];
-    let mut secrets = Vec::new();
-    for m in members {
-        let secret = concord_ledger::signature::SecretKey::generate();
-        concord_store::council::register_key(
-            store.as_ref(),
-            concord_core::keys::KeyRegistration {
-                key_id: secret.public().key_id(),
-                owner: m.parse().map_err(anyhow::Error::msg)?,
-                public_key: secret.public().to_b64(),
-                valid_from: today,
-                valid_until: None,
-                demo: false,
-            },
-        )
-        .await?;
-        secrets.push(secret);
-    }
+    let (store, secrets) = demo_with_keys(&url, &members).await?;
     let run = store.ledger_size().await?;
     // Signed beforehand, as the national centres would have.
     let mut bodies = Vec::with_capacity(reports);
@@ -600,16 +558,7 @@ pub async fn ingest(
         };
         bodies.push(serde_json::to_vec(&signed)?);
     }
-    let charter = concord_store::queries::charter(store.as_ref()).await?;
-    let (log_key, _) =
-        concord_ledger::checkpoint::LogKey::generate(&crate::log_key::origin(&charter))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    let state = concord_server::AppState::new(store.clone(), charter, log_key);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(concord_server::serve(listener, state, async {
-        let _ = stopped.await;
-    }));
+    let (addr, stop, server) = local_server(store.clone()).await?;
 
     let bodies = std::sync::Arc::new(bodies);
     let started = Instant::now();
@@ -723,4 +672,58 @@ async fn bare_insert(url: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
             .await?;
     }
     Ok(())
+}
+
+/// A store at `url` with the demo data, and a key registered, valid from today, for each of
+/// `members`; returns the store and the keys' secrets in the same order.
+async fn demo_with_keys(
+    url: &str,
+    members: &[&str],
+) -> anyhow::Result<(
+    std::sync::Arc<dyn concord_store::Store>,
+    Vec<concord_ledger::signature::SecretKey>,
+)> {
+    let store = database::open(url).await?;
+    concord_store::init::init(store.as_ref(), &crate::demo::files()).await?;
+    let today = time::OffsetDateTime::now_utc().date();
+    let mut secrets = Vec::with_capacity(members.len());
+    for m in members {
+        let secret = concord_ledger::signature::SecretKey::generate();
+        concord_store::council::register_key(
+            store.as_ref(),
+            concord_core::keys::KeyRegistration {
+                key_id: secret.public().key_id(),
+                owner: m.parse().map_err(anyhow::Error::msg)?,
+                public_key: secret.public().to_b64(),
+                valid_from: today,
+                valid_until: None,
+                demo: false,
+            },
+        )
+        .await?;
+        secrets.push(secret);
+    }
+    Ok((store, secrets))
+}
+
+/// A server over `store` on a free local port: its address, the switch that stops it, and
+/// its task.
+async fn local_server(
+    store: std::sync::Arc<dyn concord_store::Store>,
+) -> anyhow::Result<(
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+)> {
+    let charter = concord_store::queries::charter(store.as_ref()).await?;
+    let (log_key, _) =
+        concord_ledger::checkpoint::LogKey::generate(&crate::log_key::origin(&charter))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    let state = concord_server::AppState::new(store, charter, log_key);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(concord_server::serve(listener, state, async {
+        let _ = stopped.await;
+    }));
+    Ok((addr, stop, server))
 }

@@ -493,10 +493,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     json,
                 },
         } => {
-            let explicit = std::env::args()
-                .any(|a| a == "--database" || a.starts_with("--database="))
-                || std::env::var_os("CONCORD_DATABASE").is_some();
-            let database = explicit.then_some(cli.database.as_str());
+            let database = explicit_database(&cli.database);
             let f = crate::bench::ledger(database, events, batch.max(1), proofs).await?;
             if json {
                 print_json(&f)
@@ -558,10 +555,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     json,
                 },
         } => {
-            let explicit = std::env::args()
-                .any(|a| a == "--database" || a.starts_with("--database="))
-                || std::env::var_os("CONCORD_DATABASE").is_some();
-            let database = explicit.then_some(cli.database.as_str());
+            let database = explicit_database(&cli.database);
             let f = crate::bench::ingest(database, reports, connections.max(1)).await?;
             if json {
                 print_json(&f)
@@ -906,6 +900,15 @@ async fn serve(
     }
     announce("Concord stopped.");
     Ok(())
+}
+
+/// The database a bench was given explicitly (`--database` or `CONCORD_DATABASE`), or
+/// `None` for a fresh temporary SQLite file: the global option's default must not send
+/// benchmark data into the working `concord.db`.
+fn explicit_database(database: &str) -> Option<&str> {
+    let explicit = std::env::args().any(|a| a == "--database" || a.starts_with("--database="))
+        || std::env::var_os("CONCORD_DATABASE").is_some();
+    explicit.then_some(database)
 }
 
 /// How long requests in flight may run on after a shutdown signal.
