@@ -61,6 +61,22 @@ impl SqliteStore {
             .pragma("mmap_size", "1073741824")
             .pragma("cache_size", "-65536")
             .busy_timeout(Duration::from_secs(10));
+        // A new database file holds restricted reports and token hashes: create it readable
+        // by its owner only (SQLite gives its journal files the same mode). An existing
+        // file keeps the mode its operator gave it.
+        let file = options.get_filename().to_path_buf();
+        #[cfg(unix)]
+        if !url.contains(":memory:") && !file.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(&file)
+                .map_err(|e| {
+                    StoreError::Database(format!("cannot create {}: {e}", file.display()))
+                })?;
+        }
         // An in-memory database exists once per connection: keep exactly one.
         let max = if url.contains(":memory:") { 1 } else { 8 };
         // A file on this machine cannot go stale: skip the ping sqlx sends before lending

@@ -488,6 +488,12 @@ fn tokens_are_shown_once_kept_hashed_and_revocable() {
         let id = list.split_whitespace().next().unwrap().to_owned();
         if db.backend == "sqlite" {
             let path = db.url.trim_start_matches("sqlite://");
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let mode = std::fs::metadata(path).unwrap().permissions().mode();
+                assert_eq!(mode & 0o077, 0, "a new database file is its owner's only");
+            }
             let mut bytes = std::fs::read(path).unwrap();
             bytes.extend(std::fs::read(format!("{path}-wal")).unwrap_or_default());
             let needle = token.as_bytes();
