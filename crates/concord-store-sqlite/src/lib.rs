@@ -116,11 +116,9 @@ async fn apply(
                 .execute(&mut **tx)
                 .await?;
         }
-        ReadRow::Source { file, body } => {
-            sqlx::query!("INSERT INTO sources (file, body) VALUES (?, ?)", file, body)
-                .execute(&mut **tx)
-                .await?;
-        }
+        // A commit inserts these in one statement each (see `write`); alone, the same
+        // statement takes one row.
+        ReadRow::Source { file, body } => insert_sources(tx, &[(file, body)]).await?,
         ReadRow::Status {
             member,
             status,
@@ -301,18 +299,7 @@ async fn apply(
             version,
             member,
             body,
-        } => {
-            sqlx::query!(
-                "INSERT INTO positions (document_id, version, member, seq, body) VALUES (?, ?, ?, ?, ?)",
-                document_id,
-                version,
-                member,
-                seq,
-                body
-            )
-            .execute(&mut **tx)
-            .await?;
-        }
+        } => insert_positions(tx, &[(document_id, version, member, seq, body)]).await?,
         ReadRow::Incident {
             id,
             version,

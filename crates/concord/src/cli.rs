@@ -679,7 +679,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 },
         } => {
             let store = database::open(&cli.database).await?;
-            let log_key = existing_log_key(store.as_ref(), &log_key).await?;
+            let log_key = node_log_key(store.as_ref(), &log_key).await?;
             crate::council::export(store.as_ref(), &log_key, &document, out).await
         }
         Command::Verify { file, keys } => crate::council::verify(&file, &keys),
@@ -762,7 +762,7 @@ async fn keys(database: &str, what: KeysCommand) -> anyhow::Result<()> {
         }
         KeysCommand::Export { dir, log_key } => {
             let store = database::open(database).await?;
-            let log_key = existing_log_key(store.as_ref(), &log_key).await?;
+            let log_key = node_log_key(store.as_ref(), &log_key).await?;
             let keys = store.keys().await?;
             crate::keys::export(&keys, log_key.verifier_key(), &dir)?;
             println!(
@@ -817,7 +817,7 @@ async fn tokens(database: &str, what: TokensCommand) -> anyhow::Result<()> {
 
 /// The ledger key the server signs with (created, owner-only, if this node has none yet,
 /// as `serve` would).
-async fn existing_log_key(
+async fn node_log_key(
     store: &dyn concord_store::Store,
     path: &std::path::Path,
 ) -> anyhow::Result<concord_ledger::checkpoint::LogKey> {
