@@ -7,7 +7,7 @@ use crate::charter::Charter;
 use crate::consensus::SignedPosition;
 use crate::council::{
     AgendaItemAdded, AssistanceRequest, AttendanceRecorded, Circulation, CommandSigned, Decision,
-    DeploymentStep, Pledge, SignedIncident, SituationChange, VersionRecord,
+    DeploymentStep, IssuedAlert, Pledge, SignedIncident, SituationChange, VersionRecord,
 };
 use crate::history::{
     Appointment, ChairmanshipStatement, Document, Exercise, ExerciseYear, Operation, Programme,
@@ -75,6 +75,8 @@ pub enum Event {
     DeploymentStepped(DeploymentStep),
     /// A situation was opened, grouped a report, or changed level.
     SituationChanged(SituationChange),
+    /// An alert (CAP 1.2) was issued.
+    AlertIssued(Box<IssuedAlert>),
 }
 
 impl Event {
@@ -108,6 +110,7 @@ impl Event {
             Event::ForcesPledged(_) => "forces-pledged",
             Event::DeploymentStepped(_) => "deployment-stepped",
             Event::SituationChanged(_) => "situation-changed",
+            Event::AlertIssued(_) => "alert-issued",
         }
     }
 
@@ -131,6 +134,7 @@ impl Event {
             Event::ForcesPledged(p) => format!("request/{}", p.pledge.request),
             Event::DeploymentStepped(s) => format!("request/{}", s.request),
             Event::SituationChanged(c) => format!("situation/{}", c.situation()),
+            Event::AlertIssued(a) => format!("alert/{}", a.alert.id),
             _ => return None,
         };
         Some(subject)

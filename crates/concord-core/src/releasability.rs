@@ -17,6 +17,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::code::{MemberCode, Slug};
+use crate::keys::KeyOwner;
 use crate::registry::MemberStatus;
 use crate::text::Text;
 
@@ -35,6 +36,39 @@ pub enum Releasability {
     Group(Slug),
     /// Anyone.
     Public,
+}
+
+impl std::str::FromStr for Releasability {
+    type Err = String;
+
+    /// Reads `originator`, `members`, `members+partners`, `group:NAME` or `public`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(match s {
+            "originator" => Releasability::Originator,
+            "members" => Releasability::Members,
+            "members+partners" => Releasability::MembersAndPartners,
+            "public" => Releasability::Public,
+            _ => match s.strip_prefix("group:").map(str::parse) {
+                Some(Ok(group)) => Releasability::Group(group),
+                _ => {
+                    return Err(format!(
+                        "`{s}` is not a releasability: originator, members, members+partners, group:NAME or public"
+                    ));
+                }
+            },
+        })
+    }
+}
+
+/// The releasability in words, for messages (`members`, `sharing group central-asia`).
+pub fn describe(release: &Releasability) -> String {
+    match release {
+        Releasability::Originator => "its originator only".to_owned(),
+        Releasability::Members => "members".to_owned(),
+        Releasability::MembersAndPartners => "members and partners".to_owned(),
+        Releasability::Group(g) => format!("sharing group {g}"),
+        Releasability::Public => "the public".to_owned(),
+    }
 }
 
 /// A named group of member states that share records among themselves.
@@ -75,16 +109,30 @@ pub fn may_read(
     reader: &Reader,
     groups: &[SharingGroup],
 ) -> bool {
+    may_read_from(release, KeyOwner::Member(originator), reader, groups)
+}
+
+/// [`may_read`] for a record the secretariat may also originate (an alert of the
+/// crisis-response centre): its originator reads it, and others as released.
+pub fn may_read_from(
+    release: &Releasability,
+    originator: KeyOwner,
+    reader: &Reader,
+    groups: &[SharingGroup],
+) -> bool {
     if *release == Releasability::Public {
         return true;
     }
     match *reader {
         Reader::Public => false,
-        Reader::Secretariat => matches!(
-            release,
-            Releasability::Members | Releasability::MembersAndPartners
-        ),
-        Reader::State { code, .. } if code == originator => true,
+        Reader::Secretariat => {
+            originator == KeyOwner::Secretariat
+                || matches!(
+                    release,
+                    Releasability::Members | Releasability::MembersAndPartners
+                )
+        }
+        Reader::State { code, .. } if originator == KeyOwner::Member(code) => true,
         Reader::State { code, status } => match release {
             Releasability::Originator | Releasability::Public => false,
             Releasability::Members => status == MemberStatus::Member,

@@ -10,7 +10,19 @@ use concord_ledger::signature::{PublicKey, SignatureB64, command_message, verify
 use crate::consensus::SignedPosition;
 use crate::council::{Command, CommandSigned};
 use crate::event::Event;
-use crate::keys::{KeyOwner, KeyRegistration};
+use crate::keys::KeyRegistration;
+
+/// The kinds of event that register keys or carry signatures: the audit decodes these
+/// (and skips decoding the rest). [`SignatureAudit::observe`] handles exactly these.
+pub const SIGNED_KINDS: [&str; 7] = [
+    "key-registered",
+    "key-retired",
+    "position-recorded",
+    "document-decided",
+    "command-signed",
+    "incident-reported",
+    "alert-issued",
+];
 
 /// One signature to check, with where it is in the log.
 #[derive(Debug, Clone)]
@@ -72,6 +84,26 @@ impl SignatureAudit {
                     i.on,
                 )?])
             }
+            Event::AlertIssued(a) => {
+                let what = format!("entry {leaf}: alert {}", a.alert.id);
+                let command = Command::IssueAlert(a.alert.clone());
+                let item = self.check(
+                    leaf,
+                    what.clone(),
+                    &command,
+                    &a.key,
+                    &a.signature,
+                    a.at.date(),
+                )?;
+                let (key, _) = &self.keys[&a.key];
+                if key.owner != a.issuer {
+                    return Err(format!(
+                        "{what}: issued as {} with a key of {}",
+                        a.issuer, key.owner
+                    ));
+                }
+                Ok(vec![item])
+            }
             Event::DocumentDecided(d) => d
                 .ballots
                 .iter()
@@ -127,15 +159,7 @@ impl SignatureAudit {
             .keys
             .get(key_id)
             .ok_or_else(|| format!("{what}: key {key_id} was never registered"))?;
-        let allowed = match command {
-            Command::RecordAttendance(a) => {
-                key.owner == KeyOwner::Secretariat || key.owner == KeyOwner::Member(a.member)
-            }
-            Command::RecordPosition(p) => key.owner == KeyOwner::Member(p.member),
-            Command::ReportIncident(r) => key.owner == KeyOwner::Member(r.reporter),
-            _ => key.owner == KeyOwner::Secretariat,
-        };
-        if !allowed {
+        if !command.signer().allows(key.owner) {
             return Err(format!(
                 "{what}: key {} belongs to {}",
                 key.key_id, key.owner

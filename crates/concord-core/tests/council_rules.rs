@@ -118,6 +118,7 @@ fn circulated(world: &World) -> State {
         incident: None,
         assistance: Default::default(),
         situation: Default::default(),
+        alert: None,
     };
     let draft = Command::DraftDocument(Draft {
         id: "2026-moscow-declaration".parse().unwrap(),

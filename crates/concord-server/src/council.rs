@@ -256,12 +256,20 @@ async fn situation(
             reports.push(latest);
         }
     }
+    let alerts: Vec<Value> =
+        concord_store::alerts::alerts(store, &reader, &state.charter.sharing_groups)
+            .await?
+            .iter()
+            .filter(|a| a.alert.situation.as_ref() == file.id.as_ref())
+            .map(crate::alerts::summary)
+            .collect();
     Ok(Json(json!({
         "id": file.id,
         "title": file.title,
         "level": file.level,
         "changes": file.changes,
         "reports": reports,
+        "alerts": alerts,
     })))
 }
 

@@ -264,7 +264,8 @@ impl From<CouncilError> for Problem {
             CouncilError::UnknownKey(_)
             | CouncilError::BadSignature(_)
             | CouncilError::KeyNotValid { .. }
-            | CouncilError::WrongSigner { .. } => ProblemKind::NotAuthorised,
+            | CouncilError::WrongSigner { .. }
+            | CouncilError::NotIssuing { .. } => ProblemKind::NotAuthorised,
             CouncilError::Replayed
             | CouncilError::AlreadyStated { .. }
             | CouncilError::AlreadyDecided { .. }

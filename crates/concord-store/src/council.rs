@@ -126,6 +126,25 @@ async fn load(
         }
         return Ok((state, also_read));
     }
+    if let Subject::Alert(_) = subject {
+        state.alert = store
+            .subject_events(&subject.name())
+            .await?
+            .into_iter()
+            .find_map(|e| match e {
+                concord_core::event::Event::AlertIssued(a) => Some(*a),
+                _ => None,
+            });
+        if let Command::IssueAlert(c) = command
+            && let Some(situation) = &c.situation
+        {
+            let name = Subject::Situation(situation.clone()).name();
+            state.situation =
+                concord_core::council::SituationFile::fold(&store.subject_events(&name).await?);
+            also_read.push(name);
+        }
+        return Ok((state, also_read));
+    }
     if let Subject::Request(_) = subject {
         let events = store.subject_events(&subject.name()).await?;
         state.assistance = concord_core::council::AssistanceFile::fold(&events);
@@ -152,7 +171,9 @@ async fn load(
     let session_id = match subject {
         Subject::Session(id) => Some(id.to_string()),
         Subject::Document(_) => session_id,
-        Subject::Incident(_) | Subject::Request(_) | Subject::Situation(_) => None,
+        Subject::Incident(_) | Subject::Request(_) | Subject::Situation(_) | Subject::Alert(_) => {
+            None
+        }
     };
     if let Some(id) = session_id {
         state.session = store.session(&id).await?;

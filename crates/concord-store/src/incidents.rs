@@ -4,7 +4,8 @@
 
 use concord_core::council::{SignedIncident, member_or_secretariat, members_only_subject};
 use concord_core::event::Event;
-use concord_core::releasability::{Reader, SharingGroup, may_read};
+use concord_core::keys::KeyOwner;
+use concord_core::releasability::{Reader, SharingGroup, may_read, may_read_from};
 use serde_json::{Value, json};
 
 use crate::{IncidentFilter, Store, StoreError};
@@ -66,10 +67,7 @@ pub enum Guard {
     /// Anyone may read it.
     Open,
     /// A releasable record of this originator.
-    Released(
-        concord_core::releasability::Releasability,
-        concord_core::MemberCode,
-    ),
+    Released(concord_core::releasability::Releasability, KeyOwner),
     /// The secretariat's own records (API tokens).
     SecretariatOnly,
     /// Requests for collective assistance and their consultations: members and the
@@ -85,9 +83,11 @@ pub fn guard_of(entry: &Value) -> Guard {
         return Guard::Nobody;
     };
     match &event {
-        Event::IncidentReported(i) => {
-            Guard::Released(i.report.releasability.clone(), i.report.reporter)
-        }
+        Event::IncidentReported(i) => Guard::Released(
+            i.report.releasability.clone(),
+            KeyOwner::Member(i.report.reporter),
+        ),
+        Event::AlertIssued(a) => Guard::Released(a.releasability.clone(), a.issuer),
         Event::TokenIssued(_) | Event::TokenRevoked(_) => Guard::SecretariatOnly,
         _ if event.subject().is_some_and(|s| members_only_subject(&s)) => Guard::MembersOnly,
         _ => Guard::Open,
@@ -98,7 +98,7 @@ pub fn guard_of(entry: &Value) -> Guard {
 pub fn permits(guard: &Guard, reader: &Reader, groups: &[SharingGroup]) -> bool {
     match guard {
         Guard::Open => true,
-        Guard::Released(release, originator) => may_read(release, *originator, reader, groups),
+        Guard::Released(release, originator) => may_read_from(release, *originator, reader, groups),
         Guard::SecretariatOnly => concord_core::tokens::may_read_tokens(reader),
         Guard::MembersOnly => member_or_secretariat(reader),
         Guard::Nobody => false,

@@ -177,6 +177,7 @@ fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError>
                 incident: None,
                 assistance: Default::default(),
                 situation: Default::default(),
+                alert: None,
             };
             let done = council
                 .decide(&demo.sign(owner, command), &state, day)

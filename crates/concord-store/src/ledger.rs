@@ -272,15 +272,6 @@ async fn compare_stored(
     Ok(())
 }
 
-/// The kinds of event that register keys or carry signatures.
-const SIGNED_KINDS: [&str; 5] = [
-    "key-registered",
-    "key-retired",
-    "position-recorded",
-    "document-decided",
-    "command-signed",
-];
-
 /// What an audit found: every entry re-hashed and every stored hash matched.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuditReport {
@@ -388,7 +379,7 @@ pub async fn audit(
             }
             mine.push(concord_ledger::entry::leaf_hash(body.as_bytes()));
             let kind = entry["event"]["type"].as_str().unwrap_or_default();
-            if SIGNED_KINDS.contains(&kind) {
+            if concord_core::signatures::SIGNED_KINDS.contains(&kind) {
                 let event: Event = serde_json::from_value(entry["event"].take()).map_err(|e| {
                     LedgerQueryError::Tampered(format!("entry {index} is not a valid event: {e}"))
                 })?;

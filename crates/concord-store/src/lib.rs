@@ -6,6 +6,7 @@
 //! [`queries`] turns stored records into the views the API and CLI print, so both print the
 //! same thing.
 
+pub mod alerts;
 pub mod council;
 pub mod hash_cache;
 pub mod incidents;

@@ -304,7 +304,8 @@ pub fn read_row(event: &Event) -> ReadRow {
         | Event::AssistanceRequested(_)
         | Event::ForcesPledged(_)
         | Event::DeploymentStepped(_)
-        | Event::SituationChanged(_) => ReadRow::Nothing,
+        | Event::SituationChanged(_)
+        | Event::AlertIssued(_) => ReadRow::Nothing,
         Event::TokenIssued(t) => ReadRow::Token {
             id: t.id.clone(),
             sha256: t.sha256.clone(),

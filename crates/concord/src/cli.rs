@@ -149,6 +149,11 @@ enum Command {
         #[command(subcommand)]
         step: crate::council::CouncilStep,
     },
+    /// Alerts (CAP 1.2): import signed, list, export.
+    Alerts {
+        #[command(subcommand)]
+        what: crate::alerts::AlertsCommand,
+    },
     /// Bundles of decided documents.
     Bundle {
         #[command(subcommand)]
@@ -669,6 +674,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Council { key, print, step } => {
             let store = database::open(&cli.database).await?;
             crate::council::run(store.as_ref(), &key, step, print).await
+        }
+        Command::Alerts { what } => {
+            let store = database::open(&cli.database).await?;
+            crate::alerts::run(store.as_ref(), what).await
         }
         Command::Bundle {
             what:

@@ -271,6 +271,18 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (secret, owner) = crate::keys::read_secret(key_path)?;
     let command = command(step, store, &owner.to_string()).await?;
+    sign_and_record(store, &secret, owner, command, print_only).await
+}
+
+/// Signs `command` with `secret` and carries it out on the database; or, with
+/// `print_only`, prints the signed command (to send to the HTTP API).
+pub async fn sign_and_record(
+    store: &dyn Store,
+    secret: &concord_ledger::signature::SecretKey,
+    owner: concord_core::keys::KeyOwner,
+    command: Command,
+    print_only: bool,
+) -> anyhow::Result<()> {
     let signed = SignedCommand {
         signature: secret.sign_command(&command).to_b64(),
         key: secret.public().key_id(),

@@ -1,6 +1,7 @@
 //! The `concord` binary's parts, as a library so that its tests can drive them: the command
 //! line, opening a database by address, and the built-in demo data.
 
+pub mod alerts;
 pub mod bench;
 pub mod cli;
 pub mod council;

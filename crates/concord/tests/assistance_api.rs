@@ -312,5 +312,14 @@ fn a_whole_crisis_from_request_to_completed_deployment() {
         assert_eq!(count("document-decided"), 1);
         assert_eq!(count("forces-pledged"), 4);
         assert_eq!(count("deployment-stepped"), 5);
+
+        // The audit re-verifies every signature of the crisis, the members' own (the
+        // request and the pledges) included.
+        let url = db.url.clone();
+        let audit = common::block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            concord_store::ledger::audit(store.as_ref(), |_, _| {}).await
+        });
+        assert!(audit.is_ok(), "{}: {audit:?}", db.backend);
     }
 }

@@ -301,3 +301,112 @@ fn a_declaration_is_adopted_by_five_while_the_sixth_is_frozen_and_verifies_offli
         );
     }
 }
+
+#[test]
+fn an_alert_is_imported_signed_listed_exported_as_valid_cap_and_audited() {
+    for db in TestDatabase::all() {
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path();
+        ok(concord(&db, dir, &["init"]));
+        let today = time::OffsetDateTime::now_utc().date().to_string();
+        for owner in ["secretariat", "KAZ"] {
+            ok(concord(
+                &db,
+                dir,
+                &["keys", "generate", "--owner", owner, "--out", "keys"],
+            ));
+            let public = key_of(dir, owner, ".pub");
+            ok(concord(
+                &db,
+                dir,
+                &["keys", "register", &public, "--from", &today],
+            ));
+        }
+        let kaz = key_of(dir, "KAZ", ".key");
+        let signatures = || {
+            let audit: serde_json::Value =
+                serde_json::from_str(&ok(concord(&db, dir, &["audit", "--json"]))).unwrap();
+            assert_eq!(audit["ok"], true, "{audit}");
+            audit["signatures"].as_u64().unwrap()
+        };
+        let before = signatures();
+        let sample = common::cap_sample("eccc-2022-10-10-air-quality-bc.xml");
+        std::fs::write(dir.join("feed.xml"), &sample).unwrap();
+        let out = ok(concord(
+            &db,
+            dir,
+            &[
+                "alerts",
+                "import",
+                "feed.xml",
+                "--key",
+                &kaz,
+                "--id",
+                "eccc-2051382770",
+            ],
+        ));
+        assert!(out.contains("issue-alert signed by KAZ"), "{out}");
+        assert!(out.contains("alert-issued"), "{out}");
+
+        std::fs::write(
+            dir.join("old.xml"),
+            common::cap_sample("nws-2015-08-15-flood-warning-cap-1.1.xml"),
+        )
+        .unwrap();
+        let err = refused(concord(
+            &db,
+            dir,
+            &[
+                "alerts", "import", "old.xml", "--key", &kaz, "--id", "nws-old",
+            ],
+        ));
+        assert!(
+            err.contains("this is CAP 1.1; Concord takes CAP 1.2"),
+            "{err}"
+        );
+        let err = refused(concord(
+            &db,
+            dir,
+            &[
+                "alerts",
+                "import",
+                "feed.xml",
+                "--key",
+                &kaz,
+                "--id",
+                "narrowed",
+                "--releasability",
+                "members",
+            ],
+        ));
+        assert!(err.contains("refused (cap-scope-mismatch)"), "{err}");
+
+        let list = ok(concord(&db, dir, &["alerts", "list"]));
+        assert!(list.contains("eccc-2051382770"), "{list}");
+        assert!(
+            list.contains("special air quality statement in effect"),
+            "{list}"
+        );
+        assert!(!list.contains("narrowed"), "{list}");
+
+        ok(concord(
+            &db,
+            dir,
+            &["alerts", "export", "eccc-2051382770", "-o", "out.xml"],
+        ));
+        let exported = std::fs::read_to_string(dir.join("out.xml")).unwrap();
+        assert_eq!(
+            concord_cap::parse(exported.as_bytes()).unwrap(),
+            concord_cap::parse(sample.as_bytes()).unwrap()
+        );
+        if let Some(valid) = common::cap_schema_errors(&exported) {
+            valid.unwrap();
+        }
+
+        assert_eq!(
+            signatures(),
+            before + 1,
+            "the audit checks the alert's signature"
+        );
+    }
+}

@@ -17,8 +17,7 @@ use crate::history::{Document, DocumentStatus};
 use crate::text::Text;
 
 use super::{
-    Circulation, Council, CouncilError, Decision, OpenSession, SignedCommand, State, Version,
-    VersionRecord,
+    Circulation, Council, CouncilError, Decision, OpenSession, State, Version, VersionRecord,
 };
 
 /// A member's request for collective assistance.
@@ -426,14 +425,5 @@ impl Council<'_> {
                 "the council has not decided on {id} yet"
             ))),
         }
-    }
-}
-
-/// The command's signer must be this member (a request or a pledge is the member's own).
-pub(super) fn own_member(signed: &SignedCommand) -> Option<MemberCode> {
-    match &signed.command {
-        super::Command::RequestAssistance(r) => Some(r.requester),
-        super::Command::PledgeForces(p) => Some(p.member),
-        _ => None,
     }
 }

@@ -9,6 +9,7 @@ use crate::date;
 use crate::history::{Attendance, SessionFormat};
 use crate::incident::IncidentReport;
 
+use super::alert::IssueAlert;
 use super::assistance::{AdvanceDeployment, OrderDeployment, PledgeForces, RequestAssistance};
 use super::situation::{AttachReport, OpenSituation, SetCrisisLevel};
 use crate::text::Text;
@@ -150,6 +151,47 @@ pub enum Command {
     AttachReport(AttachReport),
     /// ...changes its crisis level.
     SetCrisisLevel(SetCrisisLevel),
+    /// An alert (CAP 1.2) to the national centres, from the crisis-response centre or a
+    /// member's national crisis centre.
+    IssueAlert(IssueAlert),
+}
+
+/// Whose key may sign a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signer {
+    /// The secretariat's.
+    Secretariat,
+    /// This member's delegation's.
+    Member(MemberCode),
+    /// The secretariat's or this member's (attendance).
+    SecretariatOr(MemberCode),
+    /// Any registered key: the secretariat's or any state's (alerts).
+    Anyone,
+}
+
+impl Signer {
+    /// Whether a key of `owner` may sign.
+    pub fn allows(self, owner: crate::keys::KeyOwner) -> bool {
+        use crate::keys::KeyOwner;
+        match self {
+            Signer::Secretariat => owner == KeyOwner::Secretariat,
+            Signer::Member(m) => owner == KeyOwner::Member(m),
+            Signer::SecretariatOr(m) => {
+                owner == KeyOwner::Secretariat || owner == KeyOwner::Member(m)
+            }
+            Signer::Anyone => true,
+        }
+    }
+
+    /// Who that is, for a refusal.
+    pub fn describe(self) -> String {
+        match self {
+            Signer::Secretariat => "the secretariat".to_owned(),
+            Signer::Member(m) => format!("{m}'s delegation"),
+            Signer::SecretariatOr(m) => format!("the secretariat or {m}'s delegation"),
+            Signer::Anyone => "a registered key".to_owned(),
+        }
+    }
 }
 
 /// A command with the signature of the key that issues it.
@@ -190,6 +232,8 @@ pub enum Subject {
     Request(Slug),
     /// A situation.
     Situation(Slug),
+    /// An alert.
+    Alert(Slug),
 }
 
 impl Subject {
@@ -201,6 +245,7 @@ impl Subject {
             Subject::Incident(id) => format!("incident/{id}"),
             Subject::Request(id) => format!("request/{id}"),
             Subject::Situation(id) => format!("situation/{id}"),
+            Subject::Alert(id) => format!("alert/{id}"),
         }
     }
 }
@@ -225,6 +270,7 @@ impl Command {
             Command::OpenSituation(c) => Subject::Situation(c.id.clone()),
             Command::AttachReport(c) => Subject::Situation(c.situation.clone()),
             Command::SetCrisisLevel(c) => Subject::Situation(c.situation.clone()),
+            Command::IssueAlert(c) => Subject::Alert(c.id.clone()),
         }
     }
 
@@ -257,6 +303,30 @@ impl Command {
             Command::OpenSituation(_) => "open-situation",
             Command::AttachReport(_) => "attach-report",
             Command::SetCrisisLevel(_) => "set-crisis-level",
+            Command::IssueAlert(_) => "issue-alert",
+        }
+    }
+
+    /// Whose key may sign it: one rule for carrying it out and for the audit.
+    pub fn signer(&self) -> Signer {
+        match self {
+            Command::RecordPosition(p) => Signer::Member(p.member),
+            Command::ReportIncident(r) => Signer::Member(r.reporter),
+            Command::RequestAssistance(r) => Signer::Member(r.requester),
+            Command::PledgeForces(p) => Signer::Member(p.member),
+            Command::RecordAttendance(a) => Signer::SecretariatOr(a.member),
+            Command::IssueAlert(_) => Signer::Anyone,
+            Command::OpenSession(_)
+            | Command::AddAgendaItem(_)
+            | Command::DraftDocument(_)
+            | Command::ReviseDocument(_)
+            | Command::Circulate(_)
+            | Command::Decide(_)
+            | Command::OrderDeployment(_)
+            | Command::AdvanceDeployment(_)
+            | Command::OpenSituation(_)
+            | Command::AttachReport(_)
+            | Command::SetCrisisLevel(_) => Signer::Secretariat,
         }
     }
 }

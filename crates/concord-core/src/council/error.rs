@@ -137,6 +137,22 @@ pub enum CouncilError {
     /// An incident report is malformed or inconsistent with the charter.
     #[error("{0}")]
     InvalidReport(String),
+    /// An alert that is not a CAP 1.2 message (or not a valid one).
+    #[error("the alert is not valid CAP 1.2: {0}")]
+    NotCap12(String),
+    /// An alert whose CAP scope says otherwise than its releasability.
+    #[error("{0}")]
+    ScopeMismatch(String),
+    /// A state that may not issue alerts on that day.
+    #[error("{member} is {status} on {day}: only member states issue alerts")]
+    NotIssuing {
+        /// The state.
+        member: MemberCode,
+        /// Its status.
+        status: &'static str,
+        /// The day.
+        day: Date,
+    },
     /// The rotation cannot name the chair.
     #[error("the chair cannot be determined: {0}")]
     Rotation(String),
@@ -177,6 +193,9 @@ impl CouncilError {
             CouncilError::OutOfOrder(_) => "out-of-order",
             CouncilError::InvalidReport(_) => "invalid-report",
             CouncilError::Rotation(_) => "rotation",
+            CouncilError::NotCap12(_) => "not-cap-1.2",
+            CouncilError::ScopeMismatch(_) => "cap-scope-mismatch",
+            CouncilError::NotIssuing { .. } => "issuer-not-member",
         }
     }
 }

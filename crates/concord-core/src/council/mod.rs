@@ -6,12 +6,14 @@
 //! function of the current state and the command: the events to store, or a
 //! [`CouncilError`] naming the rule that refused it.
 
+mod alert;
 mod assistance;
 mod command;
 mod error;
 mod record;
 mod situation;
 
+pub use alert::*;
 pub use assistance::*;
 pub use command::*;
 pub use error::*;
@@ -64,19 +66,14 @@ impl Council<'_> {
         let today = now.date();
         let owner = self.authenticate(signed, today)?;
         let command = &signed.command;
-        match command {
-            Command::RecordPosition(p) => {
-                self.require(command, owner, &signed.key, KeyOwner::Member(p.member))?
-            }
-            Command::ReportIncident(r) => {
-                self.require(command, owner, &signed.key, KeyOwner::Member(r.reporter))?
-            }
-            Command::RequestAssistance(_) | Command::PledgeForces(_) => {
-                let member = assistance::own_member(signed).expect("a member's own command");
-                self.require(command, owner, &signed.key, KeyOwner::Member(member))?
-            }
-            Command::RecordAttendance(a) if owner == KeyOwner::Member(a.member) => {}
-            _ => self.require(command, owner, &signed.key, KeyOwner::Secretariat)?,
+        let signer = command.signer();
+        if !signer.allows(owner) {
+            return Err(CouncilError::WrongSigner {
+                action: command.action(),
+                expected: signer.describe(),
+                key: signed.key.clone(),
+                owner,
+            });
         }
         let mut events = match command {
             Command::RequestAssistance(c) => self.request_assistance(c, state, now)?,
@@ -86,14 +83,16 @@ impl Council<'_> {
             Command::OpenSituation(c) => self.open_situation(c, state, now)?,
             Command::AttachReport(c) => self.attach_report(c, state, now)?,
             Command::SetCrisisLevel(c) => self.set_level(c, state, now)?,
+            Command::IssueAlert(c) => self.issue_alert(signed, c, owner, state, now)?,
             _ => self.carry_out(signed, state, today)?,
         };
-        // Positions and reports carry their own signatures (a report's must not be copied
-        // where its releasability cannot follow); every other command is logged with the
-        // signature that authorised it, so the ledger shows who did what.
+        // Positions, reports and alerts carry their own signatures (a report's or an
+        // alert's must not be copied where its releasability cannot follow); every other
+        // command is logged with the signature that authorised it, so the ledger shows who
+        // did what.
         if !matches!(
             command,
-            Command::RecordPosition(_) | Command::ReportIncident(_)
+            Command::RecordPosition(_) | Command::ReportIncident(_) | Command::IssueAlert(_)
         ) {
             events.push(Event::CommandSigned(Box::new(CommandSigned {
                 command: signed.clone(),
@@ -188,7 +187,8 @@ impl Council<'_> {
             | Command::AdvanceDeployment(_)
             | Command::OpenSituation(_)
             | Command::AttachReport(_)
-            | Command::SetCrisisLevel(_) => {
+            | Command::SetCrisisLevel(_)
+            | Command::IssueAlert(_) => {
                 unreachable!("decide_at carries out these commands itself")
             }
         }
@@ -230,27 +230,6 @@ impl Council<'_> {
             });
         }
         Ok(key.owner)
-    }
-
-    fn require(
-        &self,
-        command: &Command,
-        owner: KeyOwner,
-        key: &str,
-        expected: KeyOwner,
-    ) -> Result<(), CouncilError> {
-        if owner == expected {
-            return Ok(());
-        }
-        Err(CouncilError::WrongSigner {
-            action: command.action(),
-            expected: match expected {
-                KeyOwner::Secretariat => "the secretariat".to_owned(),
-                KeyOwner::Member(code) => format!("{code}'s delegation"),
-            },
-            key: key.to_owned(),
-            owner,
-        })
     }
 
     fn report_incident(

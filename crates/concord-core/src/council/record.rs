@@ -162,8 +162,11 @@ pub struct State {
     pub incident: Option<IncidentReport>,
     /// The request for assistance the command names (empty if it does not exist).
     pub assistance: super::assistance::AssistanceFile,
-    /// The situation the command names (empty if it does not exist).
+    /// The situation the command names (empty if it does not exist); for an alert, the
+    /// situation it belongs to.
     pub situation: super::situation::SituationFile,
+    /// The alert the command names, if it exists.
+    pub alert: Option<super::alert::IssuedAlert>,
 }
 
 /// An incident report with its reporter's signature, as logged.

@@ -1,0 +1,134 @@
+//! Alerts: signed CAP 1.2 messages in; out, as JSON or as the CAP 1.2 XML itself, only
+//! to readers they are released to.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use concord_core::council::{Command, IssuedAlert};
+use concord_store::alerts;
+use serde_json::{Value, json};
+
+use crate::AppState;
+use crate::problem::{Problem, ProblemKind};
+use crate::reader::ReaderOf;
+
+/// The alert routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/alerts", get(list).post(issue))
+        .route("/api/v1/alerts/{id}", get(one))
+        .route("/api/v1/alerts/{id}/cap", get(cap))
+}
+
+/// Records a signed `issue-alert` command.
+async fn issue(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<Value>), Problem> {
+    let signed = crate::council::signed_command(&body)?;
+    if !matches!(signed.command, Command::IssueAlert(_)) {
+        return Err(Problem::new(
+            ProblemKind::BadBody,
+            format!(
+                "`{}` is not an alert: post it to /api/v1/council/commands",
+                signed.command.action()
+            ),
+        ));
+    }
+    let done = crate::council::carry_out(&state, &signed).await?;
+    let Some(concord_core::event::Event::AlertIssued(issued)) = done.events.first() else {
+        unreachable!("an issued alert is recorded as alert-issued");
+    };
+    let mut body = summary(issued);
+    body["last_leaf"] = json!(done.last_leaf);
+    Ok((StatusCode::CREATED, Json(body)))
+}
+
+/// The alerts the reader may read, newest first.
+async fn list(
+    State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
+) -> Result<Json<Value>, Problem> {
+    let all = alerts::alerts(state.store.as_ref(), &reader, &state.charter.sharing_groups).await?;
+    Ok(Json(Value::Array(all.iter().map(summary).collect())))
+}
+
+/// One alert with its whole CAP message as JSON.
+async fn one(
+    State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, Problem> {
+    let alert = readable(&state, &reader, &id).await?;
+    let mut body = summary(&alert);
+    body["cap"] = serde_json::to_value(message(&alert)?).expect("a CAP alert serialises");
+    Ok(Json(body))
+}
+
+/// One alert as a CAP 1.2 message (`application/cap+xml`), written in the official
+/// schema's order.
+async fn cap(
+    State(state): State<AppState>,
+    ReaderOf(reader): ReaderOf,
+    Path(id): Path<String>,
+) -> Result<impl IntoResponse, Problem> {
+    let alert = readable(&state, &reader, &id).await?;
+    let xml = concord_cap::to_xml(&message(&alert)?);
+    Ok((
+        [(header::CONTENT_TYPE, "application/cap+xml; charset=utf-8")],
+        xml,
+    ))
+}
+
+async fn readable(
+    state: &AppState,
+    reader: &concord_core::releasability::Reader,
+    id: &str,
+) -> Result<IssuedAlert, Problem> {
+    alerts::alert(
+        state.store.as_ref(),
+        reader,
+        &state.charter.sharing_groups,
+        id,
+    )
+    .await?
+    .ok_or_else(|| Problem::unknown(format!("no alert `{id}` that you may read")))
+}
+
+/// The stored message, which was checked when issued.
+fn message(alert: &IssuedAlert) -> Result<concord_cap::Alert, Problem> {
+    alert.message().map_err(|e| {
+        tracing::error!(alert = %alert.alert.id, error = %e, "a stored alert no longer reads");
+        Problem::new(
+            ProblemKind::LedgerInconsistent,
+            format!(
+                "alert {} is stored but does not read as CAP 1.2",
+                alert.alert.id
+            ),
+        )
+    })
+}
+
+/// What a list shows of an alert.
+pub(crate) fn summary(alert: &IssuedAlert) -> Value {
+    let cap = alert.message().ok();
+    json!({
+        "id": alert.alert.id,
+        "issuer": alert.issuer.to_string(),
+        "releasability": alert.releasability,
+        "situation": alert.alert.situation,
+        "received_at": alert.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+        "key": alert.key,
+        "identifier": cap.as_ref().map(|c| c.identifier.clone()),
+        "sender": cap.as_ref().map(|c| c.sender.clone()),
+        "sent": cap.as_ref().map(|c| c.sent.as_str().to_owned()),
+        "status": cap.as_ref().map(|c| c.status.as_str()),
+        "msg_type": cap.as_ref().map(|c| c.msg_type.as_str()),
+        "scope": cap.as_ref().map(|c| c.scope.as_str()),
+        "severity": cap.as_ref().and_then(|c| c.severity()).map(|s| s.as_str()),
+        "title": cap.as_ref().and_then(|c| c.title().map(str::to_owned)),
+    })
+}
