@@ -23,6 +23,7 @@ use crate::reader::ReaderOf;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/incidents", get(list).post(report))
+        .route("/api/v1/incidents/batch", axum::routing::post(batch))
         .route("/api/v1/incidents/{id}", get(one))
 }
 
@@ -41,11 +42,95 @@ async fn report(
             ),
         ));
     };
-    let done = crate::council::carry_out(&state, &signed).await?;
+    let (id, version) = (report.id.clone(), report.version);
+    let done = state.intake.submit(&state, signed).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": report.id, "version": report.version, "last_leaf": done.last_leaf })),
+        Json(json!({ "id": id, "version": version, "last_leaf": done.last_leaf })),
     ))
+}
+
+/// The most reports one batch may carry.
+pub const BATCH_LIMIT: usize = 1000;
+
+/// Records a batch of signed `report-incident` commands (a JSON array, at most
+/// [`BATCH_LIMIT`]): what a national centre sends when it forwards what it has queued.
+/// Each report is checked and refused on its own; the accepted ones are committed in one
+/// transaction before the answer. The answer lists each report's outcome in order: its
+/// id, version and ledger leaf, or its problem.
+async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, Problem> {
+    let items: Vec<Value> = serde_json::from_slice(&body).map_err(|e| {
+        Problem::new(
+            ProblemKind::BadBody,
+            format!("not a JSON array of signed reports ({e})"),
+        )
+    })?;
+    if items.len() > BATCH_LIMIT {
+        return Err(Problem::new(
+            ProblemKind::BadBody,
+            format!(
+                "{} reports in one batch; the most is {BATCH_LIMIT}",
+                items.len()
+            ),
+        ));
+    }
+    let mut results: Vec<Option<Value>> = vec![None; items.len()];
+    let mut signed = Vec::with_capacity(items.len());
+    let mut positions = Vec::with_capacity(items.len());
+    for (n, item) in items.into_iter().enumerate() {
+        let command: Result<concord_core::council::SignedCommand, _> = serde_json::from_value(item);
+        match command {
+            Ok(c) if matches!(c.command, Command::ReportIncident(_)) => {
+                signed.push(c);
+                positions.push(n);
+            }
+            Ok(c) => {
+                results[n] = Some(refusal(Problem::new(
+                    ProblemKind::BadBody,
+                    format!("`{}` is not an incident report", c.command.action()),
+                )))
+            }
+            Err(e) => {
+                results[n] = Some(refusal(Problem::new(
+                    ProblemKind::BadBody,
+                    format!("not a signed report ({e})"),
+                )))
+            }
+        }
+    }
+    let done = concord_store::council::execute_many(
+        state.store.as_ref(),
+        &state.charter,
+        &signed,
+        time::OffsetDateTime::now_utc(),
+    )
+    .await;
+    state.tail.wake();
+    for ((n, command), outcome) in positions.into_iter().zip(&signed).zip(done) {
+        let Command::ReportIncident(report) = &command.command else {
+            unreachable!("only reports are carried out");
+        };
+        results[n] = Some(match outcome {
+            Ok(executed) => json!({
+                "status": 201,
+                "id": report.id,
+                "version": report.version,
+                "last_leaf": executed.last_leaf,
+            }),
+            Err(e) => refusal(e.into()),
+        });
+    }
+    let results: Vec<Value> = results.into_iter().map(|r| r.expect("answered")).collect();
+    let accepted = results.iter().filter(|r| r["status"] == 201).count();
+    Ok(Json(json!({
+        "accepted": accepted,
+        "refused": results.len() - accepted,
+        "results": results,
+    })))
+}
+
+fn refusal(problem: Problem) -> Value {
+    json!({ "status": problem.status().as_u16(), "problem": problem.to_json() })
 }
 
 #[derive(Deserialize)]

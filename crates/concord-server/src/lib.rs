@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod api;
 pub mod council;
 pub mod incidents;
+pub mod intake;
 pub mod ledger;
 pub mod problem;
 pub mod reader;
@@ -29,6 +30,8 @@ pub struct AppState {
     pub log_key: Arc<concord_ledger::checkpoint::LogKey>,
     /// The ledger's tail, which feeds the live streams.
     pub tail: Arc<stream::Tail>,
+    /// Incident reports waiting to be carried out together.
+    pub intake: intake::SharedIntake,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             store,
             charter: Arc::new(charter),
             log_key: Arc::new(log_key),
+            intake: Default::default(),
         }
     }
 }

@@ -199,22 +199,38 @@ struct Body<'a> {
     rule: Option<&'a str>,
 }
 
+impl Problem {
+    /// The problem details object, for a problem inside a larger answer (one item of a
+    /// batch).
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self.body()).expect("problems serialise")
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.kind.status()
+    }
+
+    fn body(&self) -> Body<'_> {
+        Body {
+            kind: format!("/problems/{}", self.kind.slug()),
+            title: self.kind.title(),
+            status: self.kind.status().as_u16(),
+            detail: &self.detail,
+            rule: self.rule,
+        }
+    }
+}
+
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.kind.status();
         if status.is_server_error() {
             tracing::warn!(kind = self.kind.slug(), detail = %self.detail, "request failed");
         }
-        let body = Body {
-            kind: format!("/problems/{}", self.kind.slug()),
-            title: self.kind.title(),
-            status: status.as_u16(),
-            detail: &self.detail,
-            rule: self.rule,
-        };
         let mut response = (
             status,
-            serde_json::to_string(&body).expect("problems serialise"),
+            serde_json::to_string(&self.body()).expect("problems serialise"),
         )
             .into_response();
         response.headers_mut().insert(

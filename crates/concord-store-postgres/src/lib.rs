@@ -17,7 +17,7 @@ use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
+use concord_store::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row};
 use concord_store::{DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::{Postgres, Transaction};
@@ -61,6 +61,44 @@ impl PostgresStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// Inserts incident report rows with one statement (columns as arrays).
+async fn insert_incidents(
+    tx: &mut Transaction<'_, Postgres>,
+    rows: &[IncidentRow],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let column = |f: fn(&IncidentRow) -> String| rows.iter().map(f).collect::<Vec<String>>();
+    let versions: Vec<i64> = rows.iter().map(|r| r.version).collect();
+    let ranks: Vec<i64> = rows.iter().map(|r| r.severity_rank).collect();
+    let groups: Vec<Option<String>> = rows.iter().map(|r| r.release_group.clone()).collect();
+    let side = |i: usize| rows.iter().map(|r| r.bbox[i]).collect::<Vec<f64>>();
+    sqlx::query!(
+        r#"INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body)
+           SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
+                                $9::text[], $10::text[], $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::text[])"#,
+        &column(|r| r.id.clone()),
+        &versions,
+        &column(|r| r.reporter.clone()),
+        &column(|r| r.domain.clone()),
+        &column(|r| r.country.clone()),
+        &column(|r| r.occurred_at.clone()),
+        &column(|r| r.severity.clone()),
+        &ranks,
+        &column(|r| r.release_to.clone()),
+        &groups as &[Option<String>],
+        &side(0),
+        &side(1),
+        &side(2),
+        &side(3),
+        &column(|r| r.body.clone()),
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn apply(
@@ -278,29 +316,7 @@ async fn apply(
             .execute(&mut **tx)
             .await?;
         }
-        ReadRow::Incident {
-            id,
-            version,
-            reporter,
-            domain,
-            country,
-            occurred_at,
-            severity,
-            severity_rank,
-            release_to,
-            release_group,
-            bbox,
-            body,
-        } => {
-            let [west, south, east, north] = bbox;
-            sqlx::query!(
-                "INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-                id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body
-            )
-            .execute(&mut **tx)
-            .await?;
-        }
+        ReadRow::Incident(row) => insert_incidents(tx, std::slice::from_ref(&row)).await?,
         ReadRow::Token { id, sha256, body } => {
             sqlx::query!(
                 "INSERT INTO api_tokens (id, sha256, revoked, body) VALUES ($1, $2, FALSE, $3)",
@@ -408,18 +424,23 @@ impl Store for PostgresStore {
         // Taken under the lock, so times never run backwards along the log.
         let now = now();
         let recorded_at = now;
-        for e in expect {
-            let last = sqlx::query_scalar!(
-                "SELECT MAX(leaf_index) FROM events WHERE subject = $1",
-                e.subject
+        if !expect.is_empty() {
+            // One statement for every expectation.
+            let subjects: Vec<String> = expect.iter().map(|e| e.subject.clone()).collect();
+            let lasts: Vec<Option<i64>> = expect.iter().map(|e| e.last).collect();
+            let changed = sqlx::query_scalar!(
+                r#"SELECT t.s AS "subject!" FROM UNNEST($1::text[], $2::bigint[]) AS t(s, l)
+                   WHERE (SELECT MAX(leaf_index) FROM events WHERE subject = t.s) IS DISTINCT FROM t.l
+                   LIMIT 1"#,
+                &subjects,
+                &lasts as &[Option<i64>]
             )
-            .fetch_one(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db_error)?;
-            if last != e.last {
+            if let Some(subject) = changed {
                 return Err(StoreError::Conflict(format!(
-                    "{} changed while the command was decided; try again",
-                    e.subject
+                    "{subject} changed while the command was decided; try again"
                 )));
             }
         }
@@ -460,11 +481,18 @@ impl Store for PostgresStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        let mut incidents = vec![];
         for (offset, event) in events.iter().enumerate() {
-            apply(&mut tx, size + offset as i64, read_row(event))
-                .await
-                .map_err(db_error)?;
+            match read_row(event) {
+                ReadRow::Incident(row) => incidents.push(row),
+                row => apply(&mut tx, size + offset as i64, row)
+                    .await
+                    .map_err(db_error)?,
+            }
         }
+        insert_incidents(&mut tx, &incidents)
+            .await
+            .map_err(db_error)?;
         let last = size + events.len() as i64 - 1;
         let new_size = size + events.len() as i64;
         sqlx::query!("UPDATE ledger_head SET size = $1 WHERE id = 1", new_size)
@@ -709,6 +737,17 @@ impl Store for PostgresStore {
             subject
         )
         .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn subject_heads(&self, subjects: &[String]) -> Result<Vec<Option<i64>>, StoreError> {
+        sqlx::query_scalar!(
+            r#"SELECT (SELECT MAX(leaf_index) FROM events WHERE subject = t.s) AS "last"
+               FROM UNNEST($1::text[]) WITH ORDINALITY AS t(s, n) ORDER BY t.n"#,
+            subjects
+        )
+        .fetch_all(&self.pool)
         .await
         .map_err(db_error)
     }

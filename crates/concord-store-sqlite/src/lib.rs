@@ -18,7 +18,7 @@ use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::{ReadRow, ledger_entry, now, read_row};
+use concord_store::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row};
 use concord_store::{DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -300,29 +300,7 @@ async fn apply(
             member,
             body,
         } => insert_positions(tx, &[(document_id, version, member, seq, body)]).await?,
-        ReadRow::Incident {
-            id,
-            version,
-            reporter,
-            domain,
-            country,
-            occurred_at,
-            severity,
-            severity_rank,
-            release_to,
-            release_group,
-            bbox,
-            body,
-        } => {
-            let [west, south, east, north] = bbox;
-            sqlx::query!(
-                "INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body)
-                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body
-            )
-            .execute(&mut **tx)
-            .await?;
-        }
+        ReadRow::Incident(row) => insert_incidents(tx, &[row]).await?,
         ReadRow::Token { id, sha256, body } => {
             sqlx::query!(
                 "INSERT INTO api_tokens (id, sha256, revoked, body) VALUES (?, ?, FALSE, ?)",
@@ -502,6 +480,61 @@ async fn insert_positions(
     Ok(())
 }
 
+/// Inserts incident report rows with one statement (they travel as one JSON array).
+async fn insert_incidents(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[IncidentRow],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows = StoreError::encode(rows);
+    sqlx::query!(
+        r#"INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body)
+           SELECT json_extract(j.value, '$.id'), json_extract(j.value, '$.version'), json_extract(j.value, '$.reporter'),
+                  json_extract(j.value, '$.domain'), json_extract(j.value, '$.country'), json_extract(j.value, '$.occurred_at'),
+                  json_extract(j.value, '$.severity'), json_extract(j.value, '$.severity_rank'), json_extract(j.value, '$.release_to'),
+                  json_extract(j.value, '$.release_group'), json_extract(j.value, '$.bbox[0]'), json_extract(j.value, '$.bbox[1]'),
+                  json_extract(j.value, '$.bbox[2]'), json_extract(j.value, '$.bbox[3]'), json_extract(j.value, '$.body')
+           FROM json_each(?1) j"#,
+        rows
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Refuses the write if any subject it expects has changed: one statement for all.
+async fn check_expectations(
+    tx: &mut Transaction<'_, Sqlite>,
+    expect: &[Expect],
+) -> Result<(), StoreError> {
+    if expect.is_empty() {
+        return Ok(());
+    }
+    let pairs: Vec<(&str, Option<i64>)> = expect
+        .iter()
+        .map(|e| (e.subject.as_str(), e.last))
+        .collect();
+    let pairs = StoreError::encode(&pairs);
+    let changed = sqlx::query_scalar!(
+        r#"SELECT json_extract(j.value, '$[0]') AS "subject!: String" FROM json_each(?1) j
+           WHERE (SELECT MAX(leaf_index) FROM events WHERE subject = json_extract(j.value, '$[0]'))
+                 IS NOT json_extract(j.value, '$[1]')
+           LIMIT 1"#,
+        pairs
+    )
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    match changed {
+        None => Ok(()),
+        Some(subject) => Err(StoreError::Conflict(format!(
+            "{subject} changed while the command was decided; try again"
+        ))),
+    }
+}
+
 /// A write waiting for the writer.
 struct Queued {
     events: Vec<Event>,
@@ -613,21 +646,7 @@ async fn write(
     expect: &[Expect],
     hashes: &mut Vec<(u64, Hash)>,
 ) -> Result<i64, StoreError> {
-    for e in expect {
-        let last = sqlx::query_scalar!(
-            r#"SELECT MAX(leaf_index) AS "last: i64" FROM events WHERE subject = ?"#,
-            e.subject
-        )
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(db_error)?;
-        if last != e.last {
-            return Err(StoreError::Conflict(format!(
-                "{} changed while the command was decided; try again",
-                e.subject
-            )));
-        }
-    }
+    check_expectations(tx, expect).await?;
     let mut known = KnownHashes::new();
     let mut rows = Vec::with_capacity(events.len());
     for (offset, event) in events.iter().enumerate() {
@@ -641,6 +660,7 @@ async fn write(
     // rows they may refer to.
     let mut sources = vec![];
     let mut positions = vec![];
+    let mut incidents = vec![];
     for (offset, event) in events.iter().enumerate() {
         let index = size + offset as i64;
         match read_row(event) {
@@ -651,11 +671,13 @@ async fn write(
                 member,
                 body,
             } => positions.push((document_id, version, member, index, body)),
+            ReadRow::Incident(row) => incidents.push(row),
             row => apply(tx, index, row).await.map_err(db_error)?,
         }
     }
     insert_sources(tx, &sources).await.map_err(db_error)?;
     insert_positions(tx, &positions).await.map_err(db_error)?;
+    insert_incidents(tx, &incidents).await.map_err(db_error)?;
     let last = size + events.len() as i64 - 1;
     if let Some(mark) = dataset {
         sqlx::query!(
@@ -924,6 +946,19 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db_error)
+    }
+
+    async fn subject_heads(&self, subjects: &[String]) -> Result<Vec<Option<i64>>, StoreError> {
+        let names = StoreError::encode(subjects);
+        let heads = sqlx::query_scalar!(
+            r#"SELECT (SELECT MAX(leaf_index) FROM events WHERE subject = j.value) AS "last: i64"
+               FROM json_each(?1) j ORDER BY j.key"#,
+            names
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(heads)
     }
 
     async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError> {

@@ -99,6 +99,131 @@ pub async fn execute_under(
     }
 }
 
+/// Carries out many signed commands at `now` with one read of the registry, one read of
+/// their subjects' heads and one transaction: what a batch of incident reports comes
+/// through. Each is decided, and refused, on its own; the accepted ones are committed
+/// together and acknowledged only once committed. Should another write change one of
+/// their subjects meanwhile, each is carried out again on its own ([`execute_under`]).
+/// Answers in the commands' order.
+pub async fn execute_many(
+    store: &dyn Store,
+    charter: &concord_core::charter::Charter,
+    signed: &[SignedCommand],
+    now: time::OffsetDateTime,
+) -> Vec<Result<Executed, CommandError>> {
+    let mut results: Vec<Option<Result<Executed, CommandError>>> =
+        (0..signed.len()).map(|_| None).collect();
+    let subjects: Vec<Subject> = signed.iter().map(|s| s.command.subject()).collect();
+    let names: Vec<String> = subjects.iter().map(Subject::name).collect();
+    // A subject named twice: the later commands go one by one, after the first is in.
+    let mut seen = std::collections::HashSet::new();
+    let first: Vec<bool> = names.iter().map(|n| seen.insert(n.as_str())).collect();
+    let context = async {
+        let heads = store.subject_heads(&names).await?;
+        let timeline = charter.timeline(store.status_records().await?);
+        let keys = store.keys().await?;
+        Ok::<_, StoreError>((heads, timeline, keys))
+    };
+    let (heads, timeline, keys) = match context.await {
+        Ok(c) => c,
+        Err(e) => {
+            let why = e.to_string();
+            return signed
+                .iter()
+                .map(|_| Err(StoreError::Database(why.clone()).into()))
+                .collect();
+        }
+    };
+    let council = Council {
+        charter,
+        timeline: &timeline,
+        keys: &keys,
+    };
+    let mut accepted: Vec<(usize, Vec<Event>)> = Vec::new();
+    let mut expect = Vec::new();
+    for (i, command) in signed.iter().enumerate() {
+        if !first[i] {
+            continue;
+        }
+        expect.push(Expect {
+            subject: names[i].clone(),
+            last: heads[i],
+        });
+        // A report not yet recorded reads nothing more; anything else reads its state.
+        let state = if matches!(subjects[i], Subject::Incident(_)) && heads[i].is_none() {
+            State::default()
+        } else {
+            match load(store, &command.command, &subjects[i]).await {
+                Ok((state, also_read)) => {
+                    for name in also_read {
+                        match head(store, &name).await {
+                            Ok(e) => expect.push(e),
+                            Err(e) => {
+                                results[i] = Some(Err(e.into()));
+                                break;
+                            }
+                        }
+                    }
+                    if results[i].is_some() {
+                        continue;
+                    }
+                    state
+                }
+                Err(e) => {
+                    results[i] = Some(Err(e.into()));
+                    continue;
+                }
+            }
+        };
+        match council.decide_at(command, &state, now) {
+            Ok(events) => accepted.push((i, events)),
+            Err(e) => results[i] = Some(Err(e.into())),
+        }
+    }
+    let all: Vec<Event> = accepted
+        .iter()
+        .flat_map(|(_, e)| e.iter().cloned())
+        .collect();
+    if !all.is_empty() {
+        match store.append(&all, None, &expect).await {
+            Ok(last) => {
+                let mut leaf = last - all.len() as i64;
+                for (i, events) in accepted {
+                    leaf += events.len() as i64;
+                    results[i] = Some(Ok(Executed {
+                        events,
+                        last_leaf: leaf,
+                    }));
+                }
+            }
+            Err(StoreError::Conflict(why)) => {
+                tracing::debug!(
+                    why,
+                    "a batch met another write; carrying its commands out one by one"
+                );
+                for (i, _) in accepted {
+                    results[i] = Some(execute_under(store, charter, &signed[i], now).await);
+                }
+            }
+            Err(e) => {
+                let why = e.to_string();
+                for (i, _) in accepted {
+                    results[i] = Some(Err(StoreError::Database(why.clone()).into()));
+                }
+            }
+        }
+    }
+    for (i, command) in signed.iter().enumerate() {
+        if !first[i] {
+            results[i] = Some(execute_under(store, charter, command, now).await);
+        }
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every command is answered"))
+        .collect()
+}
+
 async fn head(store: &dyn Store, subject: &str) -> Result<Expect, StoreError> {
     Ok(Expect {
         subject: subject.to_owned(),

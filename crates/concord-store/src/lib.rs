@@ -187,6 +187,9 @@ pub trait Store: Send + Sync {
     /// The leaf index of the latest event of `subject`, if any.
     async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError>;
 
+    /// [`Store::subject_head`] of many subjects in one read, in their order.
+    async fn subject_heads(&self, subjects: &[String]) -> Result<Vec<Option<i64>>, StoreError>;
+
     /// Every registered key, with the end of its validity if it was retired.
     async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError>;
 

@@ -8,6 +8,36 @@ use time::Date;
 use crate::{Hash, StoreError};
 use concord_ledger::entry::Entry;
 
+/// The `incident_reports` row of a report version: the columns searched, and the signed
+/// report as JSON. Serialises by column name, so a store can insert many in one statement.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct IncidentRow {
+    /// Identifier.
+    pub id: String,
+    /// Version.
+    pub version: i64,
+    /// Reporting member.
+    pub reporter: String,
+    /// Threat domain.
+    pub domain: String,
+    /// Country.
+    pub country: String,
+    /// When it happened: UTC, fixed width, so that it sorts as time does.
+    pub occurred_at: String,
+    /// CAP severity.
+    pub severity: String,
+    /// Severity as a number, 4 (Extreme) to 0 (Unknown).
+    pub severity_rank: i64,
+    /// Releasability kind.
+    pub release_to: String,
+    /// Sharing group, for a group release.
+    pub release_group: Option<String>,
+    /// Bounding box: west, south, east, north.
+    pub bbox: [f64; 4],
+    /// JSON.
+    pub body: String,
+}
+
 /// The read-table row an event produces, with the record as JSON beside its indexed
 /// columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -154,32 +184,7 @@ pub enum ReadRow {
         body: String,
     },
     /// A version of an incident report.
-    Incident {
-        /// Identifier.
-        id: String,
-        /// Version.
-        version: i64,
-        /// Reporting member.
-        reporter: String,
-        /// Threat domain.
-        domain: String,
-        /// Country.
-        country: String,
-        /// When it happened: UTC, fixed width, so that it sorts as time does.
-        occurred_at: String,
-        /// CAP severity.
-        severity: String,
-        /// Severity as a number, 4 (Extreme) to 0 (Unknown).
-        severity_rank: i64,
-        /// Releasability kind.
-        release_to: String,
-        /// Sharing group, for a group release.
-        release_group: Option<String>,
-        /// Bounding box: west, south, east, north.
-        bbox: [f64; 4],
-        /// JSON.
-        body: String,
-    },
+    Incident(IncidentRow),
     /// A standing operation.
     Operation {
         /// Identifier.
@@ -321,7 +326,7 @@ pub fn read_row(event: &Event) -> ReadRow {
                 Releasability::Group(g) => ("group", Some(g.to_string())),
                 Releasability::Public => ("public", None),
             };
-            ReadRow::Incident {
+            ReadRow::Incident(IncidentRow {
                 id: r.id.to_string(),
                 version: r.version.into(),
                 reporter: r.reporter.to_string(),
@@ -334,7 +339,7 @@ pub fn read_row(event: &Event) -> ReadRow {
                 release_group,
                 bbox: r.place.bbox(),
                 body: encode(i.as_ref()),
-            }
+            })
         }
         Event::DocumentDecided(d) => ReadRow::Decision {
             document_id: d.document.to_string(),

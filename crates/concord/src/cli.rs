@@ -274,6 +274,10 @@ enum BenchTarget {
         /// Concurrent connections.
         #[arg(long, default_value_t = 64)]
         connections: usize,
+        /// Reports per request: 1 posts each alone; more posts arrays to
+        /// /api/v1/incidents/batch (at most 1000).
+        #[arg(long, default_value_t = 1)]
+        batch: usize,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -557,20 +561,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 BenchTarget::Ingest {
                     reports,
                     connections,
+                    batch,
                     json,
                 },
         } => {
             let database = explicit_database(&cli.database);
-            let f = crate::bench::ingest(database, reports, connections.max(1)).await?;
+            let batch = batch.clamp(1, concord_server::incidents::BATCH_LIMIT);
+            let f = crate::bench::ingest(database, reports, connections.max(1), batch).await?;
             if json {
                 print_json(&f)
             } else {
                 println!(
-                    "ingest ({}): {:.0} signed reports/s over HTTP ({} reports, {} connections); bare batched INSERT {:.0} rows/s; ratio {:.1} %",
+                    "ingest ({}): {:.0} signed reports/s over HTTP ({} reports, {} connections, {} per request); bare batched INSERT {:.0} rows/s; ratio {:.1} %",
                     f.backend,
                     f.reports_per_second,
                     f.reports,
                     f.connections,
+                    f.batch,
                     f.bare_rows_per_second,
                     f.ratio * 100.0
                 );

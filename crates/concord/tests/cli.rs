@@ -438,7 +438,30 @@ fn bench_ingest_prints_the_rate_and_the_ratio() {
         .unwrap();
     let figures = json(&out);
     assert_eq!(figures["reports"], 40);
+    assert_eq!(figures["batch"], 1);
     assert!(figures["ratio"].as_f64().unwrap() > 0.0, "{figures}");
+    // Batched: arrays to /api/v1/incidents/batch, every report accepted.
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "bench",
+            "ingest",
+            "--reports",
+            "45",
+            "--connections",
+            "2",
+            "--batch",
+            "10",
+            "--json",
+        ])
+        .env_remove("CONCORD_DATABASE")
+        .output()
+        .unwrap();
+    let figures = json(&out);
+    assert_eq!(figures["batch"], 10);
+    assert!(
+        figures["reports_per_second"].as_f64().unwrap() > 0.0,
+        "{figures}"
+    );
 }
 
 #[test]

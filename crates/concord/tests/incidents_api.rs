@@ -556,3 +556,162 @@ fn situations_group_reports_each_read_by_its_own_releasability() {
             .problem(404);
     }
 }
+
+/// A national centre forwards what it queued as one batch: each report is checked and
+/// answered on its own, the accepted ones are recorded, the refused ones leave nothing.
+#[test]
+fn a_batch_of_reports_is_answered_report_by_report() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        let events = || server.get("/healthz").json["events"].as_u64().unwrap();
+        let members = json!({"to": "members"});
+        let before = events();
+        let mut forged = delegations.sign(
+            "KAZ",
+            report("kaz-b-3", 1, "KAZ", members.clone(), "Forged"),
+        );
+        forged["command"]["title"] = json!("Changed after signing");
+        let batch = json!([
+            delegations.sign("KAZ", report("kaz-b-1", 1, "KAZ", members.clone(), "First")),
+            delegations.sign("KAZ", report("kaz-b-2", 1, "KAZ", members.clone(), "Second")),
+            forged,
+            delegations.sign("TJK", report("kaz-b-4", 1, "KAZ", members.clone(), "Signed by another")),
+            {"command": {"action": "nonsense"}},
+            delegations.sign("KAZ", report("kaz-b-1", 2, "KAZ", members.clone(), "First, revised")),
+            delegations.sign("KAZ", report("kaz-b-1", 2, "KAZ", members.clone(), "First, revised twice")),
+        ]);
+        let reply = post_json(&server.url("/api/v1/incidents/batch"), &batch);
+        assert_eq!(reply.status, 200, "{reply:?}");
+        assert_eq!(reply.json["accepted"], 3, "{}", reply.text);
+        assert_eq!(reply.json["refused"], 4, "{}", reply.text);
+        let results = reply.json["results"].as_array().unwrap();
+        let status: Vec<u64> = results
+            .iter()
+            .map(|r| r["status"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            status,
+            [201, 201, 403, 403, 400, 201, 422],
+            "{}",
+            reply.text
+        );
+        assert_eq!(results[2]["problem"]["rule"], "bad-signature");
+        assert_eq!(results[3]["problem"]["rule"], "wrong-signer");
+        assert!(
+            results[4]["problem"]["detail"]
+                .as_str()
+                .unwrap()
+                .contains("not a signed report")
+        );
+        assert_eq!(results[6]["problem"]["rule"], "out-of-order");
+        assert_eq!(results[5]["version"], 2);
+        let leaves: Vec<u64> = [0, 1, 5]
+            .iter()
+            .map(|i| results[*i]["last_leaf"].as_u64().unwrap())
+            .collect();
+        assert!(leaves[0] < leaves[1] && leaves[1] < leaves[2], "{leaves:?}");
+        assert_eq!(
+            events(),
+            before + 3,
+            "{}: exactly the accepted reports",
+            db.backend
+        );
+
+        // Not an array, or too many: the whole batch is refused.
+        post_json(
+            &server.url("/api/v1/incidents/batch"),
+            &json!({"reports": []}),
+        )
+        .problem(400);
+        let item = delegations.sign("KAZ", report("kaz-b-9", 1, "KAZ", members.clone(), "x"));
+        let too_many = Value::Array(vec![item; 1001]);
+        assert!(
+            post_json(&server.url("/api/v1/incidents/batch"), &too_many)
+                .problem(400)
+                .contains("the most is 1000")
+        );
+        assert_eq!(events(), before + 3);
+    }
+}
+
+/// Reports posted at once from many clients go through the intake together: every one
+/// is answered with its own leaf, and of two rival second versions exactly one is taken.
+#[test]
+fn concurrent_reports_are_each_recorded_once() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        let url = server.url("/api/v1/incidents");
+        let members = json!({"to": "members"});
+        let first = post_json(
+            &url,
+            &delegations.sign(
+                "TJK",
+                report("tjk-rival", 1, "TJK", members.clone(), "Rival"),
+            ),
+        );
+        assert_eq!(first.status, 201);
+        let before = server.get("/healthz").json["events"].as_u64().unwrap();
+        let mut bodies: Vec<Value> = (0..40)
+            .map(|n| {
+                let reporter = ["BLR", "KAZ", "KGZ", "RUS", "TJK"][n % 5];
+                delegations.sign(
+                    reporter,
+                    report(
+                        &format!("many-{n}"),
+                        1,
+                        reporter,
+                        members.clone(),
+                        "Concurrent",
+                    ),
+                )
+            })
+            .collect();
+        for title in ["Rival A", "Rival B"] {
+            bodies.push(
+                delegations.sign("TJK", report("tjk-rival", 2, "TJK", members.clone(), title)),
+            );
+        }
+        let replies: Vec<(u16, Value)> = std::thread::scope(|s| {
+            let handles: Vec<_> = bodies
+                .iter()
+                .map(|b| {
+                    s.spawn(|| {
+                        let r = post_json(&url, b);
+                        (r.status, r.json)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let accepted: Vec<&Value> = replies
+            .iter()
+            .filter(|(s, _)| *s == 201)
+            .map(|(_, j)| j)
+            .collect();
+        assert_eq!(accepted.len(), 41, "{}: {replies:?}", db.backend);
+        let rival = &replies[40..];
+        assert_eq!(
+            rival.iter().filter(|(s, _)| *s == 201).count(),
+            1,
+            "exactly one rival second version: {rival:?}"
+        );
+        let loser = rival.iter().find(|(s, _)| *s != 201).unwrap();
+        assert_eq!(loser.0, 422, "{loser:?}");
+        assert_eq!(loser.1["rule"], "out-of-order");
+        let mut leaves: Vec<u64> = accepted
+            .iter()
+            .map(|j| j["last_leaf"].as_u64().unwrap())
+            .collect();
+        leaves.sort_unstable();
+        leaves.dedup();
+        assert_eq!(leaves.len(), 41, "every report its own leaf");
+        assert_eq!(
+            server.get("/healthz").json["events"].as_u64().unwrap(),
+            before + 41
+        );
+        assert_eq!(*leaves.first().unwrap(), before);
+        assert_eq!(*leaves.last().unwrap(), before + 40);
+    }
+}
