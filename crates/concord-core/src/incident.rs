@@ -15,63 +15,9 @@ use crate::charter::Charter;
 use crate::code::{MemberCode, Slug};
 use crate::releasability::{Releasability, SharingGroup};
 
-/// CAP 1.2 `severity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Severity {
-    /// Extraordinary threat to life or property.
-    Extreme,
-    /// Significant threat to life or property.
-    Severe,
-    /// Possible threat to life or property.
-    Moderate,
-    /// Minimal to no known threat.
-    Minor,
-    /// Not known.
-    Unknown,
-}
-
-impl Severity {
-    /// 4 for Extreme down to 0 for Unknown: what "at least this severe" compares.
-    pub fn rank(self) -> i64 {
-        match self {
-            Severity::Extreme => 4,
-            Severity::Severe => 3,
-            Severity::Moderate => 2,
-            Severity::Minor => 1,
-            Severity::Unknown => 0,
-        }
-    }
-}
-
-/// CAP 1.2 `urgency`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Urgency {
-    /// Act now.
-    Immediate,
-    /// Act soon (within the next hour).
-    Expected,
-    /// Act in the near future.
-    Future,
-    /// No longer required.
-    Past,
-    /// Not known.
-    Unknown,
-}
-
-/// CAP 1.2 `certainty`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Certainty {
-    /// Determined to have occurred or to be ongoing.
-    Observed,
-    /// Likely (p > ~50 %).
-    Likely,
-    /// Possible but not likely (p <= ~50 %).
-    Possible,
-    /// Not expected to occur (p ~ 0).
-    Unlikely,
-    /// Not known.
-    Unknown,
-}
+/// CAP 1.2 `severity`, `urgency` and `certainty`: the values of `concord-cap`, so a report
+/// and an alert grade alike.
+pub use concord_cap::{Certainty, Severity, Urgency};
 
 /// An RFC 7946 position: longitude, latitude (and an optional altitude).
 pub type Position = Vec<f64>;

@@ -199,11 +199,12 @@ async fn list(
     let min_severity = q
         .severity
         .map(|s| {
-            serde_json::from_value::<concord_core::incident::Severity>(Value::String(s.clone()))
-                .map(|v| v.rank())
-                .map_err(|_| {
+            concord_core::incident::Severity::parse(&s)
+                .map(|v| i64::from(v.rank()))
+                .ok_or_else(|| {
                     Problem::bad_parameter(format!(
-                        "severity: `{s}` is not a CAP severity (Extreme, Severe, Moderate, Minor, Unknown)"
+                        "severity: `{s}` is not a CAP severity ({})",
+                        concord_core::incident::Severity::choices()
                     ))
                 })
         })

@@ -334,7 +334,7 @@ pub fn read_row(event: &Event) -> ReadRow {
                 country: r.country.to_string(),
                 occurred_at: crate::incidents::sortable_time(r.occurred_at),
                 severity: format!("{:?}", r.severity),
-                severity_rank: r.severity.rank(),
+                severity_rank: r.severity.rank().into(),
                 release_to: release_to.to_owned(),
                 release_group,
                 bbox: r.place.bbox(),

@@ -56,26 +56,17 @@ fn alerts_are_signed_released_exported_as_valid_cap_and_refused_when_not_cap_1_2
             )
         };
         let events = || server.get("/healthz").json["events"].as_u64().unwrap();
-        let url = db.url.clone();
-        let tokens: Vec<(&str, String)> = common::block_on(async move {
-            let store = concord::database::open(&url).await.unwrap();
-            let today = time::OffsetDateTime::now_utc().date();
-            let mut tokens = vec![];
-            for holder in ["KAZ", "BLR", "ARM", "secretariat"] {
-                let (token, _) = concord_store::council::issue_token(
-                    store.as_ref(),
-                    holder.parse().unwrap(),
-                    "duty-officer".parse().unwrap(),
-                    None,
-                    today,
-                )
-                .await
-                .unwrap();
-                tokens.push((holder, token));
-            }
-            tokens
-        });
+        let holders = ["KAZ", "BLR", "ARM", "secretariat"];
+        let tokens: Vec<(&str, String)> = holders
+            .into_iter()
+            .zip(common::duty_officer_tokens(&db, &holders))
+            .collect();
         let token = |holder: &str| tokens.iter().find(|(h, _)| *h == holder).unwrap().1.clone();
+
+        // National centres watch the live stream.
+        let kaz_live = common::watch(&server, &token("KAZ"));
+        let blr_live = common::watch(&server, &token("BLR"));
+        std::thread::sleep(std::time::Duration::from_millis(300));
 
         // The crisis-response centre opens a situation and alerts the central-asia group.
         let opened = post_json(
@@ -167,6 +158,17 @@ fn alerts_are_signed_released_exported_as_valid_cap_and_refused_when_not_cap_1_2
                 assert_eq!(entry.json[0]["withheld"], "releasability");
             }
         }
+        // Live: the group's centre receives the alert; another member's does not (its next
+        // event is the first public alert, further down).
+        let arrived = |live: &std::sync::mpsc::Receiver<(u64, String)>| loop {
+            let (i, kind) = live
+                .recv_timeout(std::time::Duration::from_secs(10))
+                .expect("the stream goes on");
+            if kind == "alert-issued" {
+                return i;
+            }
+        };
+        assert_eq!(arrived(&kaz_live), leaf, "{}", db.backend);
         let public = server.get("/api/v1/alerts/crc-2026-0042/cap");
         public.problem(404);
         assert!(!server.get("/api/v1/alerts").text.contains("crc-2026-0042"));
@@ -195,6 +197,10 @@ fn alerts_are_signed_released_exported_as_valid_cap_and_refused_when_not_cap_1_2
                 valid.unwrap_or_else(|e| panic!("{sample}: {e}"));
             }
         }
+        assert!(
+            arrived(&blr_live) > leaf,
+            "BLR never receives the group's alert"
+        );
         let listed = server.get("/api/v1/alerts");
         assert_eq!(listed.json.as_array().unwrap().len(), 3, "{}", listed.text);
 

@@ -6,8 +6,6 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader};
-use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{Delegations, TestDatabase, TestServer, post_json};
@@ -18,32 +16,6 @@ use concord_core::council::{
 };
 use concord_core::text::Text;
 use serde_json::Value;
-
-/// Opens the live stream with a bearer token; (id, kind) pairs arrive on the channel.
-fn watch(server: &TestServer, token: &str) -> mpsc::Receiver<(u64, String)> {
-    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
-    let response = agent
-        .get(&server.url("/api/v1/stream"))
-        .header("authorization", &format!("Bearer {token}"))
-        .call()
-        .unwrap();
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut id = None;
-        for line in BufReader::new(response.into_body().into_reader()).lines() {
-            let Ok(line) = line else { return };
-            if let Some(v) = line.strip_prefix("id:") {
-                id = v.trim().parse::<u64>().ok();
-            } else if let Some(v) = line.strip_prefix("event:")
-                && let Some(i) = id.take()
-                && tx.send((i, v.trim().to_owned())).is_err()
-            {
-                return;
-            }
-        }
-    });
-    rx
-}
 
 #[test]
 fn a_whole_crisis_from_request_to_completed_deployment() {
@@ -72,7 +44,7 @@ fn a_whole_crisis_from_request_to_completed_deployment() {
             };
             (issue("secretariat").await, issue("KAZ").await)
         });
-        let stream = watch(&server, &secretariat);
+        let stream = common::watch(&server, &secretariat);
         std::thread::sleep(Duration::from_millis(300));
         let first = server.get("/healthz").json["events"].as_u64().unwrap();
         let post = |owner: &str, command: Command| {

@@ -56,6 +56,28 @@ fn key_of(dir: &Path, owner: &str, ext: &str) -> String {
         .to_string()
 }
 
+/// Generates and registers, from today, a key for each owner; returns what each
+/// registration printed.
+fn register_keys(db: &TestDatabase, dir: &Path, owners: &[&str]) -> Vec<String> {
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    owners
+        .iter()
+        .map(|owner| {
+            ok(concord(
+                db,
+                dir,
+                &["keys", "generate", "--owner", owner, "--out", "keys"],
+            ));
+            let public = key_of(dir, owner, ".pub");
+            ok(concord(
+                db,
+                dir,
+                &["keys", "register", &public, "--from", &today],
+            ))
+        })
+        .collect()
+}
+
 fn verify(db: &TestDatabase, dir: &Path, file: &str) -> Output {
     concord(db, dir, &["verify", file, "--keys", "trusted"])
 }
@@ -67,18 +89,8 @@ fn a_declaration_is_adopted_by_five_while_the_sixth_is_frozen_and_verifies_offli
         let dir = work.path();
         ok(concord(&db, dir, &["init"]));
         let today = time::OffsetDateTime::now_utc().date().to_string();
-        for owner in ["secretariat", "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"] {
-            ok(concord(
-                &db,
-                dir,
-                &["keys", "generate", "--owner", owner, "--out", "keys"],
-            ));
-            let public = key_of(dir, owner, ".pub");
-            let out = ok(concord(
-                &db,
-                dir,
-                &["keys", "register", &public, "--from", &today],
-            ));
+        let owners = ["secretariat", "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"];
+        for out in register_keys(&db, dir, &owners) {
             // The demo key made by init is rotated out, not erased.
             assert!(out.contains("rotated out"), "{out}");
         }
@@ -308,20 +320,7 @@ fn an_alert_is_imported_signed_listed_exported_as_valid_cap_and_audited() {
         let work = tempfile::tempdir().unwrap();
         let dir = work.path();
         ok(concord(&db, dir, &["init"]));
-        let today = time::OffsetDateTime::now_utc().date().to_string();
-        for owner in ["secretariat", "KAZ"] {
-            ok(concord(
-                &db,
-                dir,
-                &["keys", "generate", "--owner", owner, "--out", "keys"],
-            ));
-            let public = key_of(dir, owner, ".pub");
-            ok(concord(
-                &db,
-                dir,
-                &["keys", "register", &public, "--from", &today],
-            ));
-        }
+        register_keys(&db, dir, &["secretariat", "KAZ"]);
         let kaz = key_of(dir, "KAZ", ".key");
         let signatures = || {
             let audit: serde_json::Value =

@@ -208,7 +208,7 @@ fn the_releasability_matrix_through_every_read_path() {
         let delegations = Delegations::register(&db);
         // A partner state, so that `members+partners` has someone to reach.
         let url = db.url.clone();
-        let tokens: Vec<(&str, String)> = common::block_on(async move {
+        common::block_on(async move {
             let store = concord::database::open(&url).await.unwrap();
             let partner = concord_core::StatusRecord {
                 member: "SRB".parse().unwrap(),
@@ -222,29 +222,21 @@ fn the_releasability_matrix_through_every_read_path() {
                 .commit(&[concord_core::Event::StatusRecorded(partner)], None)
                 .await
                 .unwrap();
-            let today = time::OffsetDateTime::now_utc().date();
-            let mut tokens = vec![];
-            for (who, holder) in [
-                ("originator", "KAZ"),
-                ("member", "RUS"),
-                ("group member", "KGZ"),
-                ("frozen", "ARM"),
-                ("partner", "SRB"),
-                ("secretariat", "secretariat"),
-            ] {
-                let (token, _) = concord_store::council::issue_token(
-                    store.as_ref(),
-                    holder.parse().unwrap(),
-                    "duty-officer".parse().unwrap(),
-                    None,
-                    today,
-                )
-                .await
-                .unwrap();
-                tokens.push((who, token));
-            }
-            tokens
         });
+        let readers = [
+            ("originator", "KAZ"),
+            ("member", "RUS"),
+            ("group member", "KGZ"),
+            ("frozen", "ARM"),
+            ("partner", "SRB"),
+            ("secretariat", "secretariat"),
+        ];
+        let holders: Vec<&str> = readers.iter().map(|(_, h)| *h).collect();
+        let tokens: Vec<(&str, String)> = readers
+            .iter()
+            .map(|(who, _)| *who)
+            .zip(common::duty_officer_tokens(&db, &holders))
+            .collect();
         // The charter's sharing group central-asia: KAZ, KGZ, TJK.
         let releases = [
             "originator",

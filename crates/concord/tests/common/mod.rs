@@ -382,3 +382,54 @@ pub fn cap_sample(name: &str) -> String {
         .join(name);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
+
+/// Opens the live stream with a bearer token; (id, kind) pairs arrive on the channel.
+pub fn watch(server: &TestServer, token: &str) -> std::sync::mpsc::Receiver<(u64, String)> {
+    use std::io::{BufRead, BufReader};
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let response = agent
+        .get(&server.url("/api/v1/stream"))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut id = None;
+        for line in BufReader::new(response.into_body().into_reader()).lines() {
+            let Ok(line) = line else { return };
+            if let Some(v) = line.strip_prefix("id:") {
+                id = v.trim().parse::<u64>().ok();
+            } else if let Some(v) = line.strip_prefix("event:")
+                && let Some(i) = id.take()
+                && tx.send((i, v.trim().to_owned())).is_err()
+            {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// A duty officer's API token for each holder (a state's code or `secretariat`), in order.
+pub fn duty_officer_tokens(db: &TestDatabase, holders: &[&str]) -> Vec<String> {
+    let url = db.url.clone();
+    let holders: Vec<String> = holders.iter().map(|h| (*h).to_owned()).collect();
+    block_on(async move {
+        let store = concord::database::open(&url).await.unwrap();
+        let today = time::OffsetDateTime::now_utc().date();
+        let mut tokens = vec![];
+        for holder in holders {
+            let (token, _) = concord_store::council::issue_token(
+                store.as_ref(),
+                holder.parse().unwrap(),
+                "duty-officer".parse().unwrap(),
+                None,
+                today,
+            )
+            .await
+            .unwrap();
+            tokens.push(token);
+        }
+        tokens
+    })
+}
