@@ -149,6 +149,11 @@ enum Command {
         #[command(subcommand)]
         step: crate::council::CouncilStep,
     },
+    /// Incident reports: report one signed, list them.
+    Incidents {
+        #[command(subcommand)]
+        what: crate::incidents::IncidentsCommand,
+    },
     /// Alerts (CAP 1.2): import signed, list, export.
     Alerts {
         #[command(subcommand)]
@@ -681,6 +686,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Council { key, print, step } => {
             let store = database::open(&cli.database).await?;
             crate::council::run(store.as_ref(), &key, step, print).await
+        }
+        Command::Incidents { what } => {
+            let store = database::open(&cli.database).await?;
+            crate::incidents::run(store.as_ref(), what).await
         }
         Command::Alerts { what } => {
             let store = database::open(&cli.database).await?;

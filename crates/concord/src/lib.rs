@@ -7,6 +7,7 @@ pub mod cli;
 pub mod council;
 pub mod database;
 pub mod demo;
+pub mod incidents;
 pub mod keys;
 pub mod log_key;
 mod output;

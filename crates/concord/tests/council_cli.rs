@@ -409,3 +409,96 @@ fn an_alert_is_imported_signed_listed_exported_as_valid_cap_and_audited() {
         );
     }
 }
+
+#[test]
+fn a_duty_officer_reports_an_incident_and_its_new_version_from_the_command_line() {
+    for db in TestDatabase::all() {
+        let work = tempfile::tempdir().unwrap();
+        let dir = work.path();
+        ok(concord(&db, dir, &["init"]));
+        register_keys(&db, dir, &["secretariat", "TJK"]);
+        let tjk = key_of(dir, "TJK", ".key");
+        let report = |title: &str, severity: &str, domain: &str| {
+            let args = [
+                "incidents",
+                "report",
+                "--key",
+                &tjk,
+                "--id",
+                "tjk-2026-000017",
+                "--domain",
+                domain,
+                "--country",
+                "TJK",
+                "--point",
+                "68.6,37.3",
+                "--severity",
+                severity,
+                "--urgency",
+                "Immediate",
+                "--certainty",
+                "Observed",
+                "--title",
+                title,
+                "--text",
+                "A caravan crossed the Panj at night.",
+                "--releasability",
+                "members",
+            ];
+            concord(&db, dir, &args)
+        };
+        let out = ok(report("Caravan on the Panj", "Severe", "drug-trafficking"));
+        assert!(out.contains("report-incident signed by TJK"), "{out}");
+        ok(report(
+            "Caravan on the Panj, 400 kg seized",
+            "Severe",
+            "drug-trafficking",
+        ));
+        let list = ok(concord(&db, dir, &["incidents", "list"]));
+        assert!(list.contains("tjk-2026-000017"), "{list}");
+        assert!(list.contains("v2"), "the latest version is listed: {list}");
+        assert!(list.contains("400 kg seized"), "{list}");
+
+        // Bad input: a clear message, nothing recorded.
+        let err = refused(report("x", "Bad", "drug-trafficking"));
+        assert!(
+            err.contains("--severity: `Bad` is not one of Extreme, Severe"),
+            "{err}"
+        );
+        let err = refused(concord(
+            &db,
+            dir,
+            &[
+                "incidents",
+                "report",
+                "--key",
+                &key_of(dir, "secretariat", ".key"),
+                "--id",
+                "s-1",
+                "--domain",
+                "drug-trafficking",
+                "--country",
+                "TJK",
+                "--point",
+                "68.6,37.3",
+                "--severity",
+                "Minor",
+                "--urgency",
+                "Past",
+                "--certainty",
+                "Observed",
+                "--title",
+                "t",
+                "--text",
+                "t",
+                "--releasability",
+                "members",
+            ],
+        ));
+        assert!(err.contains("with a member's key"), "{err}");
+        let err = refused(report("x", "Minor", "piracy"));
+        assert!(err.contains("refused (invalid-report)"), "{err}");
+        let list = ok(concord(&db, dir, &["incidents", "list"]));
+        assert_eq!(list.lines().count(), 1, "{list}");
+    }
+}
