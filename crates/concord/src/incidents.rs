@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use concord_core::code::{MemberCode, Slug};
 use concord_core::council::Command;
 use concord_core::incident::{Certainty, Geometry, IncidentReport, Severity, Urgency};
@@ -17,50 +17,7 @@ use concord_store::{IncidentFilter, Store};
 pub enum IncidentsCommand {
     /// Report an incident (or a new version of a report), signed with the reporting
     /// member's key file.
-    Report {
-        /// The reporting member's signing key.
-        #[arg(long, env = "CONCORD_KEY")]
-        key: PathBuf,
-        /// The report's identifier (e.g. tjk-2026-000017).
-        #[arg(long)]
-        id: Slug,
-        /// Threat domain, from the charter (e.g. drug-trafficking).
-        #[arg(long)]
-        domain: Slug,
-        /// Country where it happened.
-        #[arg(long)]
-        country: MemberCode,
-        /// Where, as `longitude,latitude`.
-        #[arg(long, conflicts_with = "place")]
-        point: Option<String>,
-        /// Where, as a GeoJSON Point or Polygon.
-        #[arg(long)]
-        place: Option<String>,
-        /// When it happened (RFC 3339; now if absent).
-        #[arg(long)]
-        occurred_at: Option<String>,
-        /// CAP severity: Extreme, Severe, Moderate, Minor, Unknown.
-        #[arg(long)]
-        severity: String,
-        /// CAP urgency: Immediate, Expected, Future, Past, Unknown.
-        #[arg(long)]
-        urgency: String,
-        /// CAP certainty: Observed, Likely, Possible, Unlikely, Unknown.
-        #[arg(long)]
-        certainty: String,
-        /// Title.
-        #[arg(long)]
-        title: String,
-        /// Text.
-        #[arg(long)]
-        text: String,
-        /// Who may read it: originator, members, members+partners, group:NAME or public.
-        #[arg(long)]
-        releasability: Releasability,
-        /// Print the signed command (for `POST /api/v1/incidents`) instead of recording it.
-        #[arg(long)]
-        print: bool,
-    },
+    Report(Box<ReportArgs>),
     /// The latest version of each report, newest first (as the secretariat reads them).
     List {
         /// Only this threat domain.
@@ -75,6 +32,53 @@ pub enum IncidentsCommand {
     },
 }
 
+/// What `concord incidents report` takes.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The reporting member's signing key.
+    #[arg(long, env = "CONCORD_KEY")]
+    pub key: PathBuf,
+    /// The report's identifier (e.g. tjk-2026-000017).
+    #[arg(long)]
+    pub id: Slug,
+    /// Threat domain, from the charter (e.g. drug-trafficking).
+    #[arg(long)]
+    pub domain: Slug,
+    /// Country where it happened.
+    #[arg(long)]
+    pub country: MemberCode,
+    /// Where, as `longitude,latitude`.
+    #[arg(long, conflicts_with = "place")]
+    pub point: Option<String>,
+    /// Where, as a GeoJSON Point or Polygon.
+    #[arg(long)]
+    pub place: Option<String>,
+    /// When it happened (RFC 3339; now if absent).
+    #[arg(long)]
+    pub occurred_at: Option<String>,
+    /// CAP severity: Extreme, Severe, Moderate, Minor, Unknown.
+    #[arg(long)]
+    pub severity: String,
+    /// CAP urgency: Immediate, Expected, Future, Past, Unknown.
+    #[arg(long)]
+    pub urgency: String,
+    /// CAP certainty: Observed, Likely, Possible, Unlikely, Unknown.
+    #[arg(long)]
+    pub certainty: String,
+    /// Title.
+    #[arg(long)]
+    pub title: String,
+    /// Text.
+    #[arg(long)]
+    pub text: String,
+    /// Who may read it: originator, members, members+partners, group:NAME or public.
+    #[arg(long)]
+    pub releasability: Releasability,
+    /// Print the signed command (for `POST /api/v1/incidents`) instead of recording it.
+    #[arg(long)]
+    pub print: bool,
+}
+
 fn cap_value<T>(
     name: &str,
     text: &str,
@@ -87,22 +91,23 @@ fn cap_value<T>(
 /// Carries out an incident operation.
 pub async fn run(store: &dyn Store, what: IncidentsCommand) -> anyhow::Result<()> {
     match what {
-        IncidentsCommand::Report {
-            key,
-            id,
-            domain,
-            country,
-            point,
-            place,
-            occurred_at,
-            severity,
-            urgency,
-            certainty,
-            title,
-            text,
-            releasability,
-            print,
-        } => {
+        IncidentsCommand::Report(args) => {
+            let ReportArgs {
+                key,
+                id,
+                domain,
+                country,
+                point,
+                place,
+                occurred_at,
+                severity,
+                urgency,
+                certainty,
+                title,
+                text,
+                releasability,
+                print,
+            } = *args;
             let (secret, owner) = crate::keys::read_secret(&key)?;
             let KeyOwner::Member(reporter) = owner else {
                 anyhow::bail!("an incident is reported with a member's key, not the secretariat's");
