@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::accounts::AccountChange;
 use crate::charter::Charter;
 use crate::consensus::SignedPosition;
 use crate::council::{
@@ -77,6 +78,8 @@ pub enum Event {
     SituationChanged(SituationChange),
     /// An alert (CAP 1.2) was issued.
     AlertIssued(Box<IssuedAlert>),
+    /// An account was opened, its rights changed, it was closed, or it signed in.
+    AccountChanged(AccountChange),
 }
 
 impl Event {
@@ -111,6 +114,7 @@ impl Event {
             Event::DeploymentStepped(_) => "deployment-stepped",
             Event::SituationChanged(_) => "situation-changed",
             Event::AlertIssued(_) => "alert-issued",
+            Event::AccountChanged(_) => "account-changed",
         }
     }
 
@@ -135,6 +139,7 @@ impl Event {
             Event::DeploymentStepped(s) => format!("request/{}", s.request),
             Event::SituationChanged(c) => format!("situation/{}", c.situation()),
             Event::AlertIssued(a) => format!("alert/{}", a.alert.id),
+            Event::AccountChanged(c) => format!("account/{}", c.username()),
             _ => return None,
         };
         Some(subject)

@@ -3,7 +3,9 @@
 
 pub mod alerts;
 pub mod api;
+pub mod console;
 pub mod council;
+pub mod i18n;
 pub mod incidents;
 pub mod intake;
 pub mod ledger;
@@ -32,6 +34,8 @@ pub struct AppState {
     pub tail: Arc<stream::Tail>,
     /// Incident reports waiting to be carried out together.
     pub intake: intake::SharedIntake,
+    /// Failed sign-ins, to slow down guessing.
+    pub sign_in_limiter: Arc<console::SignInLimiter>,
 }
 
 impl AppState {
@@ -47,6 +51,7 @@ impl AppState {
             charter: Arc::new(charter),
             log_key: Arc::new(log_key),
             intake: Default::default(),
+            sign_in_limiter: Default::default(),
         }
     }
 }

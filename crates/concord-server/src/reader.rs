@@ -1,5 +1,5 @@
-//! Who is asking: the reader behind a request. No `Authorization` header reads as the
-//! public; `Authorization: Bearer <token>` reads as the token's holder, with the holder's
+//! Who is asking: the reader behind a request. A console session's cookie reads as its
+//! account; no `Authorization` header and no session reads as the public; `Authorization: Bearer <token>` reads as the token's holder, with the holder's
 //! status today; an unknown, revoked or malformed token is refused, never downgraded.
 
 use axum::extract::FromRequestParts;
@@ -18,7 +18,17 @@ impl FromRequestParts<AppState> for ReaderOf {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            return Ok(ReaderOf(Reader::Public));
+            // A console session reads as its account.
+            return Ok(ReaderOf(
+                match crate::console::signed_in(state, &parts.headers).await? {
+                    Some((_, account)) => {
+                        let today = time::OffsetDateTime::now_utc().date();
+                        let timeline = state.charter.timeline(state.store.status_records().await?);
+                        account.reader(&timeline, today)
+                    }
+                    None => Reader::Public,
+                },
+            ));
         };
         let token = value
             .to_str()

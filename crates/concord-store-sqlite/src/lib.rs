@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use concord_core::accounts::Account;
 use concord_core::charter::Charter;
 use concord_core::consensus::SignedPosition;
 use concord_core::council::{Circulation, Decision, SignedIncident, VersionRecord};
@@ -19,7 +20,9 @@ use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row};
-use concord_store::{DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError};
+use concord_store::{
+    ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
+};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -315,6 +318,24 @@ async fn apply(
             sqlx::query!("UPDATE api_tokens SET revoked = TRUE WHERE id = ?", id)
                 .execute(&mut **tx)
                 .await?;
+        }
+        ReadRow::Account { username, body } => {
+            sqlx::query!(
+                "INSERT INTO accounts (username, closed, body) VALUES (?1, FALSE, ?2)
+                 ON CONFLICT (username) DO UPDATE SET body = ?2",
+                username,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::AccountClosed { username } => {
+            sqlx::query!(
+                "UPDATE accounts SET closed = TRUE WHERE username = ?",
+                username
+            )
+            .execute(&mut **tx)
+            .await?;
         }
         ReadRow::Operation { code, body } => {
             sqlx::query!(
@@ -946,6 +967,110 @@ impl Store for SqliteStore {
         .fetch_one(&self.pool)
         .await
         .map_err(db_error)
+    }
+
+    async fn account(&self, username: &str) -> Result<Option<(Account, bool)>, StoreError> {
+        let row = sqlx::query!(
+            r#"SELECT body, closed AS "closed: bool" FROM accounts WHERE username = ?"#,
+            username
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| Ok((StoreError::decode("account", &r.body)?, r.closed)))
+            .transpose()
+    }
+
+    async fn accounts(&self) -> Result<Vec<(Account, bool)>, StoreError> {
+        let rows = sqlx::query!(
+            r#"SELECT body, closed AS "closed: bool" FROM accounts ORDER BY username"#
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        rows.into_iter()
+            .map(|r| Ok((StoreError::decode("account", &r.body)?, r.closed)))
+            .collect()
+    }
+
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        at: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query!(
+            "INSERT INTO credentials (username, password_hash, changed_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT (username) DO UPDATE SET password_hash = ?2, changed_at = ?3",
+            username,
+            password_hash,
+            at
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn password_hash(&self, username: &str) -> Result<Option<String>, StoreError> {
+        sqlx::query_scalar!(
+            "SELECT password_hash FROM credentials WHERE username = ?",
+            username
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn open_console_session(
+        &self,
+        sha256: &str,
+        session: &ConsoleSession,
+        created_at: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query!(
+            "INSERT INTO console_sessions (sha256, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            sha256,
+            session.username,
+            session.csrf,
+            created_at,
+            session.expires_at
+        )
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn console_session(&self, sha256: &str) -> Result<Option<ConsoleSession>, StoreError> {
+        let row = sqlx::query!(
+            "SELECT username, csrf, expires_at FROM console_sessions WHERE sha256 = ?",
+            sha256
+        )
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(row.map(|r| ConsoleSession {
+            username: r.username,
+            csrf: r.csrf,
+            expires_at: r.expires_at,
+        }))
+    }
+
+    async fn close_console_session(&self, sha256: &str) -> Result<(), StoreError> {
+        sqlx::query!("DELETE FROM console_sessions WHERE sha256 = ?", sha256)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn close_console_sessions_of(&self, username: &str) -> Result<(), StoreError> {
+        sqlx::query!("DELETE FROM console_sessions WHERE username = ?", username)
+            .execute(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(())
     }
 
     async fn subject_heads(&self, subjects: &[String]) -> Result<Vec<Option<i64>>, StoreError> {

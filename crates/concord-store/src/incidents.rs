@@ -68,7 +68,7 @@ pub enum Guard {
     Open,
     /// A releasable record of this originator.
     Released(concord_core::releasability::Releasability, KeyOwner),
-    /// The secretariat's own records (API tokens).
+    /// The secretariat's own records (API tokens, accounts and sign-ins).
     SecretariatOnly,
     /// Requests for collective assistance and their consultations: members and the
     /// secretariat.
@@ -88,7 +88,9 @@ pub fn guard_of(entry: &Value) -> Guard {
             KeyOwner::Member(i.report.reporter),
         ),
         Event::AlertIssued(a) => Guard::Released(a.releasability.clone(), a.issuer),
-        Event::TokenIssued(_) | Event::TokenRevoked(_) => Guard::SecretariatOnly,
+        Event::TokenIssued(_) | Event::TokenRevoked(_) | Event::AccountChanged(_) => {
+            Guard::SecretariatOnly
+        }
         _ if event.subject().is_some_and(|s| members_only_subject(&s)) => Guard::MembersOnly,
         _ => Guard::Open,
     }

@@ -6,6 +6,7 @@
 //! [`queries`] turns stored records into the views the API and CLI print, so both print the
 //! same thing.
 
+pub mod accounts;
 pub mod alerts;
 pub mod council;
 pub mod hash_cache;
@@ -47,6 +48,18 @@ pub struct Expect {
     pub subject: String,
     /// Its latest event's leaf index when read (`None`: it had none).
     pub last: Option<i64>,
+}
+
+/// A console session as stored: whose, its CSRF token, and when it expires (UTC, fixed
+/// width, so that text order is time order). The cookie itself is kept only as SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsoleSession {
+    /// The account.
+    pub username: String,
+    /// The token every form of this session carries.
+    pub csrf: String,
+    /// When it ends.
+    pub expires_at: String,
 }
 
 /// Which incident reports to list.
@@ -186,6 +199,43 @@ pub trait Store: Send + Sync {
 
     /// The leaf index of the latest event of `subject`, if any.
     async fn subject_head(&self, subject: &str) -> Result<Option<i64>, StoreError>;
+
+    /// An account and whether it is closed.
+    async fn account(
+        &self,
+        username: &str,
+    ) -> Result<Option<(concord_core::accounts::Account, bool)>, StoreError>;
+
+    /// Every account and whether it is closed, by username.
+    async fn accounts(&self) -> Result<Vec<(concord_core::accounts::Account, bool)>, StoreError>;
+
+    /// Sets an account's password hash (Argon2id, PHC string). Not on the ledger.
+    async fn set_password(
+        &self,
+        username: &str,
+        password_hash: &str,
+        at: &str,
+    ) -> Result<(), StoreError>;
+
+    /// An account's password hash.
+    async fn password_hash(&self, username: &str) -> Result<Option<String>, StoreError>;
+
+    /// Records a console session under the SHA-256 of its cookie.
+    async fn open_console_session(
+        &self,
+        sha256: &str,
+        session: &ConsoleSession,
+        created_at: &str,
+    ) -> Result<(), StoreError>;
+
+    /// The console session whose cookie has this SHA-256.
+    async fn console_session(&self, sha256: &str) -> Result<Option<ConsoleSession>, StoreError>;
+
+    /// Ends a console session.
+    async fn close_console_session(&self, sha256: &str) -> Result<(), StoreError>;
+
+    /// Ends every console session of an account.
+    async fn close_console_sessions_of(&self, username: &str) -> Result<(), StoreError>;
 
     /// [`Store::subject_head`] of many subjects in one read, in their order.
     async fn subject_heads(&self, subjects: &[String]) -> Result<Vec<Option<i64>>, StoreError>;

@@ -1,6 +1,7 @@
 //! What each event writes to the read tables, decided once for every backend: each store
 //! only turns a [`ReadRow`] into its own SQL.
 
+use concord_core::accounts::AccountChange;
 use concord_core::event::Event;
 use concord_core::releasability::Releasability;
 use time::Date;
@@ -206,6 +207,18 @@ pub enum ReadRow {
         /// Identifier.
         id: String,
     },
+    /// An account as it now stands (opened, or its roles changed).
+    Account {
+        /// Username.
+        username: String,
+        /// JSON.
+        body: String,
+    },
+    /// A closed account.
+    AccountClosed {
+        /// Username.
+        username: String,
+    },
     /// Nothing: the event lives in the log only.
     Nothing,
     /// A decision, and the document's new status.
@@ -317,6 +330,18 @@ pub fn read_row(event: &Event) -> ReadRow {
             body: encode(t),
         },
         Event::TokenRevoked(r) => ReadRow::TokenRevoked { id: r.id.clone() },
+        Event::AccountChanged(change) => match change {
+            AccountChange::Opened { account, .. } | AccountChange::RolesChanged { account, .. } => {
+                ReadRow::Account {
+                    username: account.username.clone(),
+                    body: encode(account),
+                }
+            }
+            AccountChange::Closed { username, .. } => ReadRow::AccountClosed {
+                username: username.clone(),
+            },
+            AccountChange::SignedIn { .. } => ReadRow::Nothing,
+        },
         Event::IncidentReported(i) => {
             let r = &i.report;
             let (release_to, release_group) = match &r.releasability {

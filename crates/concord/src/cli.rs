@@ -149,6 +149,11 @@ enum Command {
         #[command(subcommand)]
         step: crate::council::CouncilStep,
     },
+    /// People's accounts for the console.
+    Users {
+        #[command(subcommand)]
+        what: crate::users::UsersCommand,
+    },
     /// Incident reports: report one signed, list them.
     Incidents {
         #[command(subcommand)]
@@ -687,6 +692,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = database::open(&cli.database).await?;
             crate::council::run(store.as_ref(), &key, step, print).await
         }
+        Command::Users { what } => {
+            let store = database::open(&cli.database).await?;
+            crate::users::run(store.as_ref(), what).await
+        }
         Command::Incidents { what } => {
             let store = database::open(&cli.database).await?;
             crate::incidents::run(store.as_ref(), what).await
@@ -880,6 +889,30 @@ async fn serve(
         }
     }
     let charter = queries::charter(store.as_ref()).await?;
+    // The first start of a database with no account opens the administrator's, and says
+    // its password this once.
+    let first_administrator = if store.accounts().await?.is_empty() {
+        let password = crate::users::generate_password();
+        let account = concord_core::accounts::Account {
+            username: "admin".into(),
+            name: "Administrator".into(),
+            affiliation: concord_core::accounts::Affiliation::Secretariat,
+            roles: vec![
+                concord_core::accounts::Role::Administrator,
+                concord_core::accounts::Role::SecretariatOfficer,
+            ],
+            language: concord_core::accounts::Language::Ru,
+            opened_on: time::OffsetDateTime::now_utc().date(),
+        };
+        match concord_store::accounts::open(store.as_ref(), account, &password, "operator").await {
+            Ok(()) => Some(password),
+            // Another node opened it first.
+            Err(concord_store::accounts::AccountOpError::Exists(_)) => None,
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
     let (log_key, created) =
         crate::log_key::load_or_create(key_path, &crate::log_key::origin(&charter))?;
     if created {
@@ -907,6 +940,11 @@ async fn serve(
         "Concord is serving {} at http://{bound}/ (database: {shown})\n  try: curl http://{bound}/api/v1/chairmanships?from=2017&to=2025",
         charter.organisation.abbreviation.en
     ));
+    if let Some(password) = first_administrator {
+        announce(&format!(
+            "The console's administrator: sign in at http://{bound}/login as `admin` with password {password}\n  (shown this once; change it with `concord users password admin`)"
+        ));
+    }
     let state = AppState::new(store, charter, log_key);
     // On Ctrl-C or SIGTERM: stop accepting, end the live streams, let requests in flight
     // finish, but no longer than SHUTDOWN_GRACE.

@@ -12,3 +12,4 @@ pub mod keys;
 pub mod log_key;
 mod output;
 mod private_file;
+pub mod users;

@@ -611,3 +611,161 @@ sources = ["001_842b74abc66e8531.txt"]
         "{err}"
     );
 }
+
+#[test]
+fn users_are_opened_given_rights_and_closed_with_passwords_never_kept_in_the_clear() {
+    for db in TestDatabase::all() {
+        stdout(&concord(&db, &["init"]));
+        let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args([
+                "--database",
+                &db.url,
+                "users",
+                "add",
+                "--username",
+                "kz.head",
+                "--name",
+                "Ержан Ахметов",
+                "--affiliation",
+                "KAZ",
+                "--role",
+                "head-of-delegation",
+                "--role",
+                "foreign-ministry-officer",
+                "--language",
+                "ru",
+                "--password-stdin",
+            ])
+            .env_remove("CONCORD_DATABASE")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"chosen by the delegation 42\n")
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert!(stdout(&out).contains("opened account kz.head"));
+        let generated = stdout(&concord(
+            &db,
+            &[
+                "users",
+                "add",
+                "--username",
+                "crc.officer",
+                "--name",
+                "Duty officer",
+                "--affiliation",
+                "secretariat",
+                "--role",
+                "secretariat-officer",
+            ],
+        ));
+        let shown = generated
+            .split("shown this once): ")
+            .nth(1)
+            .unwrap()
+            .trim()
+            .to_owned();
+        assert_eq!(shown.len(), 20, "{generated}");
+
+        // Refusals say why; nothing opened.
+        let misfit = concord(
+            &db,
+            &[
+                "users",
+                "add",
+                "--username",
+                "kz.admin",
+                "--name",
+                "X",
+                "--affiliation",
+                "KAZ",
+                "--role",
+                "administrator",
+            ],
+        );
+        assert!(!misfit.status.success());
+        assert!(
+            String::from_utf8_lossy(&misfit.stderr)
+                .contains("the role administrator does not belong to KAZ")
+        );
+        let taken = concord(
+            &db,
+            &[
+                "users",
+                "add",
+                "--username",
+                "kz.head",
+                "--name",
+                "X",
+                "--affiliation",
+                "KAZ",
+                "--role",
+                "duty-officer",
+            ],
+        );
+        assert!(
+            String::from_utf8_lossy(&taken.stderr).contains("an account `kz.head` exists already")
+        );
+
+        let roles = stdout(&concord(
+            &db,
+            &["users", "roles", "kz.head", "--role", "head-of-delegation"],
+        ));
+        assert!(
+            roles.contains("kz.head is now head-of-delegation"),
+            "{roles}"
+        );
+        stdout(&concord(&db, &["users", "close", "crc.officer"]));
+        let list = stdout(&concord(&db, &["users", "list"]));
+        assert!(
+            list.contains("kz.head") && list.contains("Ержан Ахметов"),
+            "{list}"
+        );
+        assert!(
+            list.lines()
+                .any(|l| l.starts_with("crc.officer") && l.ends_with("CLOSED")),
+            "{list}"
+        );
+
+        // The ledger holds the accounts and their rights, not a password or its hash;
+        // and the passwords are nowhere in the clear.
+        let url = db.url.clone();
+        let (bodies, hashes) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                let store = concord::database::open(&url).await.unwrap();
+                let size = store.ledger_size().await.unwrap();
+                let bodies = store.ledger_entries(0, size).await.unwrap().join("\n");
+                let hashes = [
+                    store.password_hash("kz.head").await.unwrap(),
+                    store.password_hash("crc.officer").await.unwrap(),
+                ];
+                (bodies, hashes)
+            });
+        assert_eq!(
+            bodies.matches("\"opened\"").count(),
+            2,
+            "two accounts opened on the ledger"
+        );
+        assert!(bodies.contains("roles-changed") && bodies.contains("\"closed\""));
+        assert!(!bodies.contains("argon2") && !bodies.contains("chosen by the delegation"));
+        for hash in hashes {
+            assert!(hash.unwrap().starts_with("$argon2id$"));
+        }
+        if db.backend == "sqlite" {
+            let file = std::fs::read(db.url.trim_start_matches("sqlite://")).unwrap();
+            let text = String::from_utf8_lossy(&file);
+            assert!(!text.contains("chosen by the delegation 42"));
+            assert!(!text.contains(&shown));
+        }
+    }
+}

@@ -1,0 +1,528 @@
+//! The console: server-rendered pages (askama templates compiled into the binary) in
+//! Russian or English, behind a sign-in. A session is a cookie (HttpOnly, SameSite=Strict,
+//! Secure when served over TLS) kept by the store only as SHA-256; every form carries a
+//! CSRF token; failed sign-ins are rate-limited per account.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use askama::Template;
+use axum::Form;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use concord_core::accounts::{Account, Language};
+use concord_store::ConsoleSession;
+use concord_store::accounts as app;
+use cookie::{Cookie, SameSite};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::i18n::{Messages, messages};
+use crate::problem::Problem;
+
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "concord_session";
+/// The sign-in form's CSRF cookie (before there is a session).
+const LOGIN_CSRF_COOKIE: &str = "concord_login_csrf";
+/// The language preference.
+const LANGUAGE_COOKIE: &str = "concord_lang";
+
+/// Failed sign-ins an account may have within [`FAILURE_WINDOW`] before it must wait.
+pub const MAX_FAILURES: usize = 5;
+/// The window of [`MAX_FAILURES`].
+pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
+
+/// The console's routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_page).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/language", get(language))
+}
+
+/// Failed sign-ins per account, to slow down guessing.
+#[derive(Default)]
+pub struct SignInLimiter {
+    failures: Mutex<HashMap<String, Vec<Instant>>>,
+}
+
+impl SignInLimiter {
+    /// How long `username` must still wait, if it has failed too often.
+    fn wait(&self, username: &str) -> Option<Duration> {
+        let mut all = self.failures.lock().expect("never poisoned");
+        let list = all.get_mut(username)?;
+        list.retain(|t| t.elapsed() < FAILURE_WINDOW);
+        if list.len() >= MAX_FAILURES {
+            Some(FAILURE_WINDOW.saturating_sub(list[0].elapsed()))
+        } else {
+            None
+        }
+    }
+
+    fn failed(&self, username: &str) {
+        let mut all = self.failures.lock().expect("never poisoned");
+        all.entry(username.to_owned())
+            .or_default()
+            .push(Instant::now());
+    }
+
+    fn succeeded(&self, username: &str) {
+        self.failures
+            .lock()
+            .expect("never poisoned")
+            .remove(username);
+    }
+}
+
+/// Who is looking, and in which language.
+struct Visitor {
+    signed_in: Option<(ConsoleSession, Account)>,
+    language: Language,
+    cookie: Option<String>,
+}
+
+fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| v)
+}
+
+/// The session's account behind a request's cookie, if any.
+pub(crate) async fn signed_in(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<(ConsoleSession, Account)>, Problem> {
+    match cookie(headers, SESSION_COOKIE) {
+        Some(value) => {
+            Ok(app::session(state.store.as_ref(), value, time::OffsetDateTime::now_utc()).await?)
+        }
+        None => Ok(None),
+    }
+}
+
+async fn visitor(state: &AppState, headers: &HeaderMap) -> Result<Visitor, Problem> {
+    let signed_in = signed_in(state, headers).await?;
+    let chosen = cookie(headers, LANGUAGE_COOKIE).and_then(|l| l.parse().ok());
+    let accepted = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| v.trim_start().starts_with("en"))
+        .map(|_| Language::En);
+    let language = chosen
+        .or(signed_in.as_ref().map(|(_, a)| a.language))
+        .or(accepted)
+        .unwrap_or_default();
+    Ok(Visitor {
+        signed_in,
+        language,
+        cookie: cookie(headers, SESSION_COOKIE).map(str::to_owned),
+    })
+}
+
+/// Whether the request came over TLS (directly or through a proxy that says so).
+fn over_tls(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+fn set_cookie(
+    name: &str,
+    value: String,
+    headers: &HeaderMap,
+    max_age: Option<time::Duration>,
+) -> HeaderValue {
+    let mut c = Cookie::build((name.to_owned(), value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(over_tls(headers));
+    if let Some(age) = max_age {
+        c = c.max_age(age);
+    }
+    HeaderValue::from_str(&c.build().to_string()).expect("cookies are ASCII")
+}
+
+/// What every page shows around its content.
+pub(crate) struct Chrome {
+    lang: &'static str,
+    title: String,
+    console_name: String,
+    nav_dashboard: String,
+    sign_out: String,
+    switch_label: String,
+    switch_to: &'static str,
+    who: Option<String>,
+    csrf: String,
+}
+
+fn chrome(t: &Messages, title: String, signed_in: Option<&(ConsoleSession, Account)>) -> Chrome {
+    Chrome {
+        lang: t.language().tag(),
+        title,
+        console_name: t.get("console-name"),
+        nav_dashboard: t.get("nav-dashboard"),
+        sign_out: t.get("nav-sign-out"),
+        switch_label: t.get("language-switch"),
+        switch_to: match t.language() {
+            Language::Ru => "en",
+            Language::En => "ru",
+        },
+        who: signed_in.map(|(_, a)| {
+            t.with(
+                "signed-in-as",
+                &[
+                    ("name", &a.name),
+                    ("affiliation", &a.affiliation.to_string()),
+                ],
+            )
+        }),
+        csrf: signed_in.map(|(s, _)| s.csrf.clone()).unwrap_or_default(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    chrome: Chrome,
+    csrf: String,
+    username: String,
+    username_label: String,
+    password_label: String,
+    submit: String,
+    error: Option<String>,
+}
+
+fn render(page: impl Template) -> Html<String> {
+    Html(page.render().expect("templates render"))
+}
+
+/// The sign-in page, with a fresh CSRF token in a cookie and in the form.
+fn login_form(
+    t: &Messages,
+    headers: &HeaderMap,
+    status: StatusCode,
+    error: Option<String>,
+    username: String,
+) -> Response {
+    let (csrf, _) = concord_ledger::signature::generate_token("");
+    let page = LoginPage {
+        chrome: chrome(t, t.get("login-title"), None),
+        csrf: csrf.clone(),
+        username,
+        username_label: t.get("login-username"),
+        password_label: t.get("login-password"),
+        submit: t.get("login-submit"),
+        error,
+    };
+    let mut response = (status, render(page)).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, csrf, headers, None),
+    );
+    response
+}
+
+async fn login_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, Problem> {
+    let v = visitor(&state, &headers).await?;
+    if v.signed_in.is_some() {
+        return Ok(Redirect::to("/").into_response());
+    }
+    Ok(login_form(
+        messages(v.language),
+        &headers,
+        StatusCode::OK,
+        None,
+        String::new(),
+    ))
+}
+
+/// The sign-in form.
+#[derive(Deserialize)]
+pub struct LoginForm {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, Problem> {
+    let v = visitor(&state, &headers).await?;
+    let t = messages(v.language);
+    let username = form.username.trim().to_lowercase();
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(expected, &form.csrf) {
+        return Ok(login_form(
+            t,
+            &headers,
+            StatusCode::FORBIDDEN,
+            Some(t.get("form-expired")),
+            username,
+        ));
+    }
+    if username.is_empty() || form.password.is_empty() {
+        return Ok(login_form(
+            t,
+            &headers,
+            StatusCode::BAD_REQUEST,
+            Some(t.get("login-missing")),
+            username,
+        ));
+    }
+    if let Some(wait) = state.sign_in_limiter.wait(&username) {
+        let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
+        let message = t.with("login-throttled", &[("minutes", &minutes)]);
+        return Ok(login_form(
+            t,
+            &headers,
+            StatusCode::TOO_MANY_REQUESTS,
+            Some(message),
+            username,
+        ));
+    }
+    let now = time::OffsetDateTime::now_utc();
+    let Some(done) = app::sign_in(state.store.as_ref(), &username, &form.password, now).await?
+    else {
+        state.sign_in_limiter.failed(&username);
+        tracing::info!(username, "sign-in refused");
+        return Ok(login_form(
+            t,
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            Some(t.get("login-wrong")),
+            username,
+        ));
+    };
+    state.sign_in_limiter.succeeded(&username);
+    state.tail.wake();
+    tracing::info!(username, "signed in");
+    let mut response = Redirect::to("/").into_response();
+    let age = time::Duration::hours(app::SESSION_HOURS);
+    let jar = response.headers_mut();
+    jar.append(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, done.cookie, &headers, Some(age)),
+    );
+    jar.append(
+        header::SET_COOKIE,
+        set_cookie(
+            LOGIN_CSRF_COOKIE,
+            String::new(),
+            &headers,
+            Some(time::Duration::ZERO),
+        ),
+    );
+    Ok(response)
+}
+
+/// A form that only carries its CSRF token.
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Result<Response, Problem> {
+    let v = visitor(&state, &headers).await?;
+    let Some((session, _)) = &v.signed_in else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    if !constant_time_eq(&session.csrf, &form.csrf) {
+        let t = messages(v.language);
+        return Ok((StatusCode::FORBIDDEN, Html(t.get("form-expired"))).into_response());
+    }
+    if let Some(value) = &v.cookie {
+        app::sign_out(state.store.as_ref(), value).await?;
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            SESSION_COOKIE,
+            String::new(),
+            &headers,
+            Some(time::Duration::ZERO),
+        ),
+    );
+    Ok(response)
+}
+
+#[derive(Deserialize)]
+struct LanguageChoice {
+    to: String,
+}
+
+/// Switches the console's language (a preference cookie; nothing changes on the server).
+async fn language(headers: HeaderMap, Query(choice): Query<LanguageChoice>) -> Response {
+    let Ok(language) = choice.to.parse::<Language>() else {
+        return (StatusCode::BAD_REQUEST, "ru or en").into_response();
+    };
+    let back = headers
+        .get(header::REFERER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|r| {
+            r.split_once("://")
+                .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_owned()))
+        })
+        .filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/language"))
+        .unwrap_or_else(|| "/".to_owned());
+    let mut response = Redirect::to(&back).into_response();
+    response.headers_mut().append(
+        header::SET_COOKIE,
+        set_cookie(
+            LANGUAGE_COOKIE,
+            language.tag().to_owned(),
+            &headers,
+            Some(time::Duration::days(365)),
+        ),
+    );
+    response
+}
+
+fn constant_time_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    chrome: Chrome,
+    chair_heading: String,
+    chair: String,
+    next_heading: String,
+    next_session: String,
+    members_heading: String,
+    members: Vec<(String, String)>,
+    situations_heading: String,
+    situations: Vec<String>,
+    no_situations: String,
+    alerts_heading: String,
+    alerts: Vec<(String, String, String)>,
+    no_alerts: String,
+}
+
+/// Who chairs this year, the next session, the members' statuses today, the open
+/// situations and the latest alerts the account may read.
+async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
+    let v = visitor(&state, &headers).await?;
+    let Some(signed_in) = &v.signed_in else {
+        return Ok(Redirect::to("/login").into_response());
+    };
+    let t = messages(v.language);
+    let lang = t.language().tag();
+    let store = state.store.as_ref();
+    let now = time::OffsetDateTime::now_utc();
+    let today = now.date();
+    let year = today.year();
+    let timeline = state.charter.timeline(store.status_records().await?);
+    let reader = signed_in.1.reader(&timeline, today);
+
+    let chair = concord_store::queries::chairmanships(store, &state.charter, year, year)
+        .await
+        .ok()
+        .and_then(|c| c.into_iter().next())
+        .map(|c| c.member_name.get(lang).to_owned())
+        .unwrap_or_else(|| t.with("dashboard-chair-none", &[("year", &year.to_string())]));
+    let next_session = concord_store::queries::sessions(store, &Default::default())
+        .await?
+        .into_iter()
+        .find(|s| s.status == concord_core::history::SessionStatus::Planned)
+        .map(|s| {
+            let city = s
+                .city
+                .as_ref()
+                .map(|c| c.get(lang).to_owned())
+                .unwrap_or_default();
+            format!("{} — {city}, {}", s.date, s.body)
+        })
+        .unwrap_or_else(|| t.get("dashboard-no-session"));
+    let members = concord_store::queries::members(store, &state.charter, today)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let status = m
+                .status
+                .map(|s| t.get(&format!("status-{}", s.as_str())))
+                .unwrap_or_default();
+            (m.name.get(lang).to_owned(), status)
+        })
+        .collect();
+    let mut situations = Vec::new();
+    if concord_core::council::member_or_secretariat(&reader) {
+        for subject in store.subjects("situation").await? {
+            let file =
+                concord_core::council::SituationFile::fold(&store.subject_events(&subject).await?);
+            if let (Some(title), Some(level)) = (&file.title, file.level) {
+                let level = serde_json::to_value(level)
+                    .ok()
+                    .and_then(|l| l.as_str().map(str::to_owned))
+                    .unwrap_or_default();
+                situations.push(format!(
+                    "{} — {}",
+                    title.get(lang),
+                    t.with("level", &[("level", &level)])
+                ));
+            }
+        }
+    }
+    let alerts = concord_store::alerts::alerts(store, &reader, &state.charter.sharing_groups)
+        .await?
+        .iter()
+        .take(10)
+        .filter_map(|a| {
+            let cap = a.message().ok()?;
+            Some((
+                cap.severity()
+                    .map(|s| s.as_str())
+                    .unwrap_or("Unknown")
+                    .to_owned(),
+                cap.title().unwrap_or_default().to_owned(),
+                cap.sent.as_str().to_owned(),
+            ))
+        })
+        .collect();
+    let page = DashboardPage {
+        chrome: chrome(t, t.get("dashboard-title"), Some(signed_in)),
+        chair_heading: t.with("dashboard-chair", &[("year", &year.to_string())]),
+        chair,
+        next_heading: t.get("dashboard-next-session"),
+        next_session,
+        members_heading: t.get("dashboard-members"),
+        members,
+        situations_heading: t.get("dashboard-situations"),
+        situations,
+        no_situations: t.get("dashboard-no-situations"),
+        alerts_heading: t.get("dashboard-alerts"),
+        alerts,
+        no_alerts: t.get("dashboard-no-alerts"),
+    };
+    Ok(render(page).into_response())
+}

@@ -1,0 +1,530 @@
+//! The console as a browser meets it, over HTTP: sign in (with the CSRF token of the
+//! form), a session cookie that reads as the account on the pages and on the API, Russian
+//! or English, sign out; wrong passwords, missing tokens and missing fields refused in the
+//! visitor's language; guessing slowed down; every sign-in and change of rights on the
+//! ledger, and no password in it.
+
+mod common;
+
+use common::{Delegations, TestDatabase, TestServer, post_json};
+use concord_core::accounts::{Account, Language, Role};
+use serde_json::json;
+
+/// A raw answer: status, the Set-Cookie and Location headers, the body.
+#[derive(Debug)]
+struct Page {
+    status: u16,
+    cookies: Vec<String>,
+    location: Option<String>,
+    body: String,
+}
+
+impl Page {
+    /// The value of a cookie this answer sets.
+    fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.iter().find_map(|c| {
+            c.split(';')
+                .next()
+                .and_then(|kv| kv.split_once('='))
+                .filter(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_owned())
+        })
+    }
+
+    /// The hidden CSRF field of the page's first form.
+    fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF field");
+        let rest = &self.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+fn call(
+    method: &str,
+    url: &str,
+    cookies: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    form: Option<&[(&str, &str)]>,
+) -> Page {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let cookie: Vec<String> = cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let mut response = match method {
+        "GET" => {
+            let mut r = agent.get(url);
+            if !cookie.is_empty() {
+                r = r.header("cookie", &cookie.join("; "));
+            }
+            for (n, v) in headers {
+                r = r.header(*n, *v);
+            }
+            r.call()
+        }
+        _ => {
+            let mut r = agent.post(url);
+            if !cookie.is_empty() {
+                r = r.header("cookie", &cookie.join("; "));
+            }
+            for (n, v) in headers {
+                r = r.header(*n, *v);
+            }
+            r.send_form(form.unwrap_or(&[]).iter().copied())
+        }
+    }
+    .unwrap();
+    Page {
+        status: response.status().as_u16(),
+        cookies: response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect(),
+        location: response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        body: response.body_mut().read_to_string().unwrap(),
+    }
+}
+
+fn open_account(
+    db: &TestDatabase,
+    username: &str,
+    affiliation: &str,
+    roles: &[Role],
+    language: Language,
+) {
+    let url = db.url.clone();
+    let account = Account {
+        username: username.into(),
+        name: format!("{username} (test)"),
+        affiliation: affiliation.parse().unwrap(),
+        roles: roles.to_vec(),
+        language,
+        opened_on: time::OffsetDateTime::now_utc().date(),
+    };
+    common::block_on(async move {
+        let store = concord::database::open(&url).await.unwrap();
+        concord_store::accounts::open(store.as_ref(), account, "correct horse battery", "operator")
+            .await
+            .unwrap();
+    });
+}
+
+/// Signs in through the form; returns the session cookie.
+fn sign_in(server: &TestServer, username: &str, password: &str) -> Page {
+    let form = call("GET", &server.url("/login"), &[], &[], None);
+    let csrf_cookie = form
+        .cookie("concord_login_csrf")
+        .expect("the form sets its CSRF cookie");
+    call(
+        "POST",
+        &server.url("/login"),
+        &[("concord_login_csrf", &csrf_cookie)],
+        &[],
+        Some(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &form.csrf()),
+        ]),
+    )
+}
+
+#[test]
+fn sign_in_read_as_the_account_switch_language_and_sign_out() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        open_account(&db, "kz.duty", "KAZ", &[Role::DutyOfficer], Language::En);
+        let events = || server.get("/healthz").json["events"].as_u64().unwrap();
+
+        // Signed out: the dashboard sends to the sign-in page, in Russian by default.
+        let page = call("GET", &server.url("/"), &[], &[], None);
+        assert_eq!(
+            (page.status, page.location.as_deref()),
+            (303, Some("/login"))
+        );
+        let login = call("GET", &server.url("/login"), &[], &[], None);
+        assert_eq!(login.status, 200);
+        assert!(login.body.contains("Вход в Конкорд"), "{}", login.body);
+        assert!(login.body.contains("<html lang=\"ru\">"));
+        let english = call(
+            "GET",
+            &server.url("/login"),
+            &[],
+            &[("accept-language", "en-GB,en;q=0.9")],
+            None,
+        );
+        assert!(english.body.contains("Sign in to Concord"));
+
+        // Refusals, in the visitor's language; nothing recorded.
+        let before = events();
+        let csrf_cookie = login.cookie("concord_login_csrf").unwrap();
+        let no_token = call(
+            "POST",
+            &server.url("/login"),
+            &[("concord_login_csrf", &csrf_cookie)],
+            &[],
+            Some(&[
+                ("username", "kz.duty"),
+                ("password", "correct horse battery"),
+            ]),
+        );
+        assert_eq!(no_token.status, 403);
+        assert!(
+            no_token.body.contains("Срок действия формы истёк"),
+            "{}",
+            no_token.body
+        );
+        assert!(no_token.cookie("concord_session").is_none());
+        let wrong = sign_in(&server, "kz.duty", "not the password");
+        assert_eq!(wrong.status, 401);
+        assert!(wrong.body.contains("Неверное имя пользователя или пароль"));
+        let unknown = sign_in(&server, "nobody", "correct horse battery");
+        assert_eq!(
+            unknown.status, 401,
+            "an unknown account answers as a wrong password"
+        );
+        let missing = sign_in(&server, "kz.duty", "");
+        assert_eq!(missing.status, 400);
+        assert!(missing.body.contains("Введите имя пользователя и пароль"));
+        assert_eq!(events(), before);
+
+        // Signed in: a cookie the page's scripts cannot read, kept by the server only as a hash.
+        let done = sign_in(&server, "kz.duty", "correct horse battery");
+        assert_eq!(
+            (done.status, done.location.as_deref()),
+            (303, Some("/")),
+            "{done:?}"
+        );
+        let set = done
+            .cookies
+            .iter()
+            .find(|c| c.starts_with("concord_session="))
+            .unwrap();
+        for attribute in ["HttpOnly", "SameSite=Strict", "Path=/"] {
+            assert!(set.contains(attribute), "{set}");
+        }
+        assert!(!set.contains("Secure"), "plain HTTP: {set}");
+        let session = done.cookie("concord_session").unwrap();
+        assert!(session.starts_with("ccs_"));
+        assert_eq!(events(), before + 1, "the sign-in is on the ledger");
+        let over_tls = {
+            let form = call(
+                "GET",
+                &server.url("/login"),
+                &[],
+                &[("x-forwarded-proto", "https")],
+                None,
+            );
+            assert!(form.cookies[0].contains("Secure"), "{:?}", form.cookies);
+            form
+        };
+        assert_eq!(over_tls.status, 200);
+
+        // The dashboard, in the account's language.
+        let dashboard = call(
+            "GET",
+            &server.url("/"),
+            &[("concord_session", &session)],
+            &[],
+            None,
+        );
+        assert_eq!(dashboard.status, 200);
+        assert!(dashboard.body.contains("<html lang=\"en\">"));
+        let year = time::OffsetDateTime::now_utc().year();
+        let chair = format!("Chairmanship {year}");
+        for text in [
+            chair.as_str(),
+            "Member states today",
+            "participation frozen",
+            "kz.duty (test) (KAZ)",
+        ] {
+            assert!(dashboard.body.contains(text), "{text}: {}", dashboard.body);
+        }
+
+        // The session reads as the account on the API too.
+        let report = json!({
+            "id": "tjk-c-1", "version": 1, "reporter": "TJK", "domain": "drug-trafficking",
+            "occurred_at": "2026-11-20T03:40:00Z", "place": {"type": "Point", "coordinates": [68.6, 37.3]},
+            "country": "TJK", "severity": "Severe", "urgency": "Immediate", "certainty": "Observed",
+            "title": "For members only", "text": "…", "releasability": {"to": "members"}
+        });
+        let command = concord_core::council::Command::ReportIncident(Box::new(
+            serde_json::from_value(report).unwrap(),
+        ));
+        assert_eq!(
+            post_json(
+                &server.url("/api/v1/incidents"),
+                &delegations.sign("TJK", command)
+            )
+            .status,
+            201
+        );
+        let as_kaz = call(
+            "GET",
+            &server.url("/api/v1/incidents"),
+            &[("concord_session", &session)],
+            &[],
+            None,
+        );
+        assert!(as_kaz.body.contains("For members only"), "{}", as_kaz.body);
+        assert!(
+            !server
+                .get("/api/v1/incidents")
+                .text
+                .contains("For members only")
+        );
+
+        // Switch to Russian; the preference holds over the account's.
+        let switch = call(
+            "GET",
+            &server.url("/language?to=ru"),
+            &[("concord_session", &session)],
+            &[("referer", &server.url("/"))],
+            None,
+        );
+        assert_eq!(
+            (switch.status, switch.location.as_deref()),
+            (303, Some("/"))
+        );
+        let lang = switch.cookie("concord_lang").unwrap();
+        let russian = call(
+            "GET",
+            &server.url("/"),
+            &[("concord_session", &session), ("concord_lang", &lang)],
+            &[],
+            None,
+        );
+        assert!(
+            russian.body.contains(&format!("Председательство {year}")),
+            "{}",
+            russian.body
+        );
+        assert!(russian.body.contains("участие заморожено"));
+
+        // Sign out: only with the session's CSRF token; then the cookie is dead.
+        let forged = call(
+            "POST",
+            &server.url("/logout"),
+            &[("concord_session", &session)],
+            &[],
+            Some(&[("csrf", "forged")]),
+        );
+        assert_eq!(forged.status, 403);
+        let out = call(
+            "POST",
+            &server.url("/logout"),
+            &[("concord_session", &session)],
+            &[],
+            Some(&[("csrf", &dashboard.csrf())]),
+        );
+        assert_eq!((out.status, out.location.as_deref()), (303, Some("/login")));
+        let after = call(
+            "GET",
+            &server.url("/"),
+            &[("concord_session", &session)],
+            &[],
+            None,
+        );
+        assert_eq!(after.location.as_deref(), Some("/login"));
+        assert!(
+            !call(
+                "GET",
+                &server.url("/api/v1/incidents"),
+                &[("concord_session", &session)],
+                &[],
+                None
+            )
+            .body
+            .contains("For members only")
+        );
+    }
+}
+
+#[test]
+fn guessing_is_slowed_and_closing_an_account_ends_its_sessions() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        open_account(
+            &db,
+            "by.analyst",
+            "BLR",
+            &[Role::CrisisCentreAnalyst],
+            Language::Ru,
+        );
+        let session = sign_in(&server, "by.analyst", "correct horse battery")
+            .cookie("concord_session")
+            .unwrap();
+        for _ in 0..concord_server::console::MAX_FAILURES {
+            assert_eq!(sign_in(&server, "by.analyst", "guess").status, 401);
+        }
+        let form = call(
+            "GET",
+            &server.url("/login"),
+            &[],
+            &[("accept-language", "en")],
+            None,
+        );
+        let throttled = call(
+            "POST",
+            &server.url("/login"),
+            &[(
+                "concord_login_csrf",
+                &form.cookie("concord_login_csrf").unwrap(),
+            )],
+            &[("accept-language", "en")],
+            Some(&[
+                ("username", "by.analyst"),
+                ("password", "correct horse battery"),
+                ("csrf", &form.csrf()),
+            ]),
+        );
+        assert_eq!(throttled.status, 429, "even the right password waits");
+        assert!(
+            throttled
+                .body
+                .contains("Too many failed sign-ins for this account. Try again in 15 min."),
+            "{}",
+            throttled.body
+        );
+
+        // Closing the account ends the session it had.
+        assert_eq!(
+            call(
+                "GET",
+                &server.url("/"),
+                &[("concord_session", &session)],
+                &[],
+                None
+            )
+            .status,
+            200
+        );
+        let url = db.url.clone();
+        common::block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            concord_store::accounts::close(
+                store.as_ref(),
+                "by.analyst",
+                "operator",
+                time::OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap();
+        });
+        assert_eq!(
+            call(
+                "GET",
+                &server.url("/"),
+                &[("concord_session", &session)],
+                &[],
+                None
+            )
+            .location
+            .as_deref(),
+            Some("/login")
+        );
+    }
+}
+
+/// `concord serve` on a new database opens the administrator's account and prints its
+/// password once; it signs in with it; the next start prints none.
+#[test]
+fn the_first_start_prints_the_administrators_password_once() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    for db in TestDatabase::all() {
+        let dir = tempfile::tempdir().unwrap();
+        let start = || {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
+                .args([
+                    "--database",
+                    &db.url,
+                    "serve",
+                    "--listen",
+                    "127.0.0.1:0",
+                    "--log-key",
+                ])
+                .arg(dir.path().join("log.key"))
+                .env("CONCORD_LOG", "warn")
+                .env_remove("CONCORD_DATABASE")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap();
+            let mut reader = BufReader::new(child.stdout.take().unwrap());
+            let mut lines = Vec::new();
+            // Up to the hint after the address line, and the administrator's lines if any.
+            while lines
+                .iter()
+                .filter(|l: &&String| l.contains("try: curl"))
+                .count()
+                == 0
+            {
+                let mut line = String::new();
+                assert!(reader.read_line(&mut line).unwrap() > 0, "{lines:?}");
+                lines.push(line);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for line in reader.lines() {
+                    let Ok(line) = line else { return };
+                    if tx.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+            while let Ok(line) = rx.recv_timeout(std::time::Duration::from_millis(500)) {
+                lines.push(line);
+            }
+            (child, lines)
+        };
+        let (mut first, lines) = start();
+        let all = lines.join("\n");
+        let address = all
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .trim_end_matches('/')
+            .to_owned();
+        let password = all
+            .split("as `admin` with password ")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no administrator's password in {all}"))
+            .to_owned();
+        assert_eq!(password.len(), 20);
+        let form = call("GET", &format!("{address}/login"), &[], &[], None);
+        let done = call(
+            "POST",
+            &format!("{address}/login"),
+            &[(
+                "concord_login_csrf",
+                &form.cookie("concord_login_csrf").unwrap(),
+            )],
+            &[],
+            Some(&[
+                ("username", "admin"),
+                ("password", &password),
+                ("csrf", &form.csrf()),
+            ]),
+        );
+        assert_eq!(done.status, 303, "{done:?}");
+        first.kill().unwrap();
+        first.wait().unwrap();
+
+        let (mut second, lines) = start();
+        assert!(!lines.join("\n").contains("password"), "{lines:?}");
+        second.kill().unwrap();
+        second.wait().unwrap();
+    }
+}
