@@ -33,3 +33,10 @@ status-suspended = suspended
 status-partner = partner
 status-observer = observer
 status-withdrawn = withdrawn
+
+press-title = Joint press centre
+press-intro = Documents the organisation adopted, and its sessions. Subscribe to the feed or the calendar.
+press-documents = Adopted documents
+press-no-documents = No adopted document yet.
+press-feed = Atom feed of documents
+press-calendar = Calendar of sessions (iCalendar)

@@ -33,3 +33,10 @@ status-suspended = приостановлено
 status-partner = партнёр
 status-observer = наблюдатель
 status-withdrawn = вышел
+
+press-title = Объединённый пресс-центр
+press-intro = Документы, принятые организацией, и её сессии. Подпишитесь на ленту или календарь.
+press-documents = Принятые документы
+press-no-documents = Принятых документов пока нет.
+press-feed = Лента документов (Atom)
+press-calendar = Календарь сессий (iCalendar)

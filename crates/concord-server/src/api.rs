@@ -49,6 +49,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::incidents::routes())
         .merge(crate::alerts::routes())
         .merge(crate::console::routes())
+        .merge(crate::press::routes())
         .merge(crate::stream::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

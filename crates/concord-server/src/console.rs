@@ -80,9 +80,9 @@ impl SignInLimiter {
 }
 
 /// Who is looking, and in which language.
-struct Visitor {
-    signed_in: Option<(ConsoleSession, Account)>,
-    language: Language,
+pub(crate) struct Visitor {
+    pub(crate) signed_in: Option<(ConsoleSession, Account)>,
+    pub(crate) language: Language,
     cookie: Option<String>,
 }
 
@@ -110,7 +110,7 @@ pub(crate) async fn signed_in(
     }
 }
 
-async fn visitor(state: &AppState, headers: &HeaderMap) -> Result<Visitor, Problem> {
+pub(crate) async fn visitor(state: &AppState, headers: &HeaderMap) -> Result<Visitor, Problem> {
     let signed_in = signed_in(state, headers).await?;
     let chosen = cookie(headers, LANGUAGE_COOKIE).and_then(|l| l.parse().ok());
     let accepted = headers
@@ -156,18 +156,22 @@ fn set_cookie(
 
 /// What every page shows around its content.
 pub(crate) struct Chrome {
-    lang: &'static str,
-    title: String,
-    console_name: String,
-    nav_dashboard: String,
-    sign_out: String,
-    switch_label: String,
-    switch_to: &'static str,
-    who: Option<String>,
-    csrf: String,
+    pub(crate) lang: &'static str,
+    pub(crate) title: String,
+    pub(crate) console_name: String,
+    pub(crate) nav_dashboard: String,
+    pub(crate) sign_out: String,
+    pub(crate) switch_label: String,
+    pub(crate) switch_to: &'static str,
+    pub(crate) who: Option<String>,
+    pub(crate) csrf: String,
 }
 
-fn chrome(t: &Messages, title: String, signed_in: Option<&(ConsoleSession, Account)>) -> Chrome {
+pub(crate) fn chrome(
+    t: &Messages,
+    title: String,
+    signed_in: Option<&(ConsoleSession, Account)>,
+) -> Chrome {
     Chrome {
         lang: t.language().tag(),
         title,
@@ -204,7 +208,7 @@ struct LoginPage {
     error: Option<String>,
 }
 
-fn render(page: impl Template) -> Html<String> {
+pub(crate) fn render(page: impl Template) -> Html<String> {
     Html(page.render().expect("templates render"))
 }
 

@@ -9,6 +9,7 @@ pub mod i18n;
 pub mod incidents;
 pub mod intake;
 pub mod ledger;
+pub mod press;
 pub mod problem;
 pub mod reader;
 pub mod stream;

@@ -285,6 +285,17 @@ fn a_whole_crisis_from_request_to_completed_deployment() {
         assert_eq!(count("forces-pledged"), 4);
         assert_eq!(count("deployment-stepped"), 5);
 
+        // The adopted decision is confidential: the press centre shows none of it.
+        for path in ["/press", "/press/documents.atom", "/press/sessions.ics"] {
+            let public = server.get(path);
+            assert_eq!(public.status, 200);
+            assert!(
+                !public.text.contains("consultations-"),
+                "{path}: {}",
+                public.text
+            );
+        }
+
         // The audit re-verifies every signature of the crisis, the members' own (the
         // request and the pledges) included.
         let url = db.url.clone();
