@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::alerts::routes())
         .merge(crate::console::routes())
         .merge(crate::press::routes())
+        .merge(crate::pages::routes())
+        .merge(crate::assets::routes())
         .merge(crate::stream::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

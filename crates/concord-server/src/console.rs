@@ -160,6 +160,7 @@ pub(crate) struct Chrome {
     pub(crate) title: String,
     pub(crate) console_name: String,
     pub(crate) nav_dashboard: String,
+    pub(crate) nav: [String; 6],
     pub(crate) sign_out: String,
     pub(crate) switch_label: String,
     pub(crate) switch_to: &'static str,
@@ -177,6 +178,15 @@ pub(crate) fn chrome(
         title,
         console_name: t.get("console-name"),
         nav_dashboard: t.get("nav-dashboard"),
+        nav: [
+            "nav-map",
+            "nav-alerts",
+            "nav-registry",
+            "nav-sessions",
+            "nav-ledger",
+            "nav-press",
+        ]
+        .map(|id| t.get(id)),
         sign_out: t.get("nav-sign-out"),
         switch_label: t.get("language-switch"),
         switch_to: match t.language() {

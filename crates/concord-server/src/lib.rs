@@ -3,12 +3,14 @@
 
 pub mod alerts;
 pub mod api;
+pub mod assets;
 pub mod console;
 pub mod council;
 pub mod i18n;
 pub mod incidents;
 pub mod intake;
 pub mod ledger;
+pub mod pages;
 pub mod press;
 pub mod problem;
 pub mod reader;

@@ -528,3 +528,110 @@ fn the_first_start_prints_the_administrators_password_once() {
         second.wait().unwrap();
     }
 }
+
+/// Every page of the console, in both languages, shows only what the account may read.
+#[test]
+fn every_page_reads_as_the_account() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        open_account(&db, "by.duty", "BLR", &[Role::DutyOfficer], Language::Ru);
+        open_account(
+            &db,
+            "crc.officer",
+            "secretariat",
+            &[Role::SecretariatOfficer],
+            Language::En,
+        );
+        let delegations = Delegations::register(&db);
+        // KAZ reports for itself only.
+        let report = json!({
+            "id": "kaz-own-1", "version": 1, "reporter": "KAZ", "domain": "drug-trafficking",
+            "occurred_at": "2026-11-20T03:40:00Z", "place": {"type": "Point", "coordinates": [71.4, 51.1]},
+            "country": "KAZ", "severity": "Severe", "urgency": "Immediate", "certainty": "Observed",
+            "title": "Kazakhstan's own report", "text": "…", "releasability": {"to": "originator"}
+        });
+        let command = concord_core::council::Command::ReportIncident(Box::new(
+            serde_json::from_value(report).unwrap(),
+        ));
+        assert_eq!(
+            post_json(
+                &server.url("/api/v1/incidents"),
+                &delegations.sign("KAZ", command)
+            )
+            .status,
+            201
+        );
+
+        let by = sign_in(&server, "by.duty", "correct horse battery")
+            .cookie("concord_session")
+            .unwrap();
+        let crc = sign_in(&server, "crc.officer", "correct horse battery")
+            .cookie("concord_session")
+            .unwrap();
+        let get = |session: &str, path: &str| {
+            let page = call(
+                "GET",
+                &server.url(path),
+                &[("concord_session", session)],
+                &[],
+                None,
+            );
+            assert_eq!(page.status, 200, "{path}: {page:?}");
+            page.body
+        };
+        let map = get(&by, "/map");
+        assert!(
+            map.contains("Карта обстановки") && map.contains("\"643\""),
+            "{map}"
+        );
+        assert!(
+            !map.contains("Kazakhstan's own report"),
+            "originator-only report on another's map"
+        );
+        assert!(get(&by, "/alerts").contains("id=\"live\""));
+        let registry = get(&by, "/registry");
+        assert!(registry.contains("Реестр") && registry.contains("участие заморожено"));
+        let sessions = get(&crc, "/sessions");
+        assert!(sessions.contains("Sessions and documents"), "{sessions}");
+        let adopted = server
+            .get("/api/v1/documents")
+            .json
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| d["status"] == "adopted")
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let document = get(&crc, &format!("/documents/{adopted}"));
+        assert!(
+            document.contains("agrees") && document.contains("signed by"),
+            "{document}"
+        );
+        let ledger = get(&by, "/ledger");
+        assert!(
+            ledger.contains("withheld") || ledger.contains("скрыто"),
+            "{ledger}"
+        );
+        assert!(
+            ledger.contains("— ") && ledger.contains("csto"),
+            "the signed checkpoint: {ledger}"
+        );
+        // Assets are served from the binary.
+        for asset in [
+            "/assets/vendor/leaflet-1.9.4/leaflet.js",
+            "/assets/vendor/world-atlas-2.0.2/countries-50m.json",
+            "/assets/vendor/topojson-client-3.1.0/topojson-client.min.js",
+            "/assets/console.js",
+        ] {
+            assert_eq!(server.get(asset).status, 200, "{asset}");
+        }
+        assert_eq!(server.get("/assets/../Cargo.toml").status, 404);
+        // Signed out, every page sends to the sign-in.
+        for path in ["/map", "/alerts", "/registry", "/sessions", "/ledger"] {
+            let page = call("GET", &server.url(path), &[], &[], None);
+            assert_eq!(page.location.as_deref(), Some("/login"), "{path}");
+        }
+    }
+}
