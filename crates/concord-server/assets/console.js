@@ -17,6 +17,16 @@
       .then(function (topo) {
         var countries = topojson.feature(topo, topo.objects.countries);
         var shown = 0;
+        // Chukotka lies past the antimeridian: drawn west of -180° it would stretch Russia
+        // across the whole map, so its points go east of 180° instead.
+        countries.features.forEach(function (f) {
+          if (f.id !== '643' || f.geometry.type !== 'MultiPolygon') { return; }
+          f.geometry.coordinates = f.geometry.coordinates.map(function (polygon) {
+            return polygon.map(function (ring) {
+              return ring.map(function (c) { return c[0] < 0 ? [c[0] + 360, c[1]] : c; });
+            });
+          });
+        });
         L.geoJSON(countries, {
           style: function (f) {
             var s = data.states[f.id];
