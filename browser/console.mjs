@@ -92,6 +92,19 @@ try {
   check(!(await blr.content()).includes(fixtures.alert_headline), 'the group alert is not listed for Belarus');
   await blr.screenshot({ path: `${out}/belarus-alerts.png`, fullPage: true });
 
+  step = 'a head of delegation agrees to a document, signing in the browser';
+  const head = await signIn('en-US', fixtures.head);
+  await head.goto(`${base}/documents/${fixtures.document}`);
+  await head.setInputFiles('#key-file', fixtures.key_file);
+  await head.selectOption('#stance', 'agree');
+  await head.click('#sign-button');
+  await head.waitForSelector('#sign-result.done', { timeout: 10000 });
+  await head.waitForLoadState('load');
+  await head.waitForFunction(() => !document.getElementById('position-form'), null, { timeout: 10000 });
+  const positions = await head.textContent('#positions');
+  check(positions.includes('KAZ') && positions.includes('agrees'), `the position is listed: ${positions}`);
+  await head.screenshot({ path: `${out}/agreed.png`, fullPage: true });
+
   console.log('browser: all steps passed; screenshots in', out);
   await browser.close();
 } catch (e) {

@@ -87,5 +87,78 @@
     });
   }
 
-  document.addEventListener('DOMContentLoaded', function () { mapPage(); liveFeed(); });
+  // RFC 8785 canonical JSON for what a position holds (strings, integers, objects):
+  // members sorted by their UTF-16 code units, no white space.
+  function canonical(value) {
+    if (value === null || typeof value !== 'object') { return JSON.stringify(value); }
+    if (Array.isArray(value)) { return '[' + value.map(canonical).join(',') + ']'; }
+    return '{' + Object.keys(value).sort().map(function (k) {
+      return JSON.stringify(k) + ':' + canonical(value[k]);
+    }).join(',') + '}';
+  }
+
+  function base64(bytes) {
+    var text = '';
+    new Uint8Array(bytes).forEach(function (b) { text += String.fromCharCode(b); });
+    return btoa(text);
+  }
+
+  // A delegation's key file: header, owner, key id, the 32-byte seed in base64.
+  function readKeyFile(text) {
+    var lines = text.split(/\r?\n/);
+    if (lines[0] !== 'CONCORD ED25519 SECRET KEY') { throw new Error('not a Concord key file'); }
+    return {
+      owner: lines[1].replace(/^owner: /, '').trim(),
+      id: lines[2].replace(/^key-id: /, '').trim(),
+      seed: Uint8Array.from(atob(lines[3].trim()), function (c) { return c.charCodeAt(0); })
+    };
+  }
+
+  // Signs the position in the browser (WebCrypto Ed25519) and sends only the signature:
+  // the delegation's key never leaves this computer.
+  function positionForm() {
+    var form = document.getElementById('position-form');
+    if (!form) { return; }
+    var result = document.getElementById('sign-result');
+    form.addEventListener('submit', function (e) {
+      e.preventDefault();
+      var file = document.getElementById('key-file').files[0];
+      var d = form.dataset;
+      var say = function (text, ok) { result.textContent = text; result.className = ok ? 'done' : 'error'; };
+      if (!file) { say(d.failed + ' ' + document.querySelector('label[for=key-file]').textContent, false); return; }
+      file.text().then(function (text) {
+        var key = readKeyFile(text);
+        if (key.owner !== d.member) { throw new Error('the key is ' + key.owner + '\'s, not ' + d.member + '\'s'); }
+        var command = {
+          action: 'record-position', document: d.document, version: Number(d.version), hash: d.hash,
+          member: d.member, stance: document.getElementById('stance').value, signed_on: d.today
+        };
+        var reason = document.getElementById('reason').value.trim();
+        var signatory = document.getElementById('signatory').value.trim();
+        if (reason) { command.reason = reason; }
+        if (signatory) { command.signatory = signatory; }
+        // PKCS #8 wrapping of an Ed25519 seed (RFC 8410).
+        var prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+        var pkcs8 = new Uint8Array(48);
+        pkcs8.set(prefix); pkcs8.set(key.seed, 16);
+        var message = new TextEncoder().encode('concord-command-v1\n' + canonical(command));
+        return crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
+          .then(function (k) { return crypto.subtle.sign({ name: 'Ed25519' }, k, message); })
+          .then(function (signature) {
+            return fetch('/api/v1/council/commands', {
+              method: 'POST', headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ command: command, key: key.id, signature: base64(signature) })
+            });
+          })
+          .then(function (response) {
+            return response.json().then(function (body) {
+              if (response.status === 201) { say(d.done, true); setTimeout(function () { location.reload(); }, 300); }
+              else { say(d.failed + ' ' + (body.detail || response.status), false); }
+            });
+          });
+      }).catch(function (err) { say(d.failed + ' ' + err.message, false); });
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () { mapPage(); liveFeed(); positionForm(); });
 })();

@@ -76,3 +76,14 @@ ledger-size = { $size } entries; the checkpoint below is signed by the ledger's 
 ledger-latest = Latest entries
 ledger-withheld = withheld (releasability)
 ledger-proof = inclusion proof
+
+sign-heading = State your position
+sign-key = Your delegation's signing key (.key file)
+sign-signatory = Signed by
+sign-stance = Position
+sign-reason = Reason (required for an objection)
+sign-button = Sign and send
+sign-note = The key stays on this computer: the browser signs, and Concord receives only the signature.
+sign-done = Recorded.
+sign-failed = Not recorded:
+session-expired = Your session has ended. Please sign in again.

@@ -248,21 +248,44 @@ fn login_form(
     response
 }
 
+/// `?expired` on the sign-in page: the session the visitor had has ended.
+#[derive(Deserialize)]
+struct LoginQuery {
+    expired: Option<String>,
+}
+
 async fn login_page(
     State(state): State<AppState>,
     headers: HeaderMap,
+    Query(q): Query<LoginQuery>,
 ) -> Result<Response, Problem> {
     let v = visitor(&state, &headers).await?;
     if v.signed_in.is_some() {
         return Ok(Redirect::to("/").into_response());
     }
-    Ok(login_form(
-        messages(v.language),
-        &headers,
-        StatusCode::OK,
-        None,
-        String::new(),
-    ))
+    let t = messages(v.language);
+    let note = q.expired.map(|_| t.get("session-expired"));
+    Ok(login_form(t, &headers, StatusCode::OK, note, String::new()))
+}
+
+/// Where a signed-out visitor goes: the sign-in page, saying so if the session they had
+/// has ended (expired, signed out elsewhere, account closed).
+pub(crate) fn to_sign_in(v: &Visitor) -> Response {
+    let path = if v.cookie.is_some() {
+        "/login?expired"
+    } else {
+        "/login"
+    };
+    let mut response = Redirect::to(path).into_response();
+    if v.cookie.is_some() {
+        response.headers_mut().append(
+            header::SET_COOKIE,
+            HeaderValue::from_static(
+                "concord_session=; Path=/; Max-Age=0; HttpOnly; SameSite=Strict",
+            ),
+        );
+    }
+    response
 }
 
 /// The sign-in form.
@@ -448,7 +471,7 @@ struct DashboardPage {
 async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let v = visitor(&state, &headers).await?;
     let Some(signed_in) = &v.signed_in else {
-        return Ok(Redirect::to("/login").into_response());
+        return Ok(to_sign_in(&v));
     };
     let t = messages(v.language);
     let lang = t.language().tag();

@@ -7,7 +7,7 @@ use askama::Template;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use concord_core::accounts::Account;
 use concord_core::consensus::{SignedPosition, Stance};
@@ -55,8 +55,8 @@ async fn context(
     headers: &HeaderMap,
 ) -> Result<Result<Context, Response>, Problem> {
     let v = visitor(state, headers).await?;
-    let Some(signed_in) = v.signed_in else {
-        return Ok(Err(Redirect::to("/login").into_response()));
+    let Some(signed_in) = v.signed_in.clone() else {
+        return Ok(Err(crate::console::to_sign_in(&v)));
     };
     let today = time::OffsetDateTime::now_utc().date();
     let timeline = state.charter.timeline(state.store.status_records().await?);
@@ -320,6 +320,58 @@ async fn sessions(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     Ok(render(page).into_response())
 }
 
+/// The form a head of delegation signs a position with, in the browser.
+struct SigningForm {
+    heading: String,
+    document: String,
+    version: u32,
+    hash: String,
+    member: String,
+    today: String,
+    key_label: String,
+    signatory_label: String,
+    signatory: String,
+    stance_label: String,
+    stances: Vec<(&'static str, String)>,
+    reason_label: String,
+    button: String,
+    note: String,
+    done: String,
+    failed: String,
+}
+
+impl SigningForm {
+    fn new(
+        t: &Messages,
+        account: &Account,
+        member: concord_core::MemberCode,
+        circ: &concord_core::council::Circulation,
+    ) -> SigningForm {
+        SigningForm {
+            heading: t.get("sign-heading"),
+            document: circ.document.to_string(),
+            version: circ.version,
+            hash: circ.hash.clone(),
+            member: member.to_string(),
+            today: time::OffsetDateTime::now_utc().date().to_string(),
+            key_label: t.get("sign-key"),
+            signatory_label: t.get("sign-signatory"),
+            signatory: account.name.clone(),
+            stance_label: t.get("sign-stance"),
+            stances: vec![
+                ("agree", t.get("stance-agree")),
+                ("object", t.get("stance-object")),
+                ("no-interest", t.get("stance-no-interest")),
+            ],
+            reason_label: t.get("sign-reason"),
+            button: t.get("sign-button"),
+            note: t.get("sign-note"),
+            done: t.get("sign-done"),
+            failed: t.get("sign-failed"),
+        }
+    }
+}
+
 #[derive(Template)]
 #[template(path = "document.html")]
 struct DocumentPage {
@@ -331,6 +383,7 @@ struct DocumentPage {
     positions_heading: String,
     positions: Vec<(String, String, String)>,
     awaiting: String,
+    signing: Option<SigningForm>,
 }
 
 fn position_row(t: &Messages, p: &SignedPosition) -> (String, String, String) {
@@ -425,6 +478,30 @@ async fn document(
             )
         }
     };
+    // A head of delegation of a member state that has not yet stated its position on the
+    // version under agreement may sign one here.
+    let account = &c.signed_in.1;
+    let signing = match (
+        &file.circulated,
+        &file.decision,
+        account.affiliation,
+        c.reader,
+    ) {
+        (
+            Some(circ),
+            None,
+            concord_core::accounts::Affiliation::State(member),
+            Reader::State {
+                status: concord_core::MemberStatus::Member,
+                ..
+            },
+        ) if account.has(concord_core::accounts::Role::HeadOfDelegation)
+            && !file.positions.iter().any(|p| p.position.member == member) =>
+        {
+            Some(SigningForm::new(c.t, account, member, circ))
+        }
+        _ => None,
+    };
     let mut chrome = c.chrome("document-title");
     chrome.title = file.document.title.get(c.lang()).to_owned();
     let page = DocumentPage {
@@ -444,6 +521,7 @@ async fn document(
         positions_heading: c.t.get("document-positions"),
         positions,
         awaiting,
+        signing,
     };
     Ok(render(page).into_response())
 }

@@ -48,12 +48,16 @@ fn the_console_in_a_browser() {
     let url = db.url.clone();
     common::block_on(async move {
         let store = concord::database::open(&url).await.unwrap();
-        for (username, affiliation) in [("kz.duty", "KAZ"), ("by.duty", "BLR")] {
+        for (username, affiliation, role) in [
+            ("kz.duty", "KAZ", Role::DutyOfficer),
+            ("by.duty", "BLR", Role::DutyOfficer),
+            ("kz.head", "KAZ", Role::HeadOfDelegation),
+        ] {
             let account = Account {
                 username: username.into(),
-                name: format!("Duty officer, {affiliation}"),
+                name: format!("{role}, {affiliation}"),
                 affiliation: affiliation.parse().unwrap(),
-                roles: vec![Role::DutyOfficer],
+                roles: vec![role],
                 language: Language::En,
                 opened_on: time::OffsetDateTime::now_utc().date(),
             };
@@ -96,13 +100,52 @@ fn the_console_in_a_browser() {
             situation: None,
         }),
     );
+    // A declaration under agreement.
+    let today = time::OffsetDateTime::now_utc().date();
+    let session = format!("csc-{today}");
+    for command in [
+        Council::OpenSession(concord_core::council::OpenSession {
+            id: session.parse().unwrap(),
+            body: "csc".parse().unwrap(),
+            date: today,
+            city: concord_core::text::Text::new("Moscow", "Москва"),
+            country: "RUS".parse().unwrap(),
+            venue: None,
+            formats: vec![],
+        }),
+        Council::DraftDocument(concord_core::council::Draft {
+            id: "browser-declaration".parse().unwrap(),
+            session: session.parse().unwrap(),
+            doc_type: "declaration".parse().unwrap(),
+            title: concord_core::text::Text::new(
+                "Declaration on border security",
+                "Декларация о безопасности границ",
+            ),
+            text: concord_core::text::Text::new("The member states…", "Государства-члены…"),
+        }),
+        Council::Circulate(concord_core::council::Circulate {
+            document: "browser-declaration".parse().unwrap(),
+            version: 1,
+        }),
+    ] {
+        let reply = post_json(
+            &server.url("/api/v1/council/commands"),
+            &delegations.sign("secretariat", command),
+        );
+        assert_eq!(reply.status, 201, "{reply:?}");
+    }
     let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("KAZ.key");
+    std::fs::write(&key_file, delegations.key_file("KAZ")).unwrap();
     let fixtures = dir.path().join("fixtures.json");
     std::fs::write(
         &fixtures,
         json!({
             "kaz": {"username": "kz.duty", "password": password},
             "blr": {"username": "by.duty", "password": password},
+            "head": {"username": "kz.head", "password": password},
+            "key_file": key_file,
+            "document": "browser-declaration",
             "alert": alert,
             "alert_headline": headline,
             "kaz_report_title": title,
@@ -125,12 +168,21 @@ fn the_console_in_a_browser() {
     );
     assert!(run.status.success(), "{said}");
     assert!(said.contains("all steps passed"), "{said}");
+    // The position the browser signed is on record, signature checked by the server.
+    let agreement = server
+        .get("/api/v1/documents/browser-declaration/agreement")
+        .json;
+    let positions = agreement["positions"].as_array().unwrap();
+    assert_eq!(positions.len(), 1, "{agreement}");
+    assert_eq!(positions[0]["position"]["member"], "KAZ");
+    assert_eq!(positions[0]["position"]["stance"], "agree");
     for shot in [
         "dashboard-en",
         "dashboard-ru",
         "map",
         "live-alert",
         "belarus-alerts",
+        "agreed",
     ] {
         assert!(artifacts.join(format!("{shot}.png")).exists(), "{shot}.png");
     }

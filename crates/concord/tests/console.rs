@@ -334,7 +334,20 @@ fn sign_in_read_as_the_account_switch_language_and_sign_out() {
             &[],
             None,
         );
-        assert_eq!(after.location.as_deref(), Some("/login"));
+        assert_eq!(after.location.as_deref(), Some("/login?expired"));
+        let told = call(
+            "GET",
+            &server.url("/login?expired"),
+            &[],
+            &[("accept-language", "en")],
+            None,
+        );
+        assert!(
+            told.body
+                .contains("Your session has ended. Please sign in again."),
+            "{}",
+            told.body
+        );
         assert!(
             !call(
                 "GET",
@@ -430,7 +443,7 @@ fn guessing_is_slowed_and_closing_an_account_ends_its_sessions() {
             )
             .location
             .as_deref(),
-            Some("/login")
+            Some("/login?expired")
         );
     }
 }

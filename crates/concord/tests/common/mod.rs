@@ -329,6 +329,13 @@ impl Delegations {
         Delegations { keys }
     }
 
+    /// The key file of `owner`'s key, as `concord keys generate` writes it.
+    pub fn key_file(&self, owner: &str) -> String {
+        let who: concord_core::keys::KeyOwner = owner.parse().unwrap();
+        let secret = &self.keys.iter().find(|(o, _)| *o == who).unwrap().1;
+        secret.to_file_text(owner)
+    }
+
     pub fn sign(&self, owner: &str, command: concord_core::council::Command) -> Value {
         let owner: concord_core::keys::KeyOwner = owner.parse().unwrap();
         let secret = &self.keys.iter().find(|(o, _)| *o == owner).unwrap().1;
