@@ -51,6 +51,7 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::console::routes())
         .merge(crate::press::routes())
         .merge(crate::pages::routes())
+        .merge(crate::admin::routes())
         .merge(crate::assets::routes())
         .merge(crate::stream::routes())
         .fallback(not_found)

@@ -161,6 +161,7 @@ pub(crate) struct Chrome {
     pub(crate) console_name: String,
     pub(crate) nav_dashboard: String,
     pub(crate) nav: [String; 6],
+    pub(crate) admin: Option<String>,
     pub(crate) sign_out: String,
     pub(crate) switch_label: String,
     pub(crate) switch_to: &'static str,
@@ -193,6 +194,9 @@ pub(crate) fn chrome(
             Language::Ru => "en",
             Language::En => "ru",
         },
+        admin: signed_in
+            .filter(|(_, a)| a.has(concord_core::accounts::Role::Administrator))
+            .map(|_| t.get("nav-admin")),
         who: signed_in.map(|(_, a)| {
             t.with(
                 "signed-in-as",
@@ -440,7 +444,8 @@ async fn language(headers: HeaderMap, Query(choice): Query<LanguageChoice>) -> R
     response
 }
 
-fn constant_time_eq(a: &str, b: &str) -> bool {
+/// Compares secrets in a time that does not depend on where they differ.
+pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
     a.len() == b.len()
         && a.bytes()
             .zip(b.bytes())

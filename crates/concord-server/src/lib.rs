@@ -1,6 +1,7 @@
 //! Concord's HTTP interface: the JSON API under `/api/v1`, health at `/healthz`, and every
 //! error as RFC 9457 problem+json.
 
+pub mod admin;
 pub mod alerts;
 pub mod api;
 pub mod assets;

@@ -53,6 +53,17 @@ pub struct SignedIn {
     pub account: Account,
 }
 
+/// A random password of 20 characters that reads unambiguously (no 0, O, 1, l, I), for
+/// an account opened without one chosen.
+pub fn generate_password() -> String {
+    let (token, _) = generate_token("");
+    token
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(*c))
+        .take(20)
+        .collect()
+}
+
 /// Hashes a password with Argon2id (its default parameters), on a blocking thread.
 pub async fn hash_password(password: &str) -> Result<String, StoreError> {
     let password = password.to_owned();

@@ -74,12 +74,7 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
 
 /// A random password of 20 characters that reads unambiguously.
 pub fn generate_password() -> String {
-    let (token, _) = concord_ledger::signature::generate_token("");
-    token
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() && !"0O1lI".contains(*c))
-        .take(20)
-        .collect()
+    app::generate_password()
 }
 
 /// Carries out an account operation.

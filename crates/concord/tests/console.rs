@@ -648,3 +648,201 @@ fn every_page_reads_as_the_account() {
         }
     }
 }
+
+/// An administrator opens an account, changes its roles and closes it from the console;
+/// the ledger names the administrator; someone without the right is told so; a form
+/// without its token or with fields missing changes nothing.
+#[test]
+fn an_administrator_manages_accounts_in_the_console() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        open_account(
+            &db,
+            "chief.admin",
+            "secretariat",
+            &[Role::Administrator],
+            Language::En,
+        );
+        open_account(&db, "kz.duty", "KAZ", &[Role::DutyOfficer], Language::Ru);
+        let admin = sign_in(&server, "chief.admin", "correct horse battery")
+            .cookie("concord_session")
+            .unwrap();
+        let duty = sign_in(&server, "kz.duty", "correct horse battery")
+            .cookie("concord_session")
+            .unwrap();
+        let events = || server.get("/healthz").json["events"].as_u64().unwrap();
+
+        // Without the right: a clear message in the account's language, nothing shown.
+        let denied = call(
+            "GET",
+            &server.url("/admin/accounts"),
+            &[("concord_session", &duty)],
+            &[],
+            None,
+        );
+        assert_eq!(denied.status, 403);
+        assert!(
+            denied.body.contains(
+                "У вашей учётной записи нет права на это действие (нужна роль: administrator)"
+            ),
+            "{}",
+            denied.body
+        );
+        assert!(!denied.body.contains("chief.admin"));
+
+        let page = call(
+            "GET",
+            &server.url("/admin/accounts"),
+            &[("concord_session", &admin)],
+            &[],
+            None,
+        );
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("kz.duty") && page.body.contains("id=\"nav-admin\""));
+        let csrf = page.csrf();
+        let before = events();
+        let post = |session: &str, path: &str, form: &[(&str, &str)]| {
+            call(
+                "POST",
+                &server.url(path),
+                &[("concord_session", session)],
+                &[],
+                Some(form),
+            )
+        };
+        // Refusals change nothing.
+        let forged = post(
+            &admin,
+            "/admin/accounts",
+            &[
+                ("csrf", "nope"),
+                ("username", "x.y"),
+                ("name", "X"),
+                ("affiliation", "KAZ"),
+                ("role", "duty-officer"),
+            ],
+        );
+        assert_eq!(forged.status, 403);
+        assert!(forged.body.contains("This form has expired"));
+        let missing = post(
+            &admin,
+            "/admin/accounts",
+            &[("csrf", &csrf), ("username", "x.y")],
+        );
+        assert_eq!(missing.status, 400);
+        assert!(
+            missing
+                .body
+                .contains("Fill in the username, the name, the affiliation and at least one role.")
+        );
+        let misfit = post(
+            &admin,
+            "/admin/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "x.y"),
+                ("name", "X"),
+                ("affiliation", "KAZ"),
+                ("role", "administrator"),
+            ],
+        );
+        assert_eq!(misfit.status, 400);
+        assert!(
+            misfit
+                .body
+                .contains("the role administrator does not belong to KAZ"),
+            "{}",
+            misfit.body
+        );
+        let not_admin = post(
+            &duty,
+            "/admin/accounts",
+            &[
+                (
+                    "csrf",
+                    &call(
+                        "GET",
+                        &server.url("/"),
+                        &[("concord_session", &duty)],
+                        &[],
+                        None,
+                    )
+                    .csrf(),
+                ),
+                ("username", "x.y"),
+                ("name", "X"),
+                ("affiliation", "KAZ"),
+                ("role", "duty-officer"),
+            ],
+        );
+        assert_eq!(not_admin.status, 403);
+        assert_eq!(events(), before);
+
+        // Open, change, close.
+        let opened = post(
+            &admin,
+            "/admin/accounts",
+            &[
+                ("csrf", &csrf),
+                ("username", "tj.analyst"),
+                ("name", "Analyst, TJK"),
+                ("affiliation", "TJK"),
+                ("language", "en"),
+                ("role", "crisis-centre-analyst"),
+            ],
+        );
+        assert_eq!(opened.status, 200, "{}", opened.body);
+        let password = opened.body.split("shown this once: ").nth(1).unwrap()[..20].to_owned();
+        assert_eq!(
+            sign_in(&server, "tj.analyst", &password).status,
+            303,
+            "the new account signs in"
+        );
+        let changed = post(
+            &admin,
+            "/admin/accounts/tj.analyst/roles",
+            &[
+                ("csrf", &csrf),
+                ("role", "crisis-centre-analyst"),
+                ("role", "duty-officer"),
+            ],
+        );
+        assert!(
+            changed
+                .body
+                .contains("tj.analyst now has the roles: duty-officer, crisis-centre-analyst")
+                || changed
+                    .body
+                    .contains("tj.analyst now has the roles: crisis-centre-analyst, duty-officer"),
+            "{}",
+            changed.body
+        );
+        let closed = post(
+            &admin,
+            "/admin/accounts/tj.analyst/close",
+            &[("csrf", &csrf)],
+        );
+        assert!(closed.body.contains("Account tj.analyst closed."));
+        assert_eq!(
+            sign_in(&server, "tj.analyst", &password).status,
+            401,
+            "a closed account signs in no more"
+        );
+
+        // On the ledger, by the administrator (the secretariat reads it).
+        let url = db.url.clone();
+        let bodies = common::block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            let size = store.ledger_size().await.unwrap();
+            store.ledger_entries(0, size).await.unwrap().join("\n")
+        });
+        for change in ["\"opened\"", "roles-changed", "\"closed\""] {
+            assert!(
+                bodies
+                    .lines()
+                    .any(|l| l.contains(change) && l.contains("\"by\":\"chief.admin\"")),
+                "{change}"
+            );
+        }
+    }
+}
