@@ -539,17 +539,7 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<
         .await?
         .iter()
         .take(10)
-        .filter_map(|a| {
-            let cap = a.message().ok()?;
-            Some((
-                cap.severity()
-                    .map(|s| s.as_str())
-                    .unwrap_or("Unknown")
-                    .to_owned(),
-                cap.title().unwrap_or_default().to_owned(),
-                cap.sent.as_str().to_owned(),
-            ))
-        })
+        .filter_map(crate::pages::alert_line)
         .collect();
     let page = DashboardPage {
         chrome: chrome(t, t.get("dashboard-title"), Some(signed_in)),

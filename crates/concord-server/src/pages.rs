@@ -165,6 +165,18 @@ async fn map(State(state): State<AppState>, headers: HeaderMap) -> Result<Respon
     Ok(render(page).into_response())
 }
 
+/// An alert as pages list it: severity, title, when sent.
+pub(crate) fn alert_line(
+    a: &concord_core::council::IssuedAlert,
+) -> Option<(String, String, String)> {
+    let cap = a.message().ok()?;
+    Some((
+        cap.severity().map_or("Unknown", |s| s.as_str()).to_owned(),
+        cap.title().unwrap_or_default().to_owned(),
+        cap.sent.as_str().to_owned(),
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "alerts.html")]
 struct AlertsPage {
@@ -184,17 +196,7 @@ async fn alerts(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     )
     .await?
     .iter()
-    .filter_map(|a| {
-        let cap = a.message().ok()?;
-        Some((
-            cap.severity()
-                .map(|s| s.as_str())
-                .unwrap_or("Unknown")
-                .to_owned(),
-            cap.title().unwrap_or_default().to_owned(),
-            cap.sent.as_str().to_owned(),
-        ))
-    })
+    .filter_map(alert_line)
     .collect();
     let page = AlertsPage {
         chrome: c.chrome("alerts-title"),
