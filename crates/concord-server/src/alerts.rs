@@ -1,12 +1,11 @@
 //! Alerts: signed CAP 1.2 messages in; out, as JSON or as the CAP 1.2 XML itself, only
 //! to readers they are released to.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use concord_core::council::{Command, IssuedAlert};
 use concord_store::alerts;
 use serde_json::{Value, json};
@@ -14,16 +13,19 @@ use serde_json::{Value, json};
 use crate::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::reader::ReaderOf;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The alert routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/alerts", get(list).post(issue))
-        .route("/api/v1/alerts/{id}", get(one))
-        .route("/api/v1/alerts/{id}/cap", get(cap))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, issue))
+        .routes(routes!(one))
+        .routes(routes!(cap))
 }
 
 /// Records a signed `issue-alert` command.
+#[utoipa::path(post, path = "/api/v1/alerts", tag = "crisis", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"key\": ..., \"signature\": ...}"), responses((status = 201, description = "Recorded: the alert's summary and ledger leaf", body = Object), crate::openapi::CommandErrors))]
 async fn issue(
     State(state): State<AppState>,
     body: Bytes,
@@ -48,6 +50,7 @@ async fn issue(
 }
 
 /// The alerts the reader may read, newest first.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "crisis", responses((status = 200, description = "The alerts the reader may read, newest first", body = [Object]), crate::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -57,6 +60,7 @@ async fn list(
 }
 
 /// One alert with its whole CAP message as JSON.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One alert with its CAP message as JSON", body = Object), crate::openapi::ReadErrors))]
 async fn one(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -70,6 +74,7 @@ async fn one(
 
 /// One alert as a CAP 1.2 message (`application/cap+xml`), written in the official
 /// schema's order.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/cap", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The alert as OASIS CAP 1.2 XML", content_type = "application/cap+xml", body = String), crate::openapi::ReadErrors))]
 async fn cap(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,

@@ -1,8 +1,8 @@
 //! The JSON API, version 1.
 
 use axum::extract::{FromRequestParts, OriginalUri, Path, Query, State};
-use axum::http::Method;
 use axum::http::request::Parts;
+use axum::http::{Method, header};
 use axum::routing::get;
 use axum::{Json, Router};
 use concord_core::code::MemberCode;
@@ -14,6 +14,9 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use time::Date;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 use crate::problem::{Problem, ProblemKind};
@@ -22,40 +25,61 @@ use concord_core::council::{is_consultation, member_or_secretariat};
 
 type ApiResult<T> = Result<Json<T>, Problem>;
 
-/// Every route of the application.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(health))
-        .route("/problems/{kind}", get(problem_page))
-        .route("/api/v1/charter", get(charter))
-        .route("/api/v1/members", get(members))
-        .route("/api/v1/members/{code}", get(member))
-        .route("/api/v1/bodies", get(bodies))
-        .route("/api/v1/posts", get(posts))
-        .route("/api/v1/appointments", get(appointments))
-        .route("/api/v1/chairmanships", get(chairmanships))
-        .route("/api/v1/chairmanships/{year}", get(chairmanship))
-        .route("/api/v1/sessions", get(sessions))
-        .route("/api/v1/sessions/{id}", get(session))
-        .route("/api/v1/documents", get(documents))
-        .route("/api/v1/documents/{id}", get(document))
-        .route("/api/v1/exercises", get(exercises))
-        .route("/api/v1/programmes", get(programmes))
-        .route("/api/v1/operations", get(operations))
-        .route("/api/v1/sources", get(sources))
+/// The JSON API's routes, each declared once with its OpenAPI description.
+fn json_api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(crate::openapi::ApiDoc::openapi())
+        .routes(routes!(health))
+        .routes(routes!(problem_page))
+        .routes(routes!(charter))
+        .routes(routes!(members))
+        .routes(routes!(member))
+        .routes(routes!(bodies))
+        .routes(routes!(posts))
+        .routes(routes!(appointments))
+        .routes(routes!(chairmanships))
+        .routes(routes!(chairmanship))
+        .routes(routes!(sessions))
+        .routes(routes!(session))
+        .routes(routes!(documents))
+        .routes(routes!(document))
+        .routes(routes!(exercises))
+        .routes(routes!(programmes))
+        .routes(routes!(operations))
+        .routes(routes!(sources))
         .merge(crate::ledger::routes())
         .merge(crate::council::routes())
         .merge(crate::council::request_routes())
         .merge(crate::incidents::routes())
         .merge(crate::alerts::routes())
-        .merge(crate::console::routes())
-        .merge(crate::press::routes())
-        .merge(crate::pages::routes())
-        .merge(crate::admin::routes())
-        .merge(crate::assets::routes())
         .merge(crate::stream::routes())
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
+}
+
+/// The OpenAPI 3.1 document of the JSON API, as served at `/api/v1/openapi.json`.
+pub fn openapi_document() -> String {
+    json_api()
+        .split_for_parts()
+        .1
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+}
+
+/// Every route of the application.
+pub fn routes() -> Router<AppState> {
+    let (api, document) = json_api().split_for_parts();
+    let document = document
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises");
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move { ([(header::CONTENT_TYPE, "application/json")], document) }),
+    )
+    .merge(crate::console::routes())
+    .merge(crate::press::routes())
+    .merge(crate::pages::routes())
+    .merge(crate::admin::routes())
+    .merge(crate::assets::routes())
+    .fallback(not_found)
+    .method_not_allowed_fallback(method_not_allowed)
 }
 
 /// Query parameters, refused as problem+json when malformed or unknown.
@@ -89,12 +113,14 @@ fn member_code(code: &str) -> Result<MemberCode, Problem> {
         .map_err(|e| Problem::bad_parameter(format!("{e}")))
 }
 
+#[utoipa::path(get, path = "/healthz", tag = "ledger", responses((status = 200, description = "The server and its database answer; the ledger's size", body = Object), crate::openapi::ReadErrors))]
 async fn health(State(state): State<AppState>) -> ApiResult<Value> {
     state.store.ping().await?;
     let events = state.store.event_count().await?;
     Ok(Json(json!({ "status": "ok", "events": events })))
 }
 
+#[utoipa::path(get, path = "/problems/{kind}", tag = "ledger", params(("kind" = String, Path, description = "The kind")), responses((status = 200, description = "What a kind of problem means", body = Object), crate::openapi::ReadErrors))]
 async fn problem_page(Path(kind): Path<String>) -> ApiResult<Value> {
     let kind = ProblemKind::ALL
         .into_iter()
@@ -121,19 +147,26 @@ async fn method_not_allowed(method: Method, OriginalUri(uri): OriginalUri) -> Pr
     )
 }
 
+#[utoipa::path(get, path = "/api/v1/charter", tag = "registry", responses((status = 200, description = "The charter", body = Object), crate::openapi::ReadErrors))]
 async fn charter(State(state): State<AppState>) -> ApiResult<Value> {
     Ok(Json(
         serde_json::to_value(state.charter.as_ref()).expect("charters serialise"),
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct OnDay {
+    /// A day, YYYY-MM-DD; today if absent.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     date: Option<String>,
+    /// Only states of this status.
+    #[param(pattern = r"^(member|frozen|suspended|partner|observer|withdrawn)$")]
     status: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/members", tag = "registry", params(OnDay), responses((status = 200, description = "Every state the charter names, with its status on the day", body = [Object]), crate::openapi::ReadErrors))]
 async fn members(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<OnDay>,
@@ -158,12 +191,16 @@ async fn members(
     Ok(Json(all))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DateOnly {
+    /// A day, YYYY-MM-DD; today if absent.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     date: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/members/{code}", tag = "registry", params(("code" = String, Path, description = "The code"), DateOnly), responses((status = 200, description = "One state with its status history", body = Object), crate::openapi::ReadErrors))]
 async fn member(
     State(state): State<AppState>,
     Path(code): Path<String>,
@@ -184,18 +221,21 @@ async fn member(
     Ok(Json(value))
 }
 
+#[utoipa::path(get, path = "/api/v1/bodies", tag = "registry", responses((status = 200, description = "The bodies", body = [Object]), crate::openapi::ReadErrors))]
 async fn bodies(State(state): State<AppState>) -> ApiResult<Value> {
     Ok(Json(
         serde_json::to_value(&state.charter.bodies).expect("bodies serialise"),
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/posts", tag = "registry", responses((status = 200, description = "The posts", body = [Object]), crate::openapi::ReadErrors))]
 async fn posts(State(state): State<AppState>) -> ApiResult<Value> {
     Ok(Json(
         serde_json::to_value(&state.charter.posts).expect("posts serialise"),
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/appointments", tag = "registry", responses((status = 200, description = "Who held which post", body = [Object]), crate::openapi::ReadErrors))]
 async fn appointments(State(state): State<AppState>) -> ApiResult<Value> {
     let all = state.store.appointments().await?;
     Ok(Json(
@@ -203,13 +243,19 @@ async fn appointments(State(state): State<AppState>) -> ApiResult<Value> {
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct YearRange {
+    /// First year (this year if absent).
+    #[param(pattern = r"^[0-9]{4}$")]
     from: Option<String>,
+    /// Last year (this year if absent).
+    #[param(pattern = r"^[0-9]{4}$")]
     to: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/chairmanships", tag = "registry", params(YearRange), responses((status = 200, description = "Who chairs each year, by the rotation rule", body = [Object]), crate::openapi::ReadErrors))]
 async fn chairmanships(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<YearRange>,
@@ -232,6 +278,7 @@ async fn chairmanships(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/chairmanships/{year}", tag = "registry", params(("year" = String, Path, description = "The year")), responses((status = 200, description = "One year's chairmanship", body = Object), crate::openapi::ReadErrors))]
 async fn chairmanship(
     State(state): State<AppState>,
     Path(year): Path<String>,
@@ -241,13 +288,19 @@ async fn chairmanship(
     Ok(Json(one.remove(0)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SessionParams {
+    /// Only sessions of this year.
+    #[param(pattern = r"^-?[0-9]+$")]
     year: Option<String>,
+    /// Only sessions of this body.
+    #[param(pattern = r"^[a-z0-9][a-z0-9-]*$")]
     body: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "council", params(SessionParams), responses((status = 200, description = "Sessions", body = [Object]), crate::openapi::ReadErrors))]
 async fn sessions(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -280,6 +333,7 @@ async fn sessions(
     Ok(Json(sessions))
 }
 
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One session", body = Object), crate::openapi::ReadErrors))]
 async fn session(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -294,17 +348,25 @@ async fn session(
         .ok_or_else(|| Problem::unknown(format!("no session `{id}`")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct DocumentParams {
+    /// Only documents of this session.
+    #[param(pattern = r"^[a-z0-9][a-z0-9-]*$")]
     session: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/documents", tag = "council", params(DocumentParams), responses((status = 200, description = "Documents", body = [Object]), crate::openapi::ReadErrors))]
 async fn documents(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
     ApiQuery(q): ApiQuery<DocumentParams>,
 ) -> ApiResult<Value> {
+    if let Some(s) = &q.session {
+        s.parse::<concord_core::code::Slug>()
+            .map_err(|e| Problem::bad_parameter(format!("session: {e}")))?;
+    }
     let sessions = q.session.map(|s| vec![s]);
     let mut all = state.store.documents(sessions.as_deref()).await?;
     if !member_or_secretariat(&reader) {
@@ -315,6 +377,7 @@ async fn documents(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One document", body = Object), crate::openapi::ReadErrors))]
 async fn document(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -333,6 +396,7 @@ async fn document(
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/exercises", tag = "crisis", responses((status = 200, description = "Exercises with yearly totals", body = Object), crate::openapi::ReadErrors))]
 async fn exercises(State(state): State<AppState>) -> ApiResult<Value> {
     use concord_core::history::Count;
     let years = state.store.exercise_years().await?;
@@ -365,6 +429,7 @@ async fn exercises(State(state): State<AppState>) -> ApiResult<Value> {
     Ok(Json(json!({ "years": years, "exercises": exercises })))
 }
 
+#[utoipa::path(get, path = "/api/v1/operations", tag = "crisis", responses((status = 200, description = "Standing operations", body = [Object]), crate::openapi::ReadErrors))]
 async fn operations(State(state): State<AppState>) -> ApiResult<Value> {
     let all = state.store.operations().await?;
     Ok(Json(
@@ -372,6 +437,7 @@ async fn operations(State(state): State<AppState>) -> ApiResult<Value> {
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/programmes", tag = "registry", responses((status = 200, description = "Programmes", body = [Object]), crate::openapi::ReadErrors))]
 async fn programmes(State(state): State<AppState>) -> ApiResult<Value> {
     let all = state.store.programmes().await?;
     Ok(Json(
@@ -379,6 +445,7 @@ async fn programmes(State(state): State<AppState>) -> ApiResult<Value> {
     ))
 }
 
+#[utoipa::path(get, path = "/api/v1/sources", tag = "registry", responses((status = 200, description = "The cited sources", body = [Object]), crate::openapi::ReadErrors))]
 async fn sources(State(state): State<AppState>) -> ApiResult<Value> {
     let all = state.store.sources().await?;
     Ok(Json(serde_json::to_value(all).expect("sources serialise")))

@@ -1,11 +1,10 @@
 //! The council's endpoints: signed commands in; keys, each document's agreement and its
 //! bundle out.
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::{get, post};
-use axum::{Json, Router};
 use concord_core::consensus;
 use concord_core::council::{Council, SignedCommand};
 use concord_store::council::{self, CommandError};
@@ -13,14 +12,16 @@ use serde_json::{Value, json};
 
 use crate::AppState;
 use crate::problem::{Problem, ProblemKind};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The council's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/council/commands", post(command))
-        .route("/api/v1/keys", get(keys))
-        .route("/api/v1/documents/{id}/agreement", get(agreement))
-        .route("/api/v1/documents/{id}/bundle", get(bundle))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(command))
+        .routes(routes!(keys))
+        .routes(routes!(agreement))
+        .routes(routes!(bundle))
 }
 
 /// Reads a signed command from a request body.
@@ -56,6 +57,7 @@ pub(crate) async fn carry_out(
 }
 
 /// Carries out one signed command (`{"command": {...}, "key": "...", "signature": "..."}`).
+#[utoipa::path(post, path = "/api/v1/council/commands", tag = "council", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"key\": ..., \"signature\": ...}"), responses((status = 201, description = "Recorded: the action, the events, the last ledger leaf", body = Object), crate::openapi::CommandErrors))]
 async fn command(
     State(state): State<AppState>,
     body: Bytes,
@@ -85,6 +87,7 @@ fn hidden(reader: &concord_core::releasability::Reader, id: &str) -> Result<(), 
 }
 
 /// Every registered key with its validity.
+#[utoipa::path(get, path = "/api/v1/keys", tag = "council", responses((status = 200, description = "Registered keys with their validity", body = [Object]), crate::openapi::ReadErrors))]
 async fn keys(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     let keys = state.store.keys().await?;
     Ok(Json(serde_json::to_value(keys).expect("keys serialise")))
@@ -92,6 +95,7 @@ async fn keys(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
 
 /// A document's versions, what is under agreement, the positions taken and where the
 /// rule stands today.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/agreement", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "Versions, positions and where the rule stands", body = Object), crate::openapi::ReadErrors))]
 async fn agreement(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
@@ -140,6 +144,7 @@ async fn agreement(
 }
 
 /// The bundle of a decided document, in RFC 8785 canonical JSON.
+#[utoipa::path(get, path = "/api/v1/documents/{id}/bundle", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "A decided document's bundle (canonical JSON)", body = Object), crate::openapi::ReadErrors))]
 async fn bundle(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
@@ -167,16 +172,17 @@ async fn bundle(
 }
 
 /// The council's routes for requests for collective assistance.
-pub fn request_routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/requests", get(requests))
-        .route("/api/v1/requests/{id}", get(request))
-        .route("/api/v1/situations", get(situations))
-        .route("/api/v1/situations/{id}", get(situation))
+pub fn request_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(requests))
+        .routes(routes!(request))
+        .routes(routes!(situations))
+        .routes(routes!(situation))
 }
 
 /// Every request for collective assistance, with where it stands (members and the
 /// secretariat).
+#[utoipa::path(get, path = "/api/v1/requests", tag = "crisis", responses((status = 200, description = "Requests for collective assistance (members and the secretariat)", body = [Object]), crate::openapi::ReadErrors))]
 async fn requests(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
@@ -209,6 +215,7 @@ async fn requests(
 }
 
 /// Every situation with its level (members and the secretariat).
+#[utoipa::path(get, path = "/api/v1/situations", tag = "crisis", responses((status = 200, description = "Situations (members and the secretariat)", body = [Object]), crate::openapi::ReadErrors))]
 async fn situations(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
@@ -230,6 +237,7 @@ async fn situations(
 
 /// A situation: its level and history, and the grouped reports the reader may read (each
 /// keeps its own releasability). Member states (while members) and the secretariat read it.
+#[utoipa::path(get, path = "/api/v1/situations/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One situation with the reports and alerts the reader may read", body = Object), crate::openapi::ReadErrors))]
 async fn situation(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
@@ -276,6 +284,7 @@ async fn situation(
 /// A request for collective assistance: the request, where its decision stands, pledges
 /// with their totals, and the deployment's steps. Member states (while members) and the
 /// secretariat read it.
+#[utoipa::path(get, path = "/api/v1/requests/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One request with its decision, pledges and deployment", body = Object), crate::openapi::ReadErrors))]
 async fn request(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,

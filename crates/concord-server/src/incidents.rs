@@ -3,11 +3,10 @@
 //! The reader is the request's bearer token's holder, or the public without one
 //! ([`crate::reader`]).
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::routing::get;
-use axum::{Json, Router};
 use concord_core::council::Command;
 use concord_store::IncidentFilter;
 use concord_store::incidents;
@@ -18,16 +17,19 @@ use crate::AppState;
 use crate::api::ApiQuery;
 use crate::problem::{Problem, ProblemKind};
 use crate::reader::ReaderOf;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The incident routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/incidents", get(list).post(report))
-        .route("/api/v1/incidents/batch", axum::routing::post(batch))
-        .route("/api/v1/incidents/{id}", get(one))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list, report))
+        .routes(routes!(batch))
+        .routes(routes!(one))
 }
 
 /// Records a signed `report-incident` command.
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "crisis", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"key\": ..., \"signature\": ...}"), responses((status = 201, description = "Recorded: id, version, ledger leaf", body = Object), crate::openapi::CommandErrors))]
 async fn report(
     State(state): State<AppState>,
     body: Bytes,
@@ -58,13 +60,15 @@ pub const BATCH_LIMIT: usize = 1000;
 /// Each report is checked and refused on its own; the accepted ones are committed in one
 /// transaction before the answer. The answer lists each report's outcome in order: its
 /// id, version and ledger leaf, or its problem.
+#[utoipa::path(post, path = "/api/v1/incidents/batch", tag = "crisis", request_body(content = [Object], description = "A signed command: {\"command\": {\"action\": ...}, \"key\": ..., \"signature\": ...}"), responses((status = 200, description = "Each report's outcome, in order", body = Object), crate::openapi::CommandErrors))]
 async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, Problem> {
-    let items: Vec<Value> = serde_json::from_slice(&body).map_err(|e| {
-        Problem::new(
-            ProblemKind::BadBody,
-            format!("not a JSON array of signed reports ({e})"),
-        )
-    })?;
+    let items: Vec<serde_json::Map<String, Value>> =
+        serde_json::from_slice(&body).map_err(|e| {
+            Problem::new(
+                ProblemKind::BadBody,
+                format!("not a JSON array of signed reports, each an object ({e})"),
+            )
+        })?;
     if items.len() > BATCH_LIMIT {
         return Err(Problem::new(
             ProblemKind::BadBody,
@@ -78,7 +82,8 @@ async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>
     let mut signed = Vec::with_capacity(items.len());
     let mut positions = Vec::with_capacity(items.len());
     for (n, item) in items.into_iter().enumerate() {
-        let command: Result<concord_core::council::SignedCommand, _> = serde_json::from_value(item);
+        let command: Result<concord_core::council::SignedCommand, _> =
+            serde_json::from_value(Value::Object(item));
         match command {
             Ok(c) if matches!(c.command, Command::ReportIncident(_)) => {
                 signed.push(c);
@@ -133,16 +138,29 @@ fn refusal(problem: Problem) -> Value {
     json!({ "status": problem.status().as_u16(), "problem": problem.to_json() })
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ListParams {
+    /// Threat domain, from the charter.
+    #[param(pattern = r"^[a-z0-9][a-z0-9-]*$")]
     domain: Option<String>,
+    /// Country code.
+    #[param(pattern = r"^[A-Z]{3}$")]
     country: Option<String>,
+    /// Incidents at or after this time (RFC 3339).
     from: Option<String>,
+    /// Incidents before this time (RFC 3339).
     to: Option<String>,
+    /// At least this CAP severity.
+    #[param(pattern = r"^(Extreme|Severe|Moderate|Minor|Unknown)$")]
     severity: Option<String>,
+    /// Words in the title or text.
     q: Option<String>,
+    /// west,south,east,north in degrees.
     bbox: Option<String>,
+    /// At most this many (1 to 1000; 100 if absent).
+    #[param(pattern = r"^[0-9]+$")]
     limit: Option<String>,
 }
 
@@ -183,6 +201,7 @@ fn bbox_param(value: Option<String>) -> Result<Option<[f64; 4]>, Problem> {
 }
 
 /// The latest version of each report the reader may read.
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "crisis", params(ListParams), responses((status = 200, description = "The latest version of each report the reader may read", body = [Object]), crate::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -209,6 +228,28 @@ async fn list(
                 })
         })
         .transpose()?;
+    if let Some(d) = &q.domain
+        && !state
+            .charter
+            .threat_domains
+            .iter()
+            .any(|t| t.code.as_str() == d)
+    {
+        let known: Vec<&str> = state
+            .charter
+            .threat_domains
+            .iter()
+            .map(|t| t.code.as_str())
+            .collect();
+        return Err(Problem::bad_parameter(format!(
+            "domain: `{d}` is not a threat domain of the charter; one of {}",
+            known.join(", ")
+        )));
+    }
+    if let Some(c) = &q.country {
+        c.parse::<concord_core::MemberCode>()
+            .map_err(|e| Problem::bad_parameter(format!("country: {e}")))?;
+    }
     let filter = IncidentFilter {
         domain: q.domain,
         country: q.country,
@@ -232,6 +273,7 @@ async fn list(
 }
 
 /// The versions of one report the reader may read.
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The versions of a report the reader may read", body = [Object]), crate::openapi::ReadErrors))]
 async fn one(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,

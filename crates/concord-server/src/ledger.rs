@@ -1,11 +1,10 @@
 //! The ledger endpoints: signed checkpoint, its verifier key, inclusion and consistency
 //! proofs, and the entries themselves.
 
+use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Json, Router};
 use concord_ledger::proof::{ConsistencyProof, InclusionProof};
 use concord_store::ledger;
 use serde::Deserialize;
@@ -15,15 +14,17 @@ use crate::AppState;
 use crate::api::ApiQuery;
 use crate::problem::Problem;
 use crate::reader::ReaderOf;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// The ledger's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/api/v1/ledger/checkpoint", get(checkpoint))
-        .route("/api/v1/ledger/key", get(key))
-        .route("/api/v1/ledger/proof/inclusion", get(inclusion))
-        .route("/api/v1/ledger/proof/consistency", get(consistency))
-        .route("/api/v1/ledger/entries", get(entries))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(checkpoint))
+        .routes(routes!(key))
+        .routes(routes!(inclusion))
+        .routes(routes!(consistency))
+        .routes(routes!(entries))
 }
 
 fn count(name: &str, value: &str) -> Result<u64, Problem> {
@@ -42,12 +43,14 @@ fn optional(name: &str, value: Option<String>) -> Result<Option<u64>, Problem> {
 }
 
 /// The current checkpoint, as a C2SP signed note (text).
+#[utoipa::path(get, path = "/api/v1/ledger/checkpoint", tag = "ledger", responses((status = 200, description = "The signed checkpoint (C2SP signed note)", content_type = "text/plain", body = String), crate::openapi::ReadErrors))]
 async fn checkpoint(State(state): State<AppState>) -> Result<impl IntoResponse, Problem> {
     let note = ledger::checkpoint(state.store.as_ref(), &state.log_key).await?;
     Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], note))
 }
 
 /// The key that verifies checkpoints.
+#[utoipa::path(get, path = "/api/v1/ledger/key", tag = "ledger", responses((status = 200, description = "The checkpoints' verifier key", body = Object), crate::openapi::ReadErrors))]
 async fn key(State(state): State<AppState>) -> Json<Value> {
     Json(json!({
         "origin": state.log_key.origin(),
@@ -56,13 +59,19 @@ async fn key(State(state): State<AppState>) -> Json<Value> {
     }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct InclusionParams {
+    /// The entry's leaf index.
+    #[param(pattern = r"^[0-9]+$")]
     index: Option<String>,
+    /// The tree size the proof is for (the current size if absent).
+    #[param(pattern = r"^[0-9]+$")]
     size: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger", params(InclusionParams), responses((status = 200, description = "An RFC 9162 inclusion proof", body = Object), crate::openapi::ReadErrors))]
 async fn inclusion(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<InclusionParams>,
@@ -74,13 +83,19 @@ async fn inclusion(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ConsistencyParams {
+    /// The earlier tree size.
+    #[param(pattern = r"^[0-9]+$")]
     from: Option<String>,
+    /// The later tree size (the current size if absent).
+    #[param(pattern = r"^[0-9]+$")]
     to: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", tag = "ledger", params(ConsistencyParams), responses((status = 200, description = "An RFC 9162 consistency proof", body = Object), crate::openapi::ReadErrors))]
 async fn consistency(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ConsistencyParams>,
@@ -92,13 +107,19 @@ async fn consistency(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct EntriesParams {
+    /// First leaf index.
+    #[param(pattern = r"^[0-9]+$")]
     start: Option<String>,
+    /// One past the last leaf index (at most 1000 entries).
+    #[param(pattern = r"^[0-9]+$")]
     end: Option<String>,
 }
 
+#[utoipa::path(get, path = "/api/v1/ledger/entries", tag = "ledger", params(EntriesParams), responses((status = 200, description = "Entries, withheld where the reader may not read them", body = [Object]), crate::openapi::ReadErrors))]
 async fn entries(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,

@@ -11,6 +11,7 @@ pub mod i18n;
 pub mod incidents;
 pub mod intake;
 pub mod ledger;
+pub mod openapi;
 pub mod pages;
 pub mod press;
 pub mod problem;

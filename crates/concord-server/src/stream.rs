@@ -11,11 +11,9 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use axum::routing::get;
 use concord_core::releasability::{Reader, SharingGroup};
 use concord_store::Store;
 use concord_store::incidents::{Guard, guard_of, permits};
@@ -27,6 +25,8 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::AppState;
 use crate::problem::Problem;
 use crate::reader::ReaderOf;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 /// One ledger entry as read by the tailer, prepared once for every stream: its text and
 /// what guards it.
@@ -128,8 +128,8 @@ async fn read(store: &dyn Store, start: u64, end: u64) -> Result<Vec<Tailed>, Pr
 }
 
 /// The stream's routes.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/api/v1/stream", get(stream))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(stream))
 }
 
 /// The SSE event for `t` if `reader` may read it.
@@ -143,6 +143,7 @@ fn visible(reader: &Reader, groups: &[SharingGroup], t: &Tailed) -> Option<SseEv
 }
 
 /// `GET /api/v1/stream`: from `Last-Event-ID` + 1 if given, else from now.
+#[utoipa::path(get, path = "/api/v1/stream", tag = "ledger", params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this leaf index")), responses((status = 200, description = "Server-Sent Events: every new event the reader may read, in ledger order, id = leaf index", content_type = "text/event-stream", body = String), crate::openapi::ReadErrors))]
 async fn stream(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
