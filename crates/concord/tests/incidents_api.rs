@@ -319,6 +319,65 @@ fn the_releasability_matrix_through_every_read_path() {
                 );
             }
         }
+        // The same cells through the console: a person of each kind signs in and reads
+        // the situation map (the public has no account; the press centre is theirs).
+        let people = [
+            ("originator", "KAZ"),
+            ("member", "RUS"),
+            ("group member", "KGZ"),
+            ("frozen", "ARM"),
+            ("partner", "SRB"),
+            ("secretariat", "secretariat"),
+        ];
+        for (n, (who, affiliation)) in people.iter().enumerate() {
+            let username = format!("reader{n}");
+            let role = if *affiliation == "secretariat" {
+                concord_core::accounts::Role::SecretariatOfficer
+            } else {
+                concord_core::accounts::Role::DutyOfficer
+            };
+            let account = concord_core::accounts::Account {
+                username: username.clone(),
+                name: format!("{who} reader"),
+                affiliation: affiliation.parse().unwrap(),
+                roles: vec![role],
+                language: concord_core::accounts::Language::En,
+                opened_on: time::OffsetDateTime::now_utc().date(),
+            };
+            let url = db.url.clone();
+            common::block_on(async move {
+                let store = concord::database::open(&url).await.unwrap();
+                concord_store::accounts::open(
+                    store.as_ref(),
+                    account,
+                    "correct horse battery",
+                    "operator",
+                )
+                .await
+                .unwrap();
+            });
+            let session = common::sign_in(&server, &username, "correct horse battery")
+                .cookie("concord_session")
+                .expect("signs in");
+            let map = common::call(
+                "GET",
+                &server.url("/map"),
+                &[("concord_session", &session)],
+                &[],
+                None,
+            );
+            assert_eq!(map.status, 200);
+            let row = expected.iter().find(|(w, _)| w == who).unwrap().1;
+            for (to, want) in releases.iter().zip(row) {
+                assert_eq!(
+                    map.body.contains(&format!("Report released to {to}\"")),
+                    want,
+                    "{}: {who} on the console's map, a report released to {to}",
+                    db.backend
+                );
+            }
+        }
+
         // A bad or revoked token is refused, not read as the public.
         server
             .get_as("cct_not-a-token", "/api/v1/incidents")

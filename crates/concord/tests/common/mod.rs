@@ -440,3 +440,107 @@ pub fn duty_officer_tokens(db: &TestDatabase, holders: &[&str]) -> Vec<String> {
         tokens
     })
 }
+
+/// A raw answer: status, the Set-Cookie and Location headers, the body.
+#[derive(Debug)]
+pub struct Page {
+    pub status: u16,
+    pub cookies: Vec<String>,
+    pub location: Option<String>,
+    pub body: String,
+}
+
+impl Page {
+    /// The value of a cookie this answer sets.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        self.cookies.iter().find_map(|c| {
+            c.split(';')
+                .next()
+                .and_then(|kv| kv.split_once('='))
+                .filter(|(n, _)| *n == name)
+                .map(|(_, v)| v.to_owned())
+        })
+    }
+
+    /// The hidden CSRF field of the page's first form.
+    pub fn csrf(&self) -> String {
+        let at = self
+            .body
+            .find("name=\"csrf\" value=\"")
+            .expect("a form with a CSRF field");
+        let rest = &self.body[at + 19..];
+        rest[..rest.find('"').unwrap()].to_owned()
+    }
+}
+
+/// Sends a request as a browser would, without following redirects.
+pub fn call(
+    method: &str,
+    url: &str,
+    cookies: &[(&str, &str)],
+    headers: &[(&str, &str)],
+    form: Option<&[(&str, &str)]>,
+) -> Page {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .max_redirects(0)
+        .build()
+        .into();
+    let cookie: Vec<String> = cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+    let mut response = match method {
+        "GET" => {
+            let mut r = agent.get(url);
+            if !cookie.is_empty() {
+                r = r.header("cookie", &cookie.join("; "));
+            }
+            for (n, v) in headers {
+                r = r.header(*n, *v);
+            }
+            r.call()
+        }
+        _ => {
+            let mut r = agent.post(url);
+            if !cookie.is_empty() {
+                r = r.header("cookie", &cookie.join("; "));
+            }
+            for (n, v) in headers {
+                r = r.header(*n, *v);
+            }
+            r.send_form(form.unwrap_or(&[]).iter().copied())
+        }
+    }
+    .unwrap();
+    Page {
+        status: response.status().as_u16(),
+        cookies: response
+            .headers()
+            .get_all("set-cookie")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect(),
+        location: response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().unwrap().to_owned()),
+        body: response.body_mut().read_to_string().unwrap(),
+    }
+}
+
+/// Signs in through the form; returns the session cookie.
+pub fn sign_in(server: &TestServer, username: &str, password: &str) -> Page {
+    let form = call("GET", &server.url("/login"), &[], &[], None);
+    let csrf_cookie = form
+        .cookie("concord_login_csrf")
+        .expect("the form sets its CSRF cookie");
+    call(
+        "POST",
+        &server.url("/login"),
+        &[("concord_login_csrf", &csrf_cookie)],
+        &[],
+        Some(&[
+            ("username", username),
+            ("password", password),
+            ("csrf", &form.csrf()),
+        ]),
+    )
+}
