@@ -106,3 +106,16 @@ admin-closed = Account { $username } closed.
 admin-refused = Refused: { $why }
 admin-missing = Fill in the username, the name, the affiliation and at least one role.
 admin-closed-mark = closed
+
+role-head-of-delegation = head of delegation
+role-foreign-ministry-officer = foreign ministry officer
+role-duty-officer = duty officer
+role-crisis-centre-analyst = crisis-centre analyst
+role-secretariat-officer = secretariat officer
+role-press-officer = press officer
+role-auditor = auditor
+role-administrator = administrator
+level-monitoring = monitoring
+level-elevated = elevated
+level-crisis = crisis
+level-emergency = emergency

@@ -106,3 +106,16 @@ admin-closed = Учётная запись { $username } закрыта.
 admin-refused = Отказано: { $why }
 admin-missing = Укажите имя пользователя, имя, принадлежность и хотя бы одну роль.
 admin-closed-mark = закрыта
+
+role-head-of-delegation = глава делегации
+role-foreign-ministry-officer = сотрудник МИД
+role-duty-officer = оперативный дежурный
+role-crisis-centre-analyst = аналитик кризисного центра
+role-secretariat-officer = сотрудник секретариата
+role-press-officer = сотрудник пресс-службы
+role-auditor = аудитор
+role-administrator = администратор
+level-monitoring = наблюдение
+level-elevated = повышенный
+level-crisis = кризис
+level-emergency = чрезвычайный

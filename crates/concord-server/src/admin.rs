@@ -31,7 +31,7 @@ struct Line {
     name: String,
     affiliation: String,
     closed: bool,
-    roles: Vec<(&'static str, bool)>,
+    roles: Vec<(&'static str, String, bool)>,
 }
 
 #[derive(Template)]
@@ -51,7 +51,7 @@ struct AdminPage {
     affiliation_label: String,
     language_label: String,
     roles_label: String,
-    all_roles: Vec<&'static str>,
+    all_roles: Vec<(&'static str, String)>,
     submit_open: String,
 }
 
@@ -75,7 +75,10 @@ async fn show(
             .await?
             .into_iter()
             .map(|(a, closed)| Line {
-                roles: Role::ALL.iter().map(|r| (r.as_str(), a.has(*r))).collect(),
+                roles: Role::ALL
+                    .iter()
+                    .map(|r| (r.as_str(), t.get(&format!("role-{r}")), a.has(*r)))
+                    .collect(),
                 username: a.username,
                 name: a.name,
                 affiliation: a.affiliation.to_string(),
@@ -105,7 +108,10 @@ async fn show(
         affiliation_label: t.get("admin-affiliation"),
         language_label: t.get("admin-language"),
         roles_label: t.get("admin-roles"),
-        all_roles: Role::ALL.iter().map(|r| r.as_str()).collect(),
+        all_roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), t.get(&format!("role-{r}"))))
+            .collect(),
         submit_open: t.get("admin-submit-open"),
     };
     Ok((outcome.status, render(page)).into_response())

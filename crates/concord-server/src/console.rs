@@ -525,7 +525,7 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<
             if let (Some(title), Some(level)) = (&file.title, file.level) {
                 let level = serde_json::to_value(level)
                     .ok()
-                    .and_then(|l| l.as_str().map(str::to_owned))
+                    .and_then(|l| l.as_str().map(|l| t.get(&format!("level-{l}"))))
                     .unwrap_or_default();
                 situations.push(format!(
                     "{} — {}",
