@@ -33,6 +33,8 @@ const LANGUAGE_COOKIE: &str = "concord_lang";
 
 /// Failed sign-ins an account may have within [`FAILURE_WINDOW`] before it must wait.
 pub const MAX_FAILURES: usize = 5;
+/// How many names the limiter tracks before it forgets the stale ones.
+const MAX_TRACKED: usize = 10_000;
 /// The window of [`MAX_FAILURES`].
 pub const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 
@@ -66,6 +68,11 @@ impl SignInLimiter {
 
     fn failed(&self, username: &str) {
         let mut all = self.failures.lock().expect("never poisoned");
+        // Guessing at many names must not grow this without bound: forget the failures
+        // that no longer count.
+        if all.len() >= MAX_TRACKED {
+            all.retain(|_, list| list.last().is_some_and(|t| t.elapsed() < FAILURE_WINDOW));
+        }
         all.entry(username.to_owned())
             .or_default()
             .push(Instant::now());
