@@ -3,8 +3,8 @@
 //! status today; an unknown, revoked or malformed token is refused, never downgraded.
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
 use concord_core::releasability::Reader;
 
 use crate::AppState;
@@ -17,45 +17,43 @@ impl FromRequestParts<AppState> for ReaderOf {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
-            // A console session reads as its account.
-            return Ok(ReaderOf(
-                match crate::console::signed_in(state, &parts.headers).await? {
-                    Some((_, account)) => {
-                        let today = time::OffsetDateTime::now_utc().date();
-                        let timeline = state.charter.timeline(state.store.status_records().await?);
-                        account.reader(&timeline, today)
-                    }
-                    None => Reader::Public,
-                },
-            ));
-        };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                Problem::new(
-                    ProblemKind::NotAuthenticated,
-                    "the Authorization header must be `Bearer <token>`",
-                )
-            })?;
-        let today = time::OffsetDateTime::now_utc().date();
-        match concord_store::council::reader_for_token(
-            state.store.as_ref(),
-            &state.charter,
-            token,
-            today,
-        )
+        reader_of(state, &parts.headers).await.map(ReaderOf)
+    }
+}
+
+/// The reader behind a request's headers: its bearer token's holder, its console
+/// session's account, or the public.
+pub async fn reader_of(state: &AppState, headers: &HeaderMap) -> Result<Reader, Problem> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        // A console session reads as its account.
+        return Ok(match crate::console::signed_in(state, headers).await? {
+            Some((_, account)) => {
+                let today = time::OffsetDateTime::now_utc().date();
+                let timeline = state.charter.timeline(state.store.status_records().await?);
+                account.reader(&timeline, today)
+            }
+            None => Reader::Public,
+        });
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            Problem::new(
+                ProblemKind::NotAuthenticated,
+                "the Authorization header must be `Bearer <token>`",
+            )
+        })?;
+    let today = time::OffsetDateTime::now_utc().date();
+    concord_store::council::reader_for_token(state.store.as_ref(), &state.charter, token, today)
         .await?
-        {
-            Some(reader) => Ok(ReaderOf(reader)),
-            None => Err(Problem::new(
+        .ok_or_else(|| {
+            Problem::new(
                 ProblemKind::NotAuthenticated,
                 "the token is unknown or revoked",
-            )),
-        }
-    }
+            )
+        })
 }

@@ -142,6 +142,9 @@ fn visible(reader: &Reader, groups: &[SharingGroup], t: &Tailed) -> Option<SseEv
     })
 }
 
+/// How often an open stream asks again who is reading.
+pub const READER_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `GET /api/v1/stream`: from `Last-Event-ID` + 1 if given, else from now.
 #[utoipa::path(get, path = "/api/v1/stream", tag = "ledger", params(("Last-Event-ID" = Option<String>, Header, description = "Resume after this leaf index")), responses((status = 200, description = "Server-Sent Events: every new event the reader may read, in ledger order, id = leaf index", content_type = "text/event-stream", body = String), crate::openapi::ReadErrors))]
 async fn stream(
@@ -168,7 +171,12 @@ async fn stream(
     let store = state.store.clone();
     let charter = state.charter.clone();
     let mut stop = state.tail.stop.subscribe();
+    let recheck_state = state.clone();
     tokio::spawn(async move {
+        // Who reads is asked again now and then: a revoked token, a closed account or a
+        // state whose status changed ends the stream (a reconnection reads anew).
+        let mut recheck = tokio::time::interval(READER_RECHECK);
+        recheck.tick().await;
         // Sends entries `next..end` from the store; false when the client has gone.
         async fn catch_up(
             store: &dyn Store,
@@ -213,6 +221,12 @@ async fn stream(
             let received = tokio::select! {
                 r = live.recv() => r,
                 _ = stop.changed() => return,
+                _ = recheck.tick() => {
+                    match crate::reader::reader_of(&recheck_state, &headers).await {
+                        Ok(now) if now == reader => continue,
+                        _ => return,
+                    }
+                }
             };
             match received {
                 Ok(t) if t.index < next => {}

@@ -173,3 +173,31 @@ fn each_reader_receives_what_it_may_read_and_a_reconnection_loses_nothing() {
         assert_eq!(r.status().as_u16(), 400);
     }
 }
+
+/// A stream does not outlive its reader's right: once the token is revoked, the open
+/// stream ends within a recheck (and reconnecting is refused).
+#[test]
+fn a_revoked_token_ends_its_open_stream() {
+    let db = TestDatabase::sqlite();
+    let server = TestServer::start(&db);
+    let token = common::duty_officer_tokens(&db, &["KAZ"]).remove(0);
+    let rx = open(&server, Some(&token), None);
+    std::thread::sleep(Duration::from_millis(300));
+    let url = db.url.clone();
+    let id = concord_ledger::signature::token_sha256(&token)[..12].to_owned();
+    common::block_on(async move {
+        let store = concord::database::open(&url).await.unwrap();
+        let today = time::OffsetDateTime::now_utc().date();
+        assert!(
+            concord_store::council::revoke_token(store.as_ref(), &id, today)
+                .await
+                .unwrap()
+        );
+    });
+    let deadline = concord_server::stream::READER_RECHECK + Duration::from_secs(5);
+    match rx.recv_timeout(deadline) {
+        Err(mpsc::RecvTimeoutError::Disconnected) => {}
+        other => panic!("the stream should have ended: {other:?}"),
+    }
+    server.get_as(&token, "/api/v1/stream").problem(401);
+}
