@@ -8,6 +8,7 @@ use crate::code::MemberCode;
 use crate::registry::{MemberStatus, StatusTimeline};
 
 /// How the chairmanship passes from one holder to the next.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum HandoverRule {

@@ -163,3 +163,35 @@ mod tests {
         }
     }
 }
+
+#[cfg(feature = "openapi")]
+mod schemas {
+    //! The codes as OpenAPI strings with their patterns.
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+
+    fn string(pattern: &str, description: &str) -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(pattern))
+            .description(Some(description))
+            .into()
+    }
+
+    impl utoipa::PartialSchema for super::MemberCode {
+        fn schema() -> RefOr<Schema> {
+            string("^[A-Z]{3}$", "ISO 3166-1 alpha-3 code of a state")
+        }
+    }
+    impl utoipa::ToSchema for super::MemberCode {}
+
+    impl utoipa::PartialSchema for super::Slug {
+        fn schema() -> RefOr<Schema> {
+            string(
+                "^[a-z0-9][a-z0-9-]*$",
+                "Identifier: lowercase letters, digits and hyphens",
+            )
+        }
+    }
+    impl utoipa::ToSchema for super::Slug {}
+}

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// A text in English and Russian. Both are required: everything a person reads in Concord
 /// exists in both languages.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Text {

@@ -166,7 +166,7 @@ struct OnDay {
     status: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/members", tag = "registry", params(OnDay), responses((status = 200, description = "Every state the charter names, with its status on the day", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/members", tag = "registry", params(OnDay), responses((status = 200, description = "Every state the charter names, with its status on the day", body = [MemberView]), crate::openapi::ReadErrors))]
 async fn members(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<OnDay>,
@@ -255,7 +255,7 @@ struct YearRange {
     to: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/chairmanships", tag = "registry", params(YearRange), responses((status = 200, description = "Who chairs each year, by the rotation rule", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/chairmanships", tag = "registry", params(YearRange), responses((status = 200, description = "Who chairs each year, by the rotation rule", body = [ChairmanshipView]), crate::openapi::ReadErrors))]
 async fn chairmanships(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<YearRange>,
@@ -278,7 +278,7 @@ async fn chairmanships(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/chairmanships/{year}", tag = "registry", params(("year" = String, Path, description = "The year")), responses((status = 200, description = "One year's chairmanship", body = Object), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/chairmanships/{year}", tag = "registry", params(("year" = String, Path, description = "The year")), responses((status = 200, description = "One year's chairmanship", body = ChairmanshipView), crate::openapi::ReadErrors))]
 async fn chairmanship(
     State(state): State<AppState>,
     Path(year): Path<String>,
@@ -357,7 +357,7 @@ struct DocumentParams {
     session: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/documents", tag = "council", params(DocumentParams), responses((status = 200, description = "Documents", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/documents", tag = "council", params(DocumentParams), responses((status = 200, description = "Documents", body = [concord_core::history::Document]), crate::openapi::ReadErrors))]
 async fn documents(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -377,7 +377,7 @@ async fn documents(
     ))
 }
 
-#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One document", body = Object), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One document", body = concord_core::history::Document), crate::openapi::ReadErrors))]
 async fn document(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,

@@ -87,7 +87,7 @@ fn hidden(reader: &concord_core::releasability::Reader, id: &str) -> Result<(), 
 }
 
 /// Every registered key with its validity.
-#[utoipa::path(get, path = "/api/v1/keys", tag = "council", responses((status = 200, description = "Registered keys with their validity", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/keys", tag = "council", responses((status = 200, description = "Registered keys with their validity", body = [concord_core::keys::KeyRegistration]), crate::openapi::ReadErrors))]
 async fn keys(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     let keys = state.store.keys().await?;
     Ok(Json(serde_json::to_value(keys).expect("keys serialise")))

@@ -44,6 +44,7 @@ pub async fn charter(store: &dyn Store) -> Result<Charter, QueryError> {
 }
 
 /// A member and its status on the day asked.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct MemberView {
     /// ISO 3166-1 alpha-3 code.
@@ -56,9 +57,11 @@ pub struct MemberView {
     pub status: Option<MemberStatus>,
     /// The day the status began, if known.
     #[serde(with = "date::day::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub status_since: Option<Date>,
     /// When the start is unknown: the day a source attests the status.
     #[serde(with = "date::day::option")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = Date))]
     pub status_attested: Option<Date>,
     /// What established the status (empty for the charter's founding status).
     pub status_sources: Vec<String>,
@@ -108,6 +111,7 @@ pub async fn member(
 }
 
 /// A year's chairmanship: who (by the rotation rule) and what it stated.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct ChairmanshipView {
     /// The year.
