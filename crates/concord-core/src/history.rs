@@ -29,6 +29,7 @@ pub struct Source {
 }
 
 /// Whether a session took place or was announced.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SessionStatus {
@@ -39,6 +40,7 @@ pub enum SessionStatus {
 }
 
 /// A format a session (or part of it) was held in.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum SessionFormat {
@@ -53,6 +55,7 @@ pub enum SessionFormat {
 }
 
 /// How a member stood towards a session.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Attendance {
@@ -91,6 +94,7 @@ impl Attendance {
 }
 
 /// A person named by a source, with the title under which they acted.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Person {

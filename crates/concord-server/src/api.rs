@@ -300,7 +300,7 @@ struct SessionParams {
     body: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/sessions", tag = "council", params(SessionParams), responses((status = 200, description = "Sessions", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "council", params(SessionParams), responses((status = 200, description = "Sessions", body = [SessionView]), crate::openapi::ReadErrors))]
 async fn sessions(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -333,7 +333,7 @@ async fn sessions(
     Ok(Json(sessions))
 }
 
-#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One session", body = Object), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One session", body = SessionView), crate::openapi::ReadErrors))]
 async fn session(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,

@@ -187,6 +187,7 @@ pub async fn chairmanships(
 }
 
 /// A document as listed under its session.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct DocumentSummary {
     /// Identifier.
@@ -201,6 +202,7 @@ pub struct DocumentSummary {
 }
 
 /// A session with its documents.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionView {
     /// Identifier.
