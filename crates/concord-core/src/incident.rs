@@ -23,13 +23,14 @@ pub use concord_cap::{Certainty, Severity, Urgency};
 pub type Position = Vec<f64>;
 
 /// The geometries a report's place may take.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "coordinates")]
 pub enum Geometry {
     /// One position.
-    Point(Position),
+    Point(#[cfg_attr(feature = "openapi", schema(inline))] Position),
     /// An outer ring and optional holes, each a closed ring.
-    Polygon(Vec<Vec<Position>>),
+    Polygon(#[cfg_attr(feature = "openapi", schema(inline))] Vec<Vec<Position>>),
 }
 
 /// Why a geometry is not valid GeoJSON.
@@ -125,6 +126,7 @@ impl Geometry {
 }
 
 /// A report by a national crisis centre.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentReport {
@@ -138,6 +140,7 @@ pub struct IncidentReport {
     pub domain: Slug,
     /// When it happened.
     #[serde(with = "time::serde::rfc3339")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub occurred_at: OffsetDateTime,
     /// Where.
     pub place: Geometry,

@@ -22,6 +22,7 @@ use crate::registry::MemberStatus;
 use crate::text::Text;
 
 /// Who a record is released to.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case", tag = "to", content = "group")]
 pub enum Releasability {

@@ -201,7 +201,7 @@ fn bbox_param(value: Option<String>) -> Result<Option<[f64; 4]>, Problem> {
 }
 
 /// The latest version of each report the reader may read.
-#[utoipa::path(get, path = "/api/v1/incidents", tag = "crisis", params(ListParams), responses((status = 200, description = "The latest version of each report the reader may read", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "crisis", params(ListParams), responses((status = 200, description = "The latest version of each report the reader may read", body = [concord_core::council::SignedIncident]), crate::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -273,7 +273,7 @@ async fn list(
 }
 
 /// The versions of one report the reader may read.
-#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The versions of a report the reader may read", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The versions of a report the reader may read", body = crate::openapi::IncidentVersions), crate::openapi::ReadErrors))]
 async fn one(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,

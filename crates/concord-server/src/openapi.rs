@@ -22,6 +22,16 @@ pub struct ProblemDoc {
     rule: Option<String>,
 }
 
+/// The versions of one incident report the reader may read, oldest first.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct IncidentVersions {
+    /// The report.
+    id: String,
+    /// Its versions the reader may read (each with its own releasability).
+    versions: Vec<concord_core::council::SignedIncident>,
+}
+
 /// What any read may answer besides its result.
 #[derive(IntoResponses)]
 #[allow(dead_code)]

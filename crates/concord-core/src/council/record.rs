@@ -170,6 +170,7 @@ pub struct State {
 }
 
 /// An incident report with its reporter's signature, as logged.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedIncident {
@@ -181,5 +182,6 @@ pub struct SignedIncident {
     pub signature: String,
     /// The day it was received, which the key had to be valid on.
     #[serde(with = "date::day")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub on: Date,
 }
