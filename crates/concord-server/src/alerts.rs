@@ -44,19 +44,22 @@ async fn issue(
     let Some(concord_core::event::Event::AlertIssued(issued)) = done.events.first() else {
         unreachable!("an issued alert is recorded as alert-issued");
     };
-    let mut body = summary(issued);
+    let mut body = serde_json::to_value(summary(issued)).expect("summaries serialise");
     body["last_leaf"] = json!(done.last_leaf);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
 /// The alerts the reader may read, newest first.
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "crisis", responses((status = 200, description = "The alerts the reader may read, newest first", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "crisis", responses((status = 200, description = "The alerts the reader may read, newest first", body = [AlertSummary]), crate::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
 ) -> Result<Json<Value>, Problem> {
     let all = alerts::alerts(state.store.as_ref(), &reader, &state.charter.sharing_groups).await?;
-    Ok(Json(Value::Array(all.iter().map(summary).collect())))
+    Ok(Json(
+        serde_json::to_value(all.iter().map(summary).collect::<Vec<_>>())
+            .expect("summaries serialise"),
+    ))
 }
 
 /// One alert with its whole CAP message as JSON.
@@ -67,7 +70,7 @@ async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let alert = readable(&state, &reader, &id).await?;
-    let mut body = summary(&alert);
+    let mut body = serde_json::to_value(summary(&alert)).expect("summaries serialise");
     body["cap"] = serde_json::to_value(message(&alert)?).expect("a CAP alert serialises");
     Ok(Json(body))
 }
@@ -118,22 +121,60 @@ fn message(alert: &IssuedAlert) -> Result<concord_cap::Alert, Problem> {
 }
 
 /// What a list shows of an alert.
-pub(crate) fn summary(alert: &IssuedAlert) -> Value {
+/// What a list shows of an alert: who issued it, to whom it is released, and its CAP
+/// header (absent only if the stored message no longer reads).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct AlertSummary {
+    /// Concord's identifier.
+    id: String,
+    /// Whose key signed it: a state's code or `secretariat`.
+    issuer: String,
+    /// To whom it is released.
+    releasability: concord_core::releasability::Releasability,
+    /// The situation it belongs to.
+    situation: Option<String>,
+    /// When Concord received it (RFC 3339).
+    received_at: String,
+    /// The signing key's identifier.
+    key: String,
+    /// The CAP identifier.
+    identifier: Option<String>,
+    /// The CAP sender.
+    sender: Option<String>,
+    /// When the sender sent it (CAP date-time).
+    sent: Option<String>,
+    /// CAP status.
+    status: Option<&'static str>,
+    /// CAP message type.
+    msg_type: Option<&'static str>,
+    /// CAP scope.
+    scope: Option<&'static str>,
+    /// The gravest CAP severity of its info blocks.
+    severity: Option<&'static str>,
+    /// Its first headline (else its first event).
+    title: Option<String>,
+}
+
+/// What a list shows of an alert.
+pub(crate) fn summary(alert: &IssuedAlert) -> AlertSummary {
     let cap = alert.message().ok();
-    json!({
-        "id": alert.alert.id,
-        "issuer": alert.issuer.to_string(),
-        "releasability": alert.releasability,
-        "situation": alert.alert.situation,
-        "received_at": alert.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
-        "key": alert.key,
-        "identifier": cap.as_ref().map(|c| c.identifier.clone()),
-        "sender": cap.as_ref().map(|c| c.sender.clone()),
-        "sent": cap.as_ref().map(|c| c.sent.as_str().to_owned()),
-        "status": cap.as_ref().map(|c| c.status.as_str()),
-        "msg_type": cap.as_ref().map(|c| c.msg_type.as_str()),
-        "scope": cap.as_ref().map(|c| c.scope.as_str()),
-        "severity": cap.as_ref().and_then(|c| c.severity()).map(|s| s.as_str()),
-        "title": cap.as_ref().and_then(|c| c.title().map(str::to_owned)),
-    })
+    AlertSummary {
+        id: alert.alert.id.to_string(),
+        issuer: alert.issuer.to_string(),
+        releasability: alert.releasability.clone(),
+        situation: alert.alert.situation.as_ref().map(ToString::to_string),
+        received_at: alert
+            .at
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        key: alert.key.clone(),
+        identifier: cap.as_ref().map(|c| c.identifier.clone()),
+        sender: cap.as_ref().map(|c| c.sender.clone()),
+        sent: cap.as_ref().map(|c| c.sent.as_str().to_owned()),
+        status: cap.as_ref().map(|c| c.status.as_str()),
+        msg_type: cap.as_ref().map(|c| c.msg_type.as_str()),
+        scope: cap.as_ref().map(|c| c.scope.as_str()),
+        severity: cap.as_ref().and_then(|c| c.severity()).map(|s| s.as_str()),
+        title: cap.as_ref().and_then(|c| c.title().map(str::to_owned)),
+    }
 }

@@ -264,7 +264,7 @@ async fn situation(
             reports.push(latest);
         }
     }
-    let alerts: Vec<Value> =
+    let alerts: Vec<crate::alerts::AlertSummary> =
         concord_store::alerts::alerts(store, &reader, &state.charter.sharing_groups)
             .await?
             .iter()

@@ -109,6 +109,18 @@ fn schemathesis_finds_the_server_true_to_its_document() {
     assert_eq!(posted.status, 201, "{posted:?}");
     let listed = server.get("/api/v1/incidents");
     assert_eq!(listed.json[0]["report"]["id"], "tjk-openapi-1");
+    // And a public alert, from a real feed.
+    let alert = concord_core::council::Command::IssueAlert(concord_core::council::IssueAlert {
+        id: "amber-openapi".parse().unwrap(),
+        cap: common::cap_sample("oasis-cap-1.2-amber-alert-example.xml"),
+        releasability: None,
+        situation: None,
+    });
+    let posted = common::post_json(
+        &server.url("/api/v1/alerts"),
+        &delegations.sign("secretariat", alert),
+    );
+    assert_eq!(posted.status, 201, "{posted:?}");
     // positive_data_acceptance is left out: several parameters constrain each other (a
     // year range, a range of ledger entries no longer than 1,000 and within the ledger)
     // in ways OpenAPI cannot state, so some schema-valid requests are rightly refused with
