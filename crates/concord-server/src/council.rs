@@ -214,8 +214,38 @@ async fn requests(
     Ok(Json(Value::Array(out)))
 }
 
+/// A situation as listed.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SituationSummary {
+    /// Identifier.
+    id: String,
+    /// Title.
+    title: concord_core::text::Text,
+    /// Its crisis level now.
+    level: concord_core::council::CrisisLevel,
+    /// How many reports it groups.
+    reports: usize,
+}
+
+/// A situation: its level and history, the reports and alerts the reader may read.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct SituationDetail {
+    /// Identifier.
+    id: String,
+    /// Title.
+    title: concord_core::text::Text,
+    /// Its crisis level now.
+    level: concord_core::council::CrisisLevel,
+    /// Every change, in order.
+    changes: Vec<concord_core::council::SituationChange>,
+    /// The latest version of each grouped report the reader may read.
+    reports: Vec<concord_core::council::SignedIncident>,
+    /// Its alerts the reader may read.
+    alerts: Vec<crate::alerts::AlertSummary>,
+}
+
 /// Every situation with its level (members and the secretariat).
-#[utoipa::path(get, path = "/api/v1/situations", tag = "crisis", responses((status = 200, description = "Situations (members and the secretariat)", body = [Object]), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/situations", tag = "crisis", responses((status = 200, description = "Situations (members and the secretariat)", body = [SituationSummary]), crate::openapi::ReadErrors))]
 async fn situations(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
@@ -228,8 +258,16 @@ async fn situations(
     for subject in store.subjects("situation").await? {
         let file =
             concord_core::council::SituationFile::fold(&store.subject_events(&subject).await?);
-        if file.id.is_some() {
-            out.push(json!({ "id": file.id, "title": file.title, "level": file.level, "reports": file.reports.len() }));
+        if let (Some(id), Some(title), Some(level)) = (&file.id, &file.title, file.level) {
+            out.push(
+                serde_json::to_value(SituationSummary {
+                    id: id.to_string(),
+                    title: title.clone(),
+                    level,
+                    reports: file.reports.len(),
+                })
+                .expect("situations serialise"),
+            );
         }
     }
     Ok(Json(Value::Array(out)))
@@ -237,7 +275,7 @@ async fn situations(
 
 /// A situation: its level and history, and the grouped reports the reader may read (each
 /// keeps its own releasability). Member states (while members) and the secretariat read it.
-#[utoipa::path(get, path = "/api/v1/situations/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One situation with the reports and alerts the reader may read", body = Object), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/situations/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One situation with the reports and alerts the reader may read", body = SituationDetail), crate::openapi::ReadErrors))]
 async fn situation(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
@@ -271,14 +309,20 @@ async fn situation(
             .filter(|a| a.alert.situation.as_ref() == file.id.as_ref())
             .map(crate::alerts::summary)
             .collect();
-    Ok(Json(json!({
-        "id": file.id,
-        "title": file.title,
-        "level": file.level,
-        "changes": file.changes,
-        "reports": reports,
-        "alerts": alerts,
-    })))
+    let (Some(id), Some(title), Some(level)) = (file.id, file.title, file.level) else {
+        unreachable!("an opened situation has its id, title and level");
+    };
+    Ok(Json(
+        serde_json::to_value(SituationDetail {
+            id: id.to_string(),
+            title,
+            level,
+            changes: file.changes,
+            reports,
+            alerts,
+        })
+        .expect("situations serialise"),
+    ))
 }
 
 /// A request for collective assistance: the request, where its decision stands, pledges

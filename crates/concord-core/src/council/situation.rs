@@ -13,6 +13,7 @@ use crate::text::Text;
 use super::{Council, CouncilError, State};
 
 /// How grave a situation is.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CrisisLevel {
@@ -61,6 +62,7 @@ pub struct SetCrisisLevel {
 }
 
 /// A situation's change, as logged.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "change", rename_all = "kebab-case")]
 pub enum SituationChange {
@@ -74,6 +76,7 @@ pub enum SituationChange {
         level: CrisisLevel,
         /// When.
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         at: OffsetDateTime,
     },
     /// A report grouped in.
@@ -84,6 +87,7 @@ pub enum SituationChange {
         report: Slug,
         /// When.
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         at: OffsetDateTime,
     },
     /// A new level.
@@ -96,6 +100,7 @@ pub enum SituationChange {
         reason: String,
         /// When.
         #[serde(with = "time::serde::rfc3339")]
+        #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
         at: OffsetDateTime,
     },
 }
