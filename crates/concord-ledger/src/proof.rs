@@ -37,6 +37,7 @@ pub fn parse_hash(s: &str) -> Result<Hash, LedgerError> {
 
 /// Proof that leaf `index`, with hash `leaf_hash`, is in the tree of `tree_size` leaves
 /// whose root is `root_hash`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InclusionProof {
     /// Leaf index, from 0.
@@ -79,6 +80,7 @@ impl InclusionProof {
 
 /// Proof that the tree of `to_size` leaves (root `to_root`) extends the tree of
 /// `from_size` leaves (root `from_root`).
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConsistencyProof {
     /// The older size.
@@ -130,3 +132,16 @@ impl ConsistencyProof {
         })
     }
 }
+#[cfg(feature = "openapi")]
+impl utoipa::PartialSchema for B64 {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::ObjectBuilder::new()
+            .schema_type(utoipa::openapi::schema::Type::String)
+            .content_encoding("base64")
+            .description(Some("A SHA-256 hash, standard base64"))
+            .into()
+    }
+}
+
+#[cfg(feature = "openapi")]
+impl utoipa::ToSchema for B64 {}

@@ -71,7 +71,7 @@ struct InclusionParams {
     size: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger", params(InclusionParams), responses((status = 200, description = "An RFC 9162 inclusion proof", body = Object), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/ledger/proof/inclusion", tag = "ledger", params(InclusionParams), responses((status = 200, description = "An RFC 9162 inclusion proof", body = concord_ledger::proof::InclusionProof), crate::openapi::ReadErrors))]
 async fn inclusion(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<InclusionParams>,
@@ -95,7 +95,7 @@ struct ConsistencyParams {
     to: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", tag = "ledger", params(ConsistencyParams), responses((status = 200, description = "An RFC 9162 consistency proof", body = Object), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/ledger/proof/consistency", tag = "ledger", params(ConsistencyParams), responses((status = 200, description = "An RFC 9162 consistency proof", body = concord_ledger::proof::ConsistencyProof), crate::openapi::ReadErrors))]
 async fn consistency(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<ConsistencyParams>,
