@@ -74,6 +74,13 @@ impl Tail {
                 let Ok(size) = store.ledger_size().await else {
                     continue;
                 };
+                if entries.receiver_count() == 0 {
+                    // Nobody listens: skip reading. A stream that subscribes later reads
+                    // its start from the store itself, and fills any gap before a live
+                    // entry from the store too.
+                    next = next.max(size);
+                    continue;
+                }
                 while next < size {
                     let end = (next + MAX_ENTRIES).min(size);
                     let Ok(batch) = read(store.as_ref(), next, end).await else {
