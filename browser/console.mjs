@@ -53,6 +53,7 @@ try {
   const kaz = await signIn('ru-RU', fixtures.kaz);
   check((await kaz.textContent('h1')) === 'Dashboard', step);
   check((await kaz.textContent('#members')).includes('participation frozen'), 'the dashboard shows statuses');
+  check((await kaz.textContent('#next-session')).includes('Moscow'), 'the dashboard shows today\'s session as the next');
   await kaz.screenshot({ path: `${out}/dashboard-en.png`, fullPage: true });
 
   step = 'switch to Russian';

@@ -500,17 +500,22 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<
         .and_then(|c| c.into_iter().next())
         .map(|c| c.member_name.get(lang).to_owned())
         .unwrap_or_else(|| t.with("dashboard-chair-none", &[("year", &year.to_string())]));
+    // The next session: the earliest one on or after today (a session announced for a
+    // past year and never recorded as held is not "next").
     let next_session = concord_store::queries::sessions(store, &Default::default())
         .await?
         .into_iter()
-        .find(|s| s.status == concord_core::history::SessionStatus::Planned)
+        .filter(|s| crate::press::first_day(s.date) >= today)
+        .min_by_key(|s| crate::press::first_day(s.date))
         .map(|s| {
-            let city = s
-                .city
-                .as_ref()
-                .map(|c| c.get(lang).to_owned())
-                .unwrap_or_default();
-            format!("{} — {city}, {}", s.date, s.body)
+            let body = state
+                .charter
+                .body(&s.body)
+                .map_or_else(|| s.body.to_string(), |b| b.name.get(lang).to_owned());
+            match s.city.as_ref() {
+                Some(city) => format!("{} — {body}, {}", s.date, city.get(lang)),
+                None => format!("{} — {body}", s.date),
+            }
         })
         .unwrap_or_else(|| t.get("dashboard-no-session"));
     let members = concord_store::queries::members(store, &state.charter, today)

@@ -49,7 +49,7 @@ async fn adopted(state: &AppState) -> Result<Vec<(Document, Option<SessionView>)
 }
 
 /// The first day a partial date can mean.
-fn first_day(date: PartialDate) -> time::Date {
+pub(crate) fn first_day(date: PartialDate) -> time::Date {
     match date {
         PartialDate::Day(d) => d,
         PartialDate::Month(y, m) => {

@@ -146,6 +146,13 @@ fn sign_in_read_as_the_account_switch_language_and_sign_out() {
         ] {
             assert!(dashboard.body.contains(text), "{text}: {}", dashboard.body);
         }
+        // The demo's sessions are all past: none is "next" (the 2019 ones announced and
+        // never recorded as held included).
+        assert!(
+            dashboard.body.contains("No session is planned."),
+            "{}",
+            dashboard.body
+        );
 
         // The session reads as the account on the API too.
         let report = json!({
