@@ -310,6 +310,14 @@ pub enum AccountChange {
         #[serde(with = "time::serde::rfc3339")]
         at: OffsetDateTime,
     },
+    /// Its holder chose the console's language.
+    LanguageChosen {
+        /// The account, with its language from now on.
+        account: Account,
+        /// When.
+        #[serde(with = "time::serde::rfc3339")]
+        at: OffsetDateTime,
+    },
     /// Closed: it signs in no more.
     Closed {
         /// The account.
@@ -334,9 +342,9 @@ impl AccountChange {
     /// The account changed.
     pub fn username(&self) -> &str {
         match self {
-            AccountChange::Opened { account, .. } | AccountChange::RolesChanged { account, .. } => {
-                &account.username
-            }
+            AccountChange::Opened { account, .. }
+            | AccountChange::RolesChanged { account, .. }
+            | AccountChange::LanguageChosen { account, .. } => &account.username,
             AccountChange::Closed { username, .. } | AccountChange::SignedIn { username, .. } => {
                 username
             }

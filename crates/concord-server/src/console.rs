@@ -424,11 +424,24 @@ struct LanguageChoice {
     to: String,
 }
 
-/// Switches the console's language (a preference cookie; nothing changes on the server).
-async fn language(headers: HeaderMap, Query(choice): Query<LanguageChoice>) -> Response {
+/// Switches the console's language: for a signed-in account, recorded as its choice (so
+/// it holds on any computer); for anyone, kept in a preference cookie.
+async fn language(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(choice): Query<LanguageChoice>,
+) -> Result<Response, Problem> {
     let Ok(language) = choice.to.parse::<Language>() else {
-        return (StatusCode::BAD_REQUEST, "ru or en").into_response();
+        return Ok((StatusCode::BAD_REQUEST, "ru or en").into_response());
     };
+    if let Some((_, account)) = signed_in(&state, &headers).await? {
+        let now = time::OffsetDateTime::now_utc();
+        match app::choose_language(state.store.as_ref(), &account.username, language, now).await {
+            Ok(()) => state.tail.wake(),
+            Err(app::AccountOpError::Store(e)) => return Err(e.into()),
+            Err(e) => tracing::warn!(error = %e, "the language choice was not recorded"),
+        }
+    }
     let back = headers
         .get(header::REFERER)
         .and_then(|v| v.to_str().ok())
@@ -448,7 +461,7 @@ async fn language(headers: HeaderMap, Query(choice): Query<LanguageChoice>) -> R
             Some(time::Duration::days(365)),
         ),
     );
-    response
+    Ok(response)
 }
 
 /// Compares secrets in a time that does not depend on where they differ.

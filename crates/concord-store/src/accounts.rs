@@ -179,6 +179,23 @@ pub async fn change_roles(
     Ok(account)
 }
 
+/// Records the language an account's holder chose for the console (nothing if it is the
+/// one already recorded).
+pub async fn choose_language(
+    store: &dyn Store,
+    username: &str,
+    language: concord_core::accounts::Language,
+    at: OffsetDateTime,
+) -> Result<(), AccountOpError> {
+    let mut account = open_account(store, username).await?;
+    if account.language == language {
+        return Ok(());
+    }
+    account.language = language;
+    record(store, AccountChange::LanguageChosen { account, at }, false).await?;
+    Ok(())
+}
+
 /// Closes an account and ends its sessions.
 pub async fn close(
     store: &dyn Store,

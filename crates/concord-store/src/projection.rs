@@ -331,12 +331,12 @@ pub fn read_row(event: &Event) -> ReadRow {
         },
         Event::TokenRevoked(r) => ReadRow::TokenRevoked { id: r.id.clone() },
         Event::AccountChanged(change) => match change {
-            AccountChange::Opened { account, .. } | AccountChange::RolesChanged { account, .. } => {
-                ReadRow::Account {
-                    username: account.username.clone(),
-                    body: encode(account),
-                }
-            }
+            AccountChange::Opened { account, .. }
+            | AccountChange::RolesChanged { account, .. }
+            | AccountChange::LanguageChosen { account, .. } => ReadRow::Account {
+                username: account.username.clone(),
+                body: encode(account),
+            },
             AccountChange::Closed { username, .. } => ReadRow::AccountClosed {
                 username: username.clone(),
             },

@@ -214,6 +214,19 @@ fn sign_in_read_as_the_account_switch_language_and_sign_out() {
         );
         assert!(russian.body.contains("участие заморожено"));
 
+        // The choice is the account's: signing in on another computer reads Russian too.
+        let elsewhere = sign_in(&server, "kz.duty", "correct horse battery")
+            .cookie("concord_session")
+            .unwrap();
+        let again = call(
+            "GET",
+            &server.url("/"),
+            &[("concord_session", &elsewhere)],
+            &[],
+            None,
+        );
+        assert!(again.body.contains("<html lang=\"ru\">"), "{}", again.body);
+
         // Sign out: only with the session's CSRF token; then the cookie is dead.
         let forged = call(
             "POST",
