@@ -83,6 +83,16 @@ try {
   check((await kaz.textContent('#live li.alert')).includes(fixtures.alert_headline), 'the live alert says what happened');
   await kaz.screenshot({ path: `${out}/live-alert.png`, fullPage: true });
 
+  step = 'the ledger explorer checks, in the browser, that the entries are under the signed root';
+  await kaz.goto(`${base}/ledger`);
+  await kaz.waitForFunction(() => {
+    const cells = [...document.querySelectorAll('.proof-check')];
+    return cells.length > 0 && cells.every((c) => c.dataset.verified);
+  }, null, { timeout: 15000 });
+  const verdicts = await kaz.$$eval('.proof-check', (cells) => cells.map((c) => c.dataset.verified));
+  check(verdicts.length >= 10 && verdicts.every((v) => v === 'yes'), `every entry verified: ${verdicts}`);
+  await kaz.screenshot({ path: `${out}/ledger.png`, fullPage: true });
+
   step = 'a duty officer of Belarus does not see what was released to others';
   const blr = await signIn('en-US', fixtures.blr);
   await blr.click('#nav-map');

@@ -160,5 +160,62 @@
     });
   }
 
-  document.addEventListener('DOMContentLoaded', function () { mapPage(); liveFeed(); positionForm(); });
+  // The ledger explorer checks, in the browser, that each listed entry's leaf is in the
+  // tree whose root the page's checkpoint states (RFC 9162 §2.1.3.2, SHA-256 by WebCrypto).
+  function sha256(bytes) {
+    return crypto.subtle.digest('SHA-256', bytes).then(function (d) { return new Uint8Array(d); });
+  }
+  function fromBase64(text) {
+    return Uint8Array.from(atob(text), function (c) { return c.charCodeAt(0); });
+  }
+  function interior(left, right) {
+    var m = new Uint8Array(65);
+    m[0] = 1; m.set(left, 1); m.set(right, 33);
+    return sha256(m);
+  }
+  function rootFromInclusion(index, size, leaf, path) {
+    var fn = index, sn = size - 1, r = Promise.resolve(leaf), bad = false;
+    path.forEach(function (p) {
+      if (sn === 0) { bad = true; return; }
+      if ((fn & 1) === 1 || fn === sn) {
+        r = r.then(function (x) { return interior(p, x); });
+        if ((fn & 1) === 0) { while ((fn & 1) === 0 && fn !== 0) { fn >>= 1; sn >>= 1; } }
+      } else {
+        r = r.then(function (x) { return interior(x, p); });
+      }
+      fn >>= 1; sn >>= 1;
+    });
+    return r.then(function (x) { return bad || sn !== 0 ? null : x; });
+  }
+  function same(a, b) {
+    return a && b && a.length === b.length && a.every(function (x, i) { return x === b[i]; });
+  }
+  function ledgerPage() {
+    var section = document.getElementById('entries');
+    var note = document.getElementById('checkpoint');
+    if (!section || !note) { return; }
+    var lines = note.textContent.split('\n');
+    var size = Number(lines[1]);
+    var root = fromBase64(lines[2]);
+    document.querySelectorAll('.proof-check').forEach(function (cell) {
+      var index = Number(cell.dataset.index);
+      if (index >= size) { return; } // recorded after the checkpoint was signed
+      fetch('/api/v1/ledger/proof/inclusion?index=' + index + '&size=' + size)
+        .then(function (r) { return r.json(); })
+        .then(function (proof) {
+          return rootFromInclusion(index, size, fromBase64(proof.leaf_hash), proof.path.map(fromBase64));
+        })
+        .then(function (computed) {
+          var ok = same(computed, root);
+          cell.dataset.verified = ok ? 'yes' : 'no';
+          cell.textContent = ok ? '✔ ' + section.dataset.included : '✘ ' + section.dataset.notIncluded;
+        })
+        .catch(function () {
+          cell.dataset.verified = 'no';
+          cell.textContent = '✘ ' + section.dataset.notIncluded;
+        });
+    });
+  }
+
+  document.addEventListener('DOMContentLoaded', function () { mapPage(); liveFeed(); positionForm(); ledgerPage(); });
 })();

@@ -119,3 +119,5 @@ level-monitoring = monitoring
 level-elevated = elevated
 level-crisis = crisis
 level-emergency = emergency
+ledger-included = included under the signed root
+ledger-not-included = NOT under the signed root

@@ -119,3 +119,5 @@ level-monitoring = наблюдение
 level-elevated = повышенный
 level-crisis = кризис
 level-emergency = чрезвычайный
+ledger-included = включено под подписанным корнем
+ledger-not-included = НЕ под подписанным корнем

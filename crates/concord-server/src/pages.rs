@@ -537,6 +537,8 @@ struct LedgerPage {
     latest_heading: String,
     entries: Vec<(u64, String, String)>,
     proof_label: String,
+    included: String,
+    not_included: String,
 }
 
 async fn ledger(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
@@ -580,6 +582,8 @@ async fn ledger(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         latest_heading: c.t.get("ledger-latest"),
         entries,
         proof_label: c.t.get("ledger-proof"),
+        included: c.t.get("ledger-included"),
+        not_included: c.t.get("ledger-not-included"),
     };
     Ok(render(page).into_response())
 }

@@ -183,6 +183,7 @@ fn the_console_in_a_browser() {
         "live-alert",
         "belarus-alerts",
         "agreed",
+        "ledger",
     ] {
         assert!(artifacts.join(format!("{shot}.png")).exists(), "{shot}.png");
     }
