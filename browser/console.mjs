@@ -89,6 +89,8 @@ try {
     const cells = [...document.querySelectorAll('.proof-check')];
     return cells.length > 0 && cells.every((c) => c.dataset.verified);
   }, null, { timeout: 15000 });
+  await kaz.waitForSelector('#checkpoint-check[data-verified]', { timeout: 10000 });
+  check((await kaz.getAttribute('#checkpoint-check', 'data-verified')) === 'yes', 'the checkpoint\'s signature verifies in the browser');
   const verdicts = await kaz.$$eval('.proof-check', (cells) => cells.map((c) => c.dataset.verified));
   check(verdicts.length >= 10 && verdicts.every((v) => v === 'yes'), `every entry verified: ${verdicts}`);
   await kaz.screenshot({ path: `${out}/ledger.png`, fullPage: true });

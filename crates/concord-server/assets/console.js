@@ -190,10 +190,37 @@
   function same(a, b) {
     return a && b && a.length === b.length && a.every(function (x, i) { return x === b[i]; });
   }
+  // The checkpoint is a C2SP signed note: its text, a blank line, then
+  // `— <name> <base64(4-byte key id || Ed25519 signature)>`; the verifier key is
+  // `<name>+<hex key id>+<base64(0x01 || public key)>`.
+  function checkSignature(text, cell) {
+    var blank = text.indexOf('\n\n');
+    var body = new TextEncoder().encode(text.slice(0, blank + 1));
+    var signed = fromBase64(text.slice(blank + 2).split('\n')[0].split(' ')[2]);
+    return fetch('/api/v1/ledger/key')
+      .then(function (r) { return r.json(); })
+      .then(function (k) {
+        // The key's base64 may itself hold `+`: split at the first two only.
+        var vk = k.verifier_key, a = vk.indexOf('+'), b = vk.indexOf('+', a + 1);
+        var parts = [vk.slice(0, a), vk.slice(a + 1, b), vk.slice(b + 1)];
+        var id = Array.from(signed.slice(0, 4), function (b) { return b.toString(16).padStart(2, '0'); }).join('');
+        if (id !== parts[1]) { return [false, parts[1]]; }
+        return crypto.subtle.importKey('raw', fromBase64(parts[2]).slice(1), { name: 'Ed25519' }, false, ['verify'])
+          .then(function (key) { return crypto.subtle.verify({ name: 'Ed25519' }, key, signed.slice(4), body); })
+          .then(function (ok) { return [ok, parts[1]]; });
+      })
+      .then(function (result) {
+        cell.dataset.verified = result[0] ? 'yes' : 'no';
+        cell.textContent = (result[0] ? cell.dataset.ok : cell.dataset.bad) + ' ' + result[1];
+      })
+      .catch(function () { cell.dataset.verified = 'no'; cell.textContent = cell.dataset.bad; });
+  }
+
   function ledgerPage() {
     var section = document.getElementById('entries');
     var note = document.getElementById('checkpoint');
     if (!section || !note) { return; }
+    checkSignature(note.textContent, document.getElementById('checkpoint-check'));
     var lines = note.textContent.split('\n');
     var size = Number(lines[1]);
     var root = fromBase64(lines[2]);

@@ -121,3 +121,5 @@ level-crisis = crisis
 level-emergency = emergency
 ledger-included = included under the signed root
 ledger-not-included = NOT under the signed root
+ledger-signature-ok = ✔ The checkpoint's signature verifies with the ledger's key
+ledger-signature-bad = ✘ The checkpoint's signature does NOT verify with the ledger's key

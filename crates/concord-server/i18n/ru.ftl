@@ -121,3 +121,5 @@ level-crisis = кризис
 level-emergency = чрезвычайный
 ledger-included = включено под подписанным корнем
 ledger-not-included = НЕ под подписанным корнем
+ledger-signature-ok = ✔ Подпись контрольной точки проверена ключом журнала
+ledger-signature-bad = ✘ Подпись контрольной точки НЕ проверяется ключом журнала

@@ -539,6 +539,8 @@ struct LedgerPage {
     proof_label: String,
     included: String,
     not_included: String,
+    signature_ok: String,
+    signature_bad: String,
 }
 
 async fn ledger(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
@@ -584,6 +586,8 @@ async fn ledger(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
         proof_label: c.t.get("ledger-proof"),
         included: c.t.get("ledger-included"),
         not_included: c.t.get("ledger-not-included"),
+        signature_ok: c.t.get("ledger-signature-ok"),
+        signature_bad: c.t.get("ledger-signature-bad"),
     };
     Ok(render(page).into_response())
 }
