@@ -54,12 +54,9 @@ async fn issue(
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Vec<AlertSummary>>, Problem> {
     let all = alerts::alerts(state.store.as_ref(), &reader, &state.charter.sharing_groups).await?;
-    Ok(Json(
-        serde_json::to_value(all.iter().map(summary).collect::<Vec<_>>())
-            .expect("summaries serialise"),
-    ))
+    Ok(Json(all.iter().map(summary).collect()))
 }
 
 /// One alert with its whole CAP message as JSON.

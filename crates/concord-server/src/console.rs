@@ -535,10 +535,7 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<
         .await?
         .into_iter()
         .map(|m| {
-            let status = m
-                .status
-                .map(|s| t.get(&format!("status-{}", s.as_str())))
-                .unwrap_or_default();
+            let status = m.status.map(|s| t.status(s)).unwrap_or_default();
             (m.name.get(lang).to_owned(), status)
         })
         .collect();

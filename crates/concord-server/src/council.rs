@@ -249,28 +249,25 @@ pub struct SituationDetail {
 async fn situations(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<Vec<SituationSummary>>, Problem> {
+    let mut out = Vec::new();
     if !concord_core::council::member_or_secretariat(&reader) {
-        return Ok(Json(json!([])));
+        return Ok(Json(out));
     }
     let store = state.store.as_ref();
-    let mut out = Vec::new();
     for subject in store.subjects("situation").await? {
         let file =
             concord_core::council::SituationFile::fold(&store.subject_events(&subject).await?);
-        if let (Some(id), Some(title), Some(level)) = (&file.id, &file.title, file.level) {
-            out.push(
-                serde_json::to_value(SituationSummary {
-                    id: id.to_string(),
-                    title: title.clone(),
-                    level,
-                    reports: file.reports.len(),
-                })
-                .expect("situations serialise"),
-            );
+        if let (Some(id), Some(title), Some(level)) = (file.id, file.title, file.level) {
+            out.push(SituationSummary {
+                id: id.to_string(),
+                title,
+                level,
+                reports: file.reports.len(),
+            });
         }
     }
-    Ok(Json(Value::Array(out)))
+    Ok(Json(out))
 }
 
 /// A situation: its level and history, and the grouped reports the reader may read (each
@@ -280,7 +277,7 @@ async fn situation(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
     Path(id): Path<String>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<Json<SituationDetail>, Problem> {
     let store = state.store.as_ref();
     let events = store.subject_events(&format!("situation/{id}")).await?;
     let file = concord_core::council::SituationFile::fold(&events);
@@ -312,17 +309,14 @@ async fn situation(
     let (Some(id), Some(title), Some(level)) = (file.id, file.title, file.level) else {
         unreachable!("an opened situation has its id, title and level");
     };
-    Ok(Json(
-        serde_json::to_value(SituationDetail {
-            id: id.to_string(),
-            title,
-            level,
-            changes: file.changes,
-            reports,
-            alerts,
-        })
-        .expect("situations serialise"),
-    ))
+    Ok(Json(SituationDetail {
+        id: id.to_string(),
+        title,
+        level,
+        changes: file.changes,
+        reports,
+        alerts,
+    }))
 }
 
 /// A request for collective assistance: the request, where its decision stands, pledges

@@ -51,6 +51,11 @@ impl Messages {
         self.with(id, &[])
     }
 
+    /// A member status in words (`participation frozen`).
+    pub fn status(&self, status: concord_core::registry::MemberStatus) -> String {
+        self.get(&format!("status-{}", status.as_str()))
+    }
+
     /// A message with arguments.
     pub fn with(&self, id: &str, args: &[(&str, &str)]) -> String {
         let Some(pattern) = self.bundle.get_message(id).and_then(|m| m.value()) else {

@@ -128,7 +128,7 @@ async fn map(State(state): State<AppState>, headers: HeaderMap) -> Result<Respon
                 "code": m.code,
                 "name": m.name.get(c.lang()),
                 "status": status.as_str(),
-                "label": c.t.get(&format!("status-{}", status.as_str())),
+                "label": c.t.status(status),
             }),
         );
     }
@@ -226,10 +226,7 @@ async fn registry(State(state): State<AppState>, headers: HeaderMap) -> Result<R
         .await?
         .into_iter()
         .map(|m| {
-            let status = m
-                .status
-                .map(|s| c.t.get(&format!("status-{}", s.as_str())))
-                .unwrap_or_default();
+            let status = m.status.map(|s| c.t.status(s)).unwrap_or_default();
             let since = m
                 .status_since
                 .or(m.status_attested)

@@ -99,12 +99,15 @@ fn check_password(password: &str) -> Result<(), AccountOpError> {
     Ok(())
 }
 
+/// Appends an account's change; a new account's only if its subject has no event yet (the
+/// store refuses it, as a conflict, otherwise).
 async fn record(store: &dyn Store, change: AccountChange, new: bool) -> Result<(), StoreError> {
     let subject = format!("account/{}", change.username());
-    let last = store.subject_head(&subject).await?;
-    if new && last.is_some() {
-        return Err(StoreError::Conflict(format!("{subject} exists")));
-    }
+    let last = if new {
+        None
+    } else {
+        store.subject_head(&subject).await?
+    };
     store
         .append(
             &[Event::AccountChanged(change)],

@@ -892,7 +892,7 @@ async fn serve(
     // The first start of a database with no account opens the administrator's, and says
     // its password this once.
     let first_administrator = if store.accounts().await?.is_empty() {
-        let password = crate::users::generate_password();
+        let password = concord_store::accounts::generate_password();
         let account = concord_core::accounts::Account {
             username: "admin".into(),
             name: "Administrator".into(),

@@ -69,12 +69,7 @@ fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
         std::io::stdin().read_to_string(&mut text)?;
         return Ok((text.trim_end_matches(['\r', '\n']).to_owned(), false));
     }
-    Ok((generate_password(), true))
-}
-
-/// A random password of 20 characters that reads unambiguously.
-pub fn generate_password() -> String {
-    app::generate_password()
+    Ok((app::generate_password(), true))
 }
 
 /// Carries out an account operation.

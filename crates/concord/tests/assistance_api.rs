@@ -22,28 +22,10 @@ fn a_whole_crisis_from_request_to_completed_deployment() {
     for db in TestDatabase::all() {
         let server = TestServer::start(&db);
         let delegations = Delegations::register(&db);
-        let url = db.url.clone();
-        let (secretariat, kaz) = common::block_on(async move {
-            let store = concord::database::open(&url).await.unwrap();
-            let today = time::OffsetDateTime::now_utc().date();
-            let issue = |who: &str| {
-                let store = store.clone();
-                let who = who.to_owned();
-                async move {
-                    concord_store::council::issue_token(
-                        store.as_ref(),
-                        who.parse().unwrap(),
-                        "duty-officer".parse().unwrap(),
-                        None,
-                        today,
-                    )
-                    .await
-                    .unwrap()
-                    .0
-                }
-            };
-            (issue("secretariat").await, issue("KAZ").await)
-        });
+        let [secretariat, kaz]: [String; 2] =
+            common::duty_officer_tokens(&db, &["secretariat", "KAZ"])
+                .try_into()
+                .unwrap();
         let stream = common::watch(&server, &secretariat);
         std::thread::sleep(Duration::from_millis(300));
         let first = server.get("/healthz").json["events"].as_u64().unwrap();

@@ -519,21 +519,7 @@ fn situations_group_reports_each_read_by_its_own_releasability() {
     for db in TestDatabase::all() {
         let server = TestServer::start(&db);
         let delegations = Delegations::register(&db);
-        let url = db.url.clone();
-        let kaz = common::block_on(async move {
-            let store = concord::database::open(&url).await.unwrap();
-            let today = time::OffsetDateTime::now_utc().date();
-            concord_store::council::issue_token(
-                store.as_ref(),
-                "KAZ".parse().unwrap(),
-                "crisis-centre-analyst".parse().unwrap(),
-                None,
-                today,
-            )
-            .await
-            .unwrap()
-            .0
-        });
+        let kaz = common::tokens(&db, "crisis-centre-analyst", &["KAZ"]).remove(0);
         let command = |owner: &str, c: Command| {
             post_json(
                 &server.url("/api/v1/council/commands"),

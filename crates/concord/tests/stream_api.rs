@@ -103,21 +103,7 @@ fn each_reader_receives_what_it_may_read_and_a_reconnection_loses_nothing() {
     for db in TestDatabase::all() {
         let server = TestServer::start(&db);
         let delegations = Delegations::register(&db);
-        let url = db.url.clone();
-        let kaz = common::block_on(async move {
-            let store = concord::database::open(&url).await.unwrap();
-            let today = time::OffsetDateTime::now_utc().date();
-            concord_store::council::issue_token(
-                store.as_ref(),
-                "KAZ".parse().unwrap(),
-                "duty-officer".parse().unwrap(),
-                None,
-                today,
-            )
-            .await
-            .unwrap()
-            .0
-        });
+        let kaz = common::tokens(&db, "duty-officer", &["KAZ"]).remove(0);
         let kaz_stream = open(&server, Some(&kaz), None);
         let public_stream = open(&server, None, None);
         let post = |id: &str, release: &str| {

@@ -419,7 +419,13 @@ pub fn watch(server: &TestServer, token: &str) -> std::sync::mpsc::Receiver<(u64
 
 /// A duty officer's API token for each holder (a state's code or `secretariat`), in order.
 pub fn duty_officer_tokens(db: &TestDatabase, holders: &[&str]) -> Vec<String> {
+    tokens(db, "duty-officer", holders)
+}
+
+/// An API token in `role` for each holder (a state's code or `secretariat`), in order.
+pub fn tokens(db: &TestDatabase, role: &str, holders: &[&str]) -> Vec<String> {
     let url = db.url.clone();
+    let role = role.to_owned();
     let holders: Vec<String> = holders.iter().map(|h| (*h).to_owned()).collect();
     block_on(async move {
         let store = concord::database::open(&url).await.unwrap();
@@ -429,7 +435,7 @@ pub fn duty_officer_tokens(db: &TestDatabase, holders: &[&str]) -> Vec<String> {
             let (token, _) = concord_store::council::issue_token(
                 store.as_ref(),
                 holder.parse().unwrap(),
-                "duty-officer".parse().unwrap(),
+                role.parse().unwrap(),
                 None,
                 today,
             )
