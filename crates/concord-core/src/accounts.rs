@@ -275,17 +275,7 @@ impl Account {
     /// Who the person reads as on `day`: their state with its status that day, the
     /// secretariat, or the public.
     pub fn reader(&self, timeline: &StatusTimeline, day: Date) -> Reader {
-        match self.affiliation {
-            Affiliation::Secretariat => Reader::Secretariat,
-            Affiliation::Public => Reader::Public,
-            Affiliation::State(code) => match timeline.status_on(code, day) {
-                Some(on) => Reader::State {
-                    code,
-                    status: on.status,
-                },
-                None => Reader::Public,
-            },
-        }
+        crate::access::reader_for(self.affiliation, &self.roles, timeline, day)
     }
 }
 

@@ -108,6 +108,8 @@ pub fn verify(bundle: &Bundle, trusted: &TrustedKeys) -> Result<Verified, Vec<Fa
     if let Err(e) = bundle.proof.verify() {
         fail(&mut failures, "proof", e.to_string());
     }
+    // The deployment every seal must name: the origin of the checkpoint, once verified.
+    let mut origin: Option<String> = None;
     match &trusted.log_key {
         None => fail(
             &mut failures,
@@ -125,6 +127,7 @@ pub fn verify(bundle: &Bundle, trusted: &TrustedKeys) -> Result<Verified, Vec<Fa
             match checkpoint::verify(&bundle.checkpoint, key) {
                 Err(e) => fail(&mut failures, "checkpoint", e.to_string()),
                 Ok(c) => {
+                    origin = Some(c.origin.clone());
                     if c.size != bundle.proof.tree_size || c.root != bundle.proof.root_hash.0 {
                         fail(
                             &mut failures,
@@ -199,11 +202,11 @@ pub fn verify(bundle: &Bundle, trusted: &TrustedKeys) -> Result<Verified, Vec<Fa
             );
             continue;
         }
-        let Some(key) = trusted.keys.iter().find(|k| k.key_id == signed.key) else {
+        let Some(key) = trusted.keys.iter().find(|k| k.key_id == signed.seal.key) else {
             fail(
                 &mut failures,
                 &at,
-                format!("key {} is not among the trusted keys", signed.key),
+                format!("key {} is not among the trusted keys", signed.seal.key),
             );
             continue;
         };
@@ -228,13 +231,35 @@ pub fn verify(bundle: &Bundle, trusted: &TrustedKeys) -> Result<Verified, Vec<Fa
             );
             continue;
         }
+        let Some(origin) = &origin else {
+            fail(
+                &mut failures,
+                &format!("{at}.seal"),
+                "cannot be checked without a verified checkpoint naming the ledger".into(),
+            );
+            continue;
+        };
+        let claimed = signed.seal.moment().map(|m| m.date());
+        if claimed != Ok(p.signed_on) {
+            fail(
+                &mut failures,
+                &format!("{at}.seal.issued_at"),
+                format!("is not on the day the position says ({})", p.signed_on),
+            );
+            continue;
+        }
+        let command = Command::RecordPosition(p.clone());
         let checked = PublicKey::parse(&key.public_key).and_then(|public| {
-            let sig = SignatureB64::parse(&signed.signature)?;
-            public.verify_command(&Command::RecordPosition(p.clone()), &sig)
+            let sig = SignatureB64::parse(&signed.seal.signature)?;
+            public.verify_command(&signed.seal.signable(origin, &command), &sig)
         });
         match checked {
             Ok(()) => signatures += 1,
-            Err(e) => fail(&mut failures, &format!("{at}.signature"), e.to_string()),
+            Err(e) => fail(
+                &mut failures,
+                &format!("{at}.seal.signature"),
+                e.to_string(),
+            ),
         }
     }
     // The rule, applied again to the recorded facts.

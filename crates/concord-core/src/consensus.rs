@@ -67,10 +67,8 @@ pub struct Position {
 pub struct SignedPosition {
     /// The statement.
     pub position: Position,
-    /// The signing key's identifier.
-    pub key: String,
-    /// Ed25519 signature, base64, over the `record-position` command carrying `position`.
-    pub signature: String,
+    /// The member's seal over the `record-position` command carrying `position`.
+    pub seal: crate::council::Seal,
 }
 
 /// One state's standing when the rule is applied: the registry facts the rule uses.
@@ -237,8 +235,12 @@ mod tests {
                     signatory: None,
                     signed_on: date!(2024 - 11 - 28),
                 },
-                key: "k".into(),
-                signature: String::new(),
+                seal: crate::council::Seal {
+                    key: "k".into(),
+                    issued_at: "2024-11-28T00:00:00Z".into(),
+                    nonce: "n".repeat(22),
+                    signature: String::new(),
+                },
             }),
         }
     }

@@ -18,12 +18,24 @@ use crate::keys::{KeyRegistration, KeyRetirement};
 use crate::registry::StatusRecord;
 use crate::tokens::{ApiToken, TokenRevocation};
 
+/// The ledger's name: the origin its checkpoints carry, which every signed command names so
+/// that a command for one deployment is refused by another. Chosen once, when the
+/// organisation is created, and unique to the deployment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerName {
+    /// The origin (`CSTO.concord/ledger/3f9a0c…`): a C2SP key name, no spaces or `+`.
+    pub origin: String,
+}
+
 /// One change to the system.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "body", rename_all = "kebab-case")]
 pub enum Event {
     /// The organisation's charter was adopted (the first event of every log).
     CharterAdopted(Box<Charter>),
+    /// The ledger was named (the second event of every log).
+    LedgerNamed(LedgerName),
     /// A source article was registered for citation.
     SourceCited(Source),
     /// A state's status changed.
@@ -87,6 +99,7 @@ impl Event {
     pub fn kind(&self) -> &'static str {
         match self {
             Event::CharterAdopted(_) => "charter-adopted",
+            Event::LedgerNamed(_) => "ledger-named",
             Event::SourceCited(_) => "source-cited",
             Event::StatusRecorded(_) => "status-recorded",
             Event::SessionRecorded(_) => "session-recorded",
@@ -140,6 +153,7 @@ impl Event {
             Event::SituationChanged(c) => format!("situation/{}", c.situation()),
             Event::AlertIssued(a) => format!("alert/{}", a.alert.id),
             Event::AccountChanged(c) => format!("account/{}", c.username()),
+            Event::LedgerNamed(_) => "ledger".to_owned(),
             _ => return None,
         };
         Some(subject)

@@ -145,6 +145,11 @@ pub struct Session {
     pub note: Option<Text>,
     /// Source articles.
     pub sources: Vec<String>,
+    /// Confidential: the session and its documents are read by member states (while
+    /// members) and the secretariat only (emergency consultations on a request for
+    /// collective assistance, or a session opened so).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confidential: bool,
 }
 
 /// Where a document stands.

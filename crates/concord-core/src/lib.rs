@@ -5,6 +5,7 @@
 //! This crate is pure: it knows nothing of HTTP, SQL or async. Every change to the system
 //! is an [`event::Event`]; the edges (store, server, CLI) translate to and from it.
 
+pub mod access;
 pub mod accounts;
 pub mod bundle;
 pub mod chairmanship;

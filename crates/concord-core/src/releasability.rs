@@ -96,8 +96,11 @@ pub enum Reader {
         /// Its status that day.
         status: MemberStatus,
     },
-    /// The secretariat and the crisis-response centre.
+    /// The secretariat's officers and the crisis-response centre.
     Secretariat,
+    /// The secretariat's administrators of Concord: accounts and tokens, and what is
+    /// public; no state's restricted records.
+    Administrator,
     /// Anyone else: the press, an unauthenticated request.
     Public,
 }
@@ -125,7 +128,7 @@ pub fn may_read_from(
         return true;
     }
     match *reader {
-        Reader::Public => false,
+        Reader::Public | Reader::Administrator => false,
         Reader::Secretariat => {
             originator == KeyOwner::Secretariat
                 || matches!(

@@ -5,16 +5,17 @@
 
 use std::collections::HashMap;
 
-use concord_ledger::signature::{PublicKey, SignatureB64, command_message, verify_batch};
+use concord_ledger::signature::{PublicKey, SignatureB64, verify_batch};
 
 use crate::consensus::SignedPosition;
-use crate::council::{Command, CommandSigned};
+use crate::council::{Command, CommandSigned, Seal};
 use crate::event::Event;
 use crate::keys::KeyRegistration;
 
 /// The kinds of event that register keys or carry signatures: the audit decodes these
 /// (and skips decoding the rest). [`SignatureAudit::observe`] handles exactly these.
-pub const SIGNED_KINDS: [&str; 7] = [
+pub const SIGNED_KINDS: [&str; 8] = [
+    "ledger-named",
     "key-registered",
     "key-retired",
     "position-recorded",
@@ -43,6 +44,8 @@ pub struct SignedItem {
 #[derive(Debug, Default)]
 pub struct SignatureAudit {
     keys: HashMap<String, (KeyRegistration, PublicKey)>,
+    /// The ledger's origin, which every seal names, once the log has named it.
+    origin: Option<String>,
 }
 
 impl SignatureAudit {
@@ -50,6 +53,13 @@ impl SignatureAudit {
     /// once their key, owner and date are checked. An error names what is wrong.
     pub fn observe(&mut self, leaf: u64, event: &Event) -> Result<Vec<SignedItem>, String> {
         match event {
+            Event::LedgerNamed(name) => {
+                if self.origin.is_some() {
+                    return Err(format!("entry {leaf}: the ledger is named a second time"));
+                }
+                self.origin = Some(name.origin.clone());
+                Ok(vec![])
+            }
             Event::KeyRegistered(k) => {
                 let public = PublicKey::parse(&k.public_key)
                     .map_err(|e| format!("entry {leaf}: key {}: {e}", k.key_id))?;
@@ -75,27 +85,13 @@ impl SignatureAudit {
                     i.report.id, i.report.version
                 );
                 let command = Command::ReportIncident(Box::new(i.report.clone()));
-                Ok(vec![self.check(
-                    leaf,
-                    what,
-                    &command,
-                    &i.key,
-                    &i.signature,
-                    i.on,
-                )?])
+                Ok(vec![self.check(leaf, what, &command, &i.seal, i.on)?])
             }
             Event::AlertIssued(a) => {
                 let what = format!("entry {leaf}: alert {}", a.alert.id);
                 let command = Command::IssueAlert(a.alert.clone());
-                let item = self.check(
-                    leaf,
-                    what.clone(),
-                    &command,
-                    &a.key,
-                    &a.signature,
-                    a.at.date(),
-                )?;
-                let (key, _) = &self.keys[&a.key];
+                let item = self.check(leaf, what.clone(), &command, &a.seal, a.at.date())?;
+                let (key, _) = &self.keys[&a.seal.key];
                 if key.owner != a.issuer {
                     return Err(format!(
                         "{what}: issued as {} with a key of {}",
@@ -121,63 +117,56 @@ impl SignatureAudit {
             p.member, p.document, p.version
         );
         let command = Command::RecordPosition(p.clone());
-        self.check(
-            leaf,
-            what,
-            &command,
-            &signed.key,
-            &signed.signature,
-            p.signed_on,
-        )
+        self.check(leaf, what, &command, &signed.seal, p.signed_on)
     }
 
     fn command(&self, leaf: u64, logged: &CommandSigned) -> Result<SignedItem, String> {
         let signed = &logged.command;
         let what = format!("entry {leaf}: the {} command", signed.command.action());
-        self.check(
-            leaf,
-            what,
-            &signed.command,
-            &signed.key,
-            &signed.signature,
-            logged.on,
-        )
+        self.check(leaf, what, &signed.command, &signed.seal, logged.on)
     }
 
-    /// The signature of `command` by `key_id` on `day`, once the key is known to be
-    /// registered, to belong to someone who may sign the command, and to be valid that day.
+    /// The signature of `command` under `seal`, received on `day`, once the key is known
+    /// to be registered, to belong to someone who may sign the command, and to be valid on
+    /// the day received and on the day the seal claims.
     fn check(
         &self,
         leaf: u64,
         what: String,
         command: &Command,
-        key_id: &str,
-        signature: &str,
+        seal: &Seal,
         day: time::Date,
     ) -> Result<SignedItem, String> {
+        let origin = self
+            .origin
+            .as_deref()
+            .ok_or_else(|| format!("{what}: signed before the ledger was named"))?;
         let (key, public) = self
             .keys
-            .get(key_id)
-            .ok_or_else(|| format!("{what}: key {key_id} was never registered"))?;
+            .get(&seal.key)
+            .ok_or_else(|| format!("{what}: key {} was never registered", seal.key))?;
         if !command.signer().allows(key.owner) {
             return Err(format!(
                 "{what}: key {} belongs to {}",
                 key.key_id, key.owner
             ));
         }
-        if !key.valid_on(day) {
-            return Err(format!(
-                "{what}: key {} is valid {}, not on {day}",
-                key.key_id,
-                key.period()
-            ));
+        let claimed = seal.moment().map_err(|e| format!("{what}: {e}"))?.date();
+        for day in [day, claimed] {
+            if !key.valid_on(day) {
+                return Err(format!(
+                    "{what}: key {} is valid {}, not on {day}",
+                    key.key_id,
+                    key.period()
+                ));
+            }
         }
-        let signature = SignatureB64::parse(signature)
+        let signature = SignatureB64::parse(&seal.signature)
             .map_err(|_| format!("{what}: the signature is malformed"))?;
         Ok(SignedItem {
             leaf,
             what,
-            message: command_message(command),
+            message: seal.message(origin, command),
             signature,
             key: *public,
         })

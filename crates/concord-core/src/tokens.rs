@@ -49,21 +49,12 @@ impl ApiToken {
     /// Who the holder reads as on `day`: a state with its status that day, or the
     /// secretariat. A state the registry does not know reads as the public.
     pub fn reader(&self, timeline: &StatusTimeline, day: Date) -> Reader {
-        match self.holder {
-            KeyOwner::Secretariat => Reader::Secretariat,
-            KeyOwner::Member(code) => match timeline.status_on(code, day) {
-                Some(on) => Reader::State {
-                    code,
-                    status: on.status,
-                },
-                None => Reader::Public,
-            },
-        }
+        let affiliation = match self.holder {
+            KeyOwner::Secretariat => crate::accounts::Affiliation::Secretariat,
+            KeyOwner::Member(code) => crate::accounts::Affiliation::State(code),
+        };
+        // A role Concord does not know gives no right to read beyond the public's.
+        let roles: Vec<crate::accounts::Role> = self.role.as_str().parse().into_iter().collect();
+        crate::access::reader_for(affiliation, &roles, timeline, day)
     }
-}
-
-/// Whether a reader may see the secretariat's records of tokens (their holders, roles and
-/// hashes): the secretariat only.
-pub fn may_read_tokens(reader: &Reader) -> bool {
-    *reader == Reader::Secretariat
 }

@@ -16,6 +16,8 @@ use time::macros::date;
 const CHARTER: &str = include_str!("../../../data/charter.toml");
 const HISTORY: &str = include_str!("../../../data/history.toml");
 const TODAY: Date = date!(2026 - 11 - 24);
+/// The deployment every test command is signed for.
+const ORIGIN: &str = "TEST.concord/ledger/0123456789abcdef";
 
 struct World {
     charter: Charter,
@@ -54,23 +56,29 @@ impl World {
         self.secrets.push((owner, secret));
     }
 
-    fn sign(&self, owner: &str, command: Command) -> SignedCommand {
+    fn secret(&self, owner: &str) -> &SecretKey {
         let owner: KeyOwner = owner.parse().unwrap();
-        let (_, secret) = self
+        &self
             .secrets
             .iter()
             .rev()
             .find(|(o, _)| *o == owner)
-            .unwrap();
-        SignedCommand {
-            signature: secret.sign_command(&command).to_b64(),
-            key: secret.public().key_id(),
-            command,
-        }
+            .unwrap()
+            .1
+    }
+
+    fn sign(&self, owner: &str, command: Command) -> SignedCommand {
+        let secret = self.secret(owner);
+        let issued_at = match &command {
+            Command::RecordPosition(p) => p.signed_on,
+            _ => TODAY,
+        };
+        SignedCommand::sign(secret, ORIGIN, command, issued_at.midnight().assume_utc())
     }
 
     fn council(&self) -> Council<'_> {
         Council {
+            origin: ORIGIN,
             charter: &self.charter,
             timeline: &self.timeline,
             keys: &self.keys,
@@ -98,6 +106,7 @@ fn circulated(world: &World) -> State {
         country: "RUS".parse().unwrap(),
         venue: None,
         formats: vec![],
+        confidential: false,
     });
     let events = world.run("secretariat", open, &State::default()).unwrap();
     let Event::SessionRecorded(session) = &events[0] else {
@@ -119,6 +128,7 @@ fn circulated(world: &World) -> State {
         assistance: Default::default(),
         situation: Default::default(),
         alert: None,
+        sealed_before: false,
     };
     let draft = Command::DraftDocument(Draft {
         id: "2026-moscow-declaration".parse().unwrap(),
@@ -289,13 +299,14 @@ fn positions_are_refused_by_the_rule_they_break() {
         "bad-signature"
     );
 
-    // Replay of a recorded position.
+    // Replay of a recorded position: the store says its seal was seen.
     let signed = world.sign("KAZ", position(&state, "KAZ", Stance::Agree));
     let events = world.council().decide(&signed, &state, TODAY).unwrap();
     let Event::PositionRecorded(p) = &events[0] else {
         panic!()
     };
     state.document.as_mut().unwrap().positions.push(p.clone());
+    state.sealed_before = true;
     assert_eq!(
         world
             .council()
@@ -303,6 +314,52 @@ fn positions_are_refused_by_the_rule_they_break() {
             .unwrap_err()
             .rule(),
         "replayed-signature"
+    );
+    state.sealed_before = false;
+
+    // Signed for another deployment.
+    let signed = SignedCommand::sign(
+        world.secret("TJK"),
+        "OTHER.concord/ledger/fedcba9876543210",
+        position(&state, "TJK", Stance::Agree),
+        TODAY.midnight().assume_utc(),
+    );
+    assert_eq!(
+        world
+            .council()
+            .decide(&signed, &state, TODAY)
+            .unwrap_err()
+            .rule(),
+        "bad-signature"
+    );
+
+    // Issued in the future.
+    let signed = SignedCommand::sign(
+        world.secret("TJK"),
+        ORIGIN,
+        position(&state, "TJK", Stance::Agree),
+        TODAY.midnight().assume_utc() + time::Duration::minutes(6),
+    );
+    assert_eq!(
+        world
+            .council()
+            .decide(&signed, &state, TODAY)
+            .unwrap_err()
+            .rule(),
+        "future-date"
+    );
+
+    // Backdated before the version was circulated.
+    let Command::RecordPosition(mut early) = position(&state, "TJK", Stance::Agree) else {
+        panic!()
+    };
+    early.signed_on = date!(2026 - 11 - 20);
+    assert_eq!(
+        world
+            .run("TJK", Command::RecordPosition(early), &state)
+            .unwrap_err()
+            .rule(),
+        "signed-before-circulation"
     );
 
     // A key not valid on the day it signs.
@@ -385,7 +442,7 @@ fn observers_have_no_vote() {
     let err = world
         .run("SRB", position(&state, "SRB", Stance::Object), &state)
         .unwrap_err();
-    assert_eq!(err.rule(), "no-vote");
+    assert_eq!(err.rule(), "state-may-not-act");
 }
 
 #[test]
@@ -393,11 +450,11 @@ fn the_signature_audit_takes_keys_from_the_log_and_names_a_forged_position() {
     use concord_core::signatures::{SignatureAudit, verify_items};
     let world = World::new();
     let mut state = circulated(&world);
-    let mut log: Vec<Event> = world
-        .keys
-        .iter()
-        .cloned()
-        .map(Event::KeyRegistered)
+    let mut log: Vec<Event> =
+        std::iter::once(Event::LedgerNamed(concord_core::event::LedgerName {
+            origin: ORIGIN.into(),
+        }))
+        .chain(world.keys.iter().cloned().map(Event::KeyRegistered))
         .collect();
     for member in ["BLR", "KAZ", "KGZ", "RUS", "TJK"] {
         let events = world
@@ -490,6 +547,7 @@ fn adopted_bundle() -> (
             index,
             recorded_at: "2026-11-24T10:00:00Z".into(),
             event,
+            salt: format!("{index:032x}"),
         };
         mem.push(concord_ledger::entry::leaf_hash(&entry.leaf_data()));
         if index == 3 {
@@ -499,7 +557,7 @@ fn adopted_bundle() -> (
     let leaf = mem.compute(|k| log::leaf(k, 3)).unwrap();
     let path = mem.compute(|k| log::inclusion(k, 5, 3)).unwrap();
     let root = mem.compute(|k| log::root(k, 5)).unwrap();
-    let (log_key, _) = LogKey::generate("csto.concord/ledger").unwrap();
+    let (log_key, _) = LogKey::generate(ORIGIN).unwrap();
     let bundle = concord_core::bundle::Bundle {
         format: concord_core::bundle::FORMAT.into(),
         version,

@@ -13,6 +13,9 @@ pub struct Entry<E> {
     pub recorded_at: String,
     /// The event.
     pub event: E,
+    /// Random, secret with the entry: whoever may not read the entry learns nothing from
+    /// its leaf hash, not even whether a guess of its contents is right.
+    pub salt: String,
 }
 
 impl<E: Serialize> Entry<E> {

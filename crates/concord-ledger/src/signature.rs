@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::{LedgerError, canonical};
 
 /// What every signed command starts with; the version of the signing scheme.
-pub const COMMAND_CONTEXT: &[u8] = b"concord-command-v1\n";
+pub const COMMAND_CONTEXT: &[u8] = b"concord-command-v2\n";
 
 /// The first line of a secret key file.
 const SECRET_HEADER: &str = "CONCORD ED25519 SECRET KEY";
@@ -223,6 +223,25 @@ pub fn generate_token(prefix: &str) -> (String, String) {
     let token = format!("{prefix}{}", URL_SAFE_NO_PAD.encode(bytes));
     let hash = token_sha256(&token);
     (token, hash)
+}
+
+/// A fresh random nonce for a signed command: 16 bytes as unpadded base64url (22
+/// characters).
+pub fn nonce() -> String {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh random salt for a ledger entry: 16 bytes, hex. It makes a withheld entry's leaf
+/// hash useless for confirming a guess of its contents.
+pub fn salt() -> String {
+    use rand_core::RngCore;
+    let mut bytes = [0u8; 16];
+    rand_core::OsRng.fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// SHA-256 of a bearer token, hex.

@@ -129,9 +129,13 @@
       file.text().then(function (text) {
         var key = readKeyFile(text);
         if (key.owner !== d.member) { throw new Error('the key is ' + key.owner + '\'s, not ' + d.member + '\'s'); }
+        // The seal: this moment (whole seconds, UTC), a random nonce, this deployment.
+        var issuedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+        var nonce = base64(crypto.getRandomValues(new Uint8Array(16)))
+          .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
         var command = {
           action: 'record-position', document: d.document, version: Number(d.version), hash: d.hash,
-          member: d.member, stance: document.getElementById('stance').value, signed_on: d.today
+          member: d.member, stance: document.getElementById('stance').value, signed_on: issuedAt.slice(0, 10)
         };
         var reason = document.getElementById('reason').value.trim();
         var signatory = document.getElementById('signatory').value.trim();
@@ -141,13 +145,17 @@
         var prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
         var pkcs8 = new Uint8Array(48);
         pkcs8.set(prefix); pkcs8.set(key.seed, 16);
-        var message = new TextEncoder().encode('concord-command-v1\n' + canonical(command));
+        var signable = { origin: d.origin, issued_at: issuedAt, nonce: nonce, command: command };
+        var message = new TextEncoder().encode('concord-command-v2\n' + canonical(signable));
         return crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
           .then(function (k) { return crypto.subtle.sign({ name: 'Ed25519' }, k, message); })
           .then(function (signature) {
             return fetch('/api/v1/council/commands', {
               method: 'POST', headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ command: command, key: key.id, signature: base64(signature) })
+              body: JSON.stringify({
+                command: command,
+                seal: { key: key.id, issued_at: issuedAt, nonce: nonce, signature: base64(signature) }
+              })
             });
           })
           .then(function (response) {

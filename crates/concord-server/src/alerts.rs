@@ -44,7 +44,18 @@ async fn issue(
     let Some(concord_core::event::Event::AlertIssued(issued)) = done.events.first() else {
         unreachable!("an issued alert is recorded as alert-issued");
     };
-    let mut body = serde_json::to_value(summary(issued)).expect("summaries serialise");
+    // Whoever issued it reads it as the issuer: the secretariat or a member state.
+    let issuer = match issued.issuer {
+        concord_core::keys::KeyOwner::Secretariat => {
+            concord_core::releasability::Reader::Secretariat
+        }
+        concord_core::keys::KeyOwner::Member(code) => concord_core::releasability::Reader::State {
+            code,
+            status: concord_core::registry::MemberStatus::Member,
+        },
+    };
+    let mut body =
+        serde_json::to_value(summary(&state, &issuer, issued)).expect("summaries serialise");
     body["last_leaf"] = json!(done.last_leaf);
     Ok((StatusCode::CREATED, Json(body)))
 }
@@ -56,7 +67,9 @@ async fn list(
     ReaderOf(reader): ReaderOf,
 ) -> Result<Json<Vec<AlertSummary>>, Problem> {
     let all = alerts::alerts(state.store.as_ref(), &reader, &state.charter.sharing_groups).await?;
-    Ok(Json(all.iter().map(summary).collect()))
+    Ok(Json(
+        all.iter().map(|a| summary(&state, &reader, a)).collect(),
+    ))
 }
 
 /// One alert with its whole CAP message as JSON.
@@ -67,7 +80,8 @@ async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let alert = readable(&state, &reader, &id).await?;
-    let mut body = serde_json::to_value(summary(&alert)).expect("summaries serialise");
+    let mut body =
+        serde_json::to_value(summary(&state, &reader, &alert)).expect("summaries serialise");
     body["cap"] = serde_json::to_value(message(&alert)?).expect("a CAP alert serialises");
     Ok(Json(body))
 }
@@ -152,19 +166,32 @@ pub struct AlertSummary {
     title: Option<String>,
 }
 
-/// What a list shows of an alert.
-pub(crate) fn summary(alert: &IssuedAlert) -> AlertSummary {
+/// What a list shows of an alert to `reader`: the situation it belongs to only to those
+/// who may read situations (a public alert does not tell the public that a confidential
+/// situation exists).
+pub(crate) fn summary(
+    state: &AppState,
+    reader: &concord_core::releasability::Reader,
+    alert: &IssuedAlert,
+) -> AlertSummary {
     let cap = alert.message().ok();
+    let reads_situations =
+        concord_store::access::reads_confidential(reader, &state.charter.sharing_groups);
     AlertSummary {
         id: alert.alert.id.to_string(),
         issuer: alert.issuer.to_string(),
         releasability: alert.releasability.clone(),
-        situation: alert.alert.situation.as_ref().map(ToString::to_string),
+        situation: alert
+            .alert
+            .situation
+            .as_ref()
+            .filter(|_| reads_situations)
+            .map(ToString::to_string),
         received_at: alert
             .at
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
-        key: alert.key.clone(),
+        key: alert.seal.key.clone(),
         identifier: cap.as_ref().map(|c| c.identifier.clone()),
         sender: cap.as_ref().map(|c| c.sender.clone()),
         sent: cap.as_ref().map(|c| c.sent.as_str().to_owned()),

@@ -21,7 +21,7 @@ use utoipa_axum::routes;
 use crate::AppState;
 use crate::problem::{Problem, ProblemKind};
 use crate::reader::ReaderOf;
-use concord_core::council::{is_consultation, member_or_secretariat};
+use concord_store::access::{may_read_document, may_read_session};
 
 type ApiResult<T> = Result<Json<T>, Problem>;
 
@@ -326,11 +326,15 @@ async fn sessions(
         }
     }
     let filter = SessionFilter { year, body: q.body };
-    let mut sessions = queries::sessions(state.store.as_ref(), &filter).await?;
-    if !member_or_secretariat(&reader) {
-        sessions.retain(|s| !is_consultation(s.id.as_str()));
+    let store = state.store.as_ref();
+    let groups = &state.charter.sharing_groups;
+    let mut readable = Vec::new();
+    for s in queries::sessions(store, &filter).await? {
+        if may_read_session(store, &reader, groups, s.id.as_str()).await? {
+            readable.push(s);
+        }
     }
-    Ok(Json(sessions))
+    Ok(Json(readable))
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One session", body = SessionView), crate::openapi::ReadErrors))]
@@ -339,7 +343,14 @@ async fn session(
     ReaderOf(reader): ReaderOf,
     Path(id): Path<String>,
 ) -> ApiResult<SessionView> {
-    if is_consultation(&id) && !member_or_secretariat(&reader) {
+    if !may_read_session(
+        state.store.as_ref(),
+        &reader,
+        &state.charter.sharing_groups,
+        &id,
+    )
+    .await?
+    {
         return Err(Problem::unknown(format!("no session `{id}`")));
     }
     queries::session(state.store.as_ref(), &id)
@@ -368,12 +379,15 @@ async fn documents(
             .map_err(|e| Problem::bad_parameter(format!("session: {e}")))?;
     }
     let sessions = q.session.map(|s| vec![s]);
-    let mut all = state.store.documents(sessions.as_deref()).await?;
-    if !member_or_secretariat(&reader) {
-        all.retain(|d| !is_consultation(d.id.as_str()));
+    let store = state.store.as_ref();
+    let mut readable = Vec::new();
+    for d in store.documents(sessions.as_deref()).await? {
+        if may_read_document(store, &reader, &state.charter.sharing_groups, d.id.as_str()).await? {
+            readable.push(d);
+        }
     }
     Ok(Json(
-        serde_json::to_value(all).expect("documents serialise"),
+        serde_json::to_value(readable).expect("documents serialise"),
     ))
 }
 
@@ -383,7 +397,14 @@ async fn document(
     ReaderOf(reader): ReaderOf,
     Path(id): Path<String>,
 ) -> ApiResult<Value> {
-    if is_consultation(&id) && !member_or_secretariat(&reader) {
+    if !may_read_document(
+        state.store.as_ref(),
+        &reader,
+        &state.charter.sharing_groups,
+        &id,
+    )
+    .await?
+    {
         return Err(Problem::unknown(format!("no document `{id}`")));
     }
     let doc = state

@@ -540,7 +540,7 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<
         })
         .collect();
     let mut situations = Vec::new();
-    if concord_core::council::member_or_secretariat(&reader) {
+    if concord_store::access::reads_confidential(&reader, &state.charter.sharing_groups) {
         for subject in store.subjects("situation").await? {
             let file =
                 concord_core::council::SituationFile::fold(&store.subject_events(&subject).await?);

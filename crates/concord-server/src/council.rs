@@ -7,6 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use concord_core::consensus;
 use concord_core::council::{Council, SignedCommand};
+use concord_store::access::permits;
 use concord_store::council::{self, CommandError};
 use serde_json::{Value, json};
 
@@ -29,7 +30,7 @@ pub(crate) fn signed_command(body: &[u8]) -> Result<SignedCommand, Problem> {
     serde_json::from_slice(body).map_err(|e| {
         Problem::new(
             ProblemKind::BadBody,
-            format!("not a signed command ({e}); expected {{\"command\": {{\"action\": ...}}, \"key\": ..., \"signature\": ...}}"),
+            format!("not a signed command ({e}); expected {{\"command\": {{\"action\": ...}}, \"seal\": {{\"key\": ..., \"issued_at\": ..., \"nonce\": ..., \"signature\": ...}}}}"),
         )
     })
 }
@@ -41,7 +42,7 @@ pub(crate) async fn carry_out(
 ) -> Result<council::Executed, Problem> {
     let done = council::execute_under(
         state.store.as_ref(),
-        &state.charter,
+        &state.deployment,
         signed,
         time::OffsetDateTime::now_utc(),
     )
@@ -49,7 +50,7 @@ pub(crate) async fn carry_out(
     state.tail.wake();
     tracing::debug!(
         action = signed.command.action(),
-        key = signed.key,
+        key = signed.seal.key,
         last_leaf = done.last_leaf,
         "command recorded"
     );
@@ -75,15 +76,24 @@ async fn command(
     ))
 }
 
-/// Refuses, as if it did not exist, a consultation's document to a reader outside the
-/// members and the secretariat.
-fn hidden(reader: &concord_core::releasability::Reader, id: &str) -> Result<(), Problem> {
-    if concord_core::council::is_consultation(id)
-        && !concord_core::council::member_or_secretariat(reader)
-    {
+/// Refuses, as if it did not exist, a document the reader may not read (one of a
+/// confidential session), by the access policy.
+async fn hidden(
+    state: &AppState,
+    reader: &concord_core::releasability::Reader,
+    id: &str,
+) -> Result<(), Problem> {
+    let store = state.store.as_ref();
+    let guard = store.guards().of_document(store, id).await?;
+    if !permits(&guard, reader, &state.charter.sharing_groups) {
         return Err(Problem::unknown(format!("no document `{id}`")));
     }
     Ok(())
+}
+
+/// Whether the reader may read confidential crisis work (requests, situations).
+fn reads_confidential(state: &AppState, reader: &concord_core::releasability::Reader) -> bool {
+    concord_store::access::reads_confidential(reader, &state.charter.sharing_groups)
 }
 
 /// Every registered key with its validity.
@@ -101,7 +111,7 @@ async fn agreement(
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    hidden(&reader, &id)?;
+    hidden(&state, &reader, &id).await?;
     let store = state.store.as_ref();
     let file = council::document_file(store, &id)
         .await?
@@ -112,6 +122,7 @@ async fn agreement(
             let timeline = state.charter.timeline(store.status_records().await?);
             let keys = store.keys().await?;
             let council = Council {
+                origin: &state.deployment.origin,
                 charter: &state.charter,
                 timeline: &timeline,
                 keys: &keys,
@@ -157,7 +168,7 @@ async fn bundle(
     ),
     Problem,
 > {
-    hidden(&reader, &id)?;
+    hidden(&state, &reader, &id).await?;
     let bundle = council::bundle(state.store.as_ref(), &state.log_key, &id)
         .await
         .map_err(|e| match e {
@@ -187,7 +198,7 @@ async fn requests(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
 ) -> Result<Json<Value>, Problem> {
-    if !concord_core::council::member_or_secretariat(&reader) {
+    if !reads_confidential(&state, &reader) {
         return Ok(Json(json!([])));
     }
     let store = state.store.as_ref();
@@ -251,7 +262,7 @@ async fn situations(
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
 ) -> Result<Json<Vec<SituationSummary>>, Problem> {
     let mut out = Vec::new();
-    if !concord_core::council::member_or_secretariat(&reader) {
+    if !reads_confidential(&state, &reader) {
         return Ok(Json(out));
     }
     let store = state.store.as_ref();
@@ -281,7 +292,7 @@ async fn situation(
     let store = state.store.as_ref();
     let events = store.subject_events(&format!("situation/{id}")).await?;
     let file = concord_core::council::SituationFile::fold(&events);
-    if file.id.is_none() || !concord_core::council::member_or_secretariat(&reader) {
+    if file.id.is_none() || !reads_confidential(&state, &reader) {
         return Err(Problem::unknown(format!(
             "no situation `{id}` that you may read"
         )));
@@ -304,7 +315,7 @@ async fn situation(
             .await?
             .iter()
             .filter(|a| a.alert.situation.as_ref() == file.id.as_ref())
-            .map(crate::alerts::summary)
+            .map(|a| crate::alerts::summary(&state, &reader, a))
             .collect();
     let (Some(id), Some(title), Some(level)) = (file.id, file.title, file.level) else {
         unreachable!("an opened situation has its id, title and level");
@@ -328,7 +339,7 @@ async fn request(
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
-    let allowed = concord_core::council::member_or_secretariat(&reader);
+    let allowed = reads_confidential(&state, &reader);
     let store = state.store.as_ref();
     let events = store.subject_events(&format!("request/{id}")).await?;
     let file = concord_core::council::AssistanceFile::fold(&events);

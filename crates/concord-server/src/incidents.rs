@@ -105,7 +105,7 @@ async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>
     }
     let done = concord_store::council::execute_many(
         state.store.as_ref(),
-        &state.charter,
+        &state.deployment,
         &signed,
         time::OffsetDateTime::now_utc(),
     )
@@ -162,6 +162,9 @@ struct ListParams {
     /// At most this many (1 to 1000; 100 if absent).
     #[param(pattern = r"^[0-9]+$")]
     limit: Option<String>,
+    /// Go on after this cursor: the `after` of the previous page's `Link: <…>; rel="next"`.
+    #[param(pattern = r"^[0-9a-f]+$")]
+    after: Option<String>,
 }
 
 fn time_param(name: &str, value: Option<String>) -> Result<Option<String>, Problem> {
@@ -200,13 +203,16 @@ fn bbox_param(value: Option<String>) -> Result<Option<[f64; 4]>, Problem> {
         .transpose()
 }
 
-/// The latest version of each report the reader may read.
-#[utoipa::path(get, path = "/api/v1/incidents", tag = "crisis", params(ListParams), responses((status = 200, description = "The latest version of each report the reader may read", body = [concord_core::council::SignedIncident]), crate::openapi::ReadErrors))]
+/// The latest version of each report the reader may read, newest first. Releasability is
+/// part of the query: the limit, the text search and the order see only readable reports.
+/// A full page links to the next (`Link: <…&after=CURSOR>; rel="next"`).
+#[utoipa::path(get, path = "/api/v1/incidents", tag = "crisis", params(ListParams), responses((status = 200, description = "The latest version of each report the reader may read, newest first; a full page carries `Link: <...>; rel=\"next\"`", body = [concord_core::council::SignedIncident], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     ApiQuery(q): ApiQuery<ListParams>,
-) -> Result<Json<Value>, Problem> {
+) -> Result<(axum::http::HeaderMap, Json<Value>), Problem> {
     let limit = match q.limit {
         None => 100,
         Some(l) => l
@@ -250,7 +256,17 @@ async fn list(
         c.parse::<concord_core::MemberCode>()
             .map_err(|e| Problem::bad_parameter(format!("country: {e}")))?;
     }
+    let after = q
+        .after
+        .as_deref()
+        .map(|c| {
+            incidents::decode_cursor(c).ok_or_else(|| {
+                Problem::bad_parameter(format!("after: `{c}` is not a cursor this list gave"))
+            })
+        })
+        .transpose()?;
     let filter = IncidentFilter {
+        after,
         domain: q.domain,
         country: q.country,
         from: time_param("from", q.from)?,
@@ -267,9 +283,34 @@ async fn list(
         &filter,
     )
     .await?;
-    Ok(Json(
-        serde_json::to_value(found).expect("reports serialise"),
+    let mut headers = axum::http::HeaderMap::new();
+    if found.len() as i64 == limit
+        && let Some(last) = found.last()
+    {
+        let link = next_link(&uri, &incidents::cursor(last));
+        if let Ok(value) = link.parse() {
+            headers.insert(axum::http::header::LINK, value);
+        }
+    }
+    Ok((
+        headers,
+        Json(serde_json::to_value(found).expect("reports serialise")),
     ))
+}
+
+/// The link to the page after `cursor`: the same query with `after` replaced.
+fn next_link(uri: &axum::http::Uri, cursor: &str) -> String {
+    let kept: Vec<&str> = uri
+        .query()
+        .unwrap_or_default()
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("after="))
+        .collect();
+    let mut query = kept.join("&");
+    if !query.is_empty() {
+        query.push('&');
+    }
+    format!("<{}?{query}after={cursor}>; rel=\"next\"", uri.path())
 }
 
 /// The versions of one report the reader may read.

@@ -51,7 +51,7 @@ impl Intake {
             let (commands, replies): (Vec<SignedCommand>, Vec<Reply>) = batch.into_iter().unzip();
             let results = concord_store::council::execute_many(
                 state.store.as_ref(),
-                &state.charter,
+                &state.deployment,
                 &commands,
                 time::OffsetDateTime::now_utc(),
             )

@@ -22,7 +22,6 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use concord_core::charter::Charter;
 use concord_store::Store;
 use tokio::net::TcpListener;
 
@@ -32,7 +31,9 @@ pub struct AppState {
     /// The store.
     pub store: Arc<dyn Store>,
     /// The organisation's charter, read from the store at start-up.
-    pub charter: Arc<Charter>,
+    pub charter: Arc<concord_core::charter::Charter>,
+    /// The charter and the ledger's origin, which commands are carried out under.
+    pub deployment: Arc<concord_store::council::Deployment>,
     /// The key that signs the ledger's checkpoints.
     pub log_key: Arc<concord_ledger::checkpoint::LogKey>,
     /// The ledger's tail, which feeds the live streams.
@@ -47,13 +48,14 @@ impl AppState {
     /// The state for `store`; starts the ledger's tailer on the current runtime.
     pub fn new(
         store: Arc<dyn Store>,
-        charter: Charter,
+        deployment: concord_store::council::Deployment,
         log_key: concord_ledger::checkpoint::LogKey,
     ) -> AppState {
         AppState {
             tail: stream::Tail::start(store.clone()),
             store,
-            charter: Arc::new(charter),
+            charter: deployment.charter.clone(),
+            deployment: Arc::new(deployment),
             log_key: Arc::new(log_key),
             intake: Default::default(),
             sign_in_limiter: Default::default(),

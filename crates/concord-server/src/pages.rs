@@ -278,7 +278,6 @@ struct SessionsPage {
 async fn sessions(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let c = signed_in!(state, headers);
     let store = state.store.as_ref();
-    let confidential_ok = concord_core::council::member_or_secretariat(&c.reader);
     let documents = store.documents(None).await?;
     let mut out = Vec::new();
     for s in concord_store::queries::sessions(store, &Default::default())
@@ -286,7 +285,14 @@ async fn sessions(State(state): State<AppState>, headers: HeaderMap) -> Result<R
         .into_iter()
         .rev()
     {
-        if concord_core::council::is_consultation(s.id.as_str()) && !confidential_ok {
+        if !concord_store::access::may_read_session(
+            store,
+            &c.reader,
+            &state.charter.sharing_groups,
+            s.id.as_str(),
+        )
+        .await?
+        {
             continue;
         }
         let city = s
@@ -326,7 +332,7 @@ struct SigningForm {
     version: u32,
     hash: String,
     member: String,
-    today: String,
+    origin: String,
     key_label: String,
     signatory_label: String,
     signatory: String,
@@ -345,6 +351,7 @@ impl SigningForm {
         account: &Account,
         member: concord_core::MemberCode,
         circ: &concord_core::council::Circulation,
+        origin: &str,
     ) -> SigningForm {
         SigningForm {
             heading: t.get("sign-heading"),
@@ -352,7 +359,7 @@ impl SigningForm {
             version: circ.version,
             hash: circ.hash.clone(),
             member: member.to_string(),
-            today: time::OffsetDateTime::now_utc().date().to_string(),
+            origin: origin.to_owned(),
             key_label: t.get("sign-key"),
             signatory_label: t.get("sign-signatory"),
             signatory: account.name.clone(),
@@ -400,7 +407,7 @@ fn position_row(t: &Messages, p: &SignedPosition) -> (String, String, String) {
         &[
             ("signatory", p.position.signatory.as_deref().unwrap_or("—")),
             ("date", &p.position.signed_on.to_string()),
-            ("key", &p.key),
+            ("key", &p.seal.key),
         ],
     );
     (p.position.member.to_string(), stance, signed)
@@ -412,12 +419,17 @@ async fn document(
     Path(id): Path<String>,
 ) -> Result<Response, Problem> {
     let c = signed_in!(state, headers);
-    if concord_core::council::is_consultation(&id)
-        && !concord_core::council::member_or_secretariat(&c.reader)
+    let store = state.store.as_ref();
+    if !concord_store::access::may_read_document(
+        store,
+        &c.reader,
+        &state.charter.sharing_groups,
+        &id,
+    )
+    .await?
     {
         return Err(Problem::unknown(format!("no document `{id}`")));
     }
-    let store = state.store.as_ref();
     let file = concord_store::council::document_file(store, &id)
         .await?
         .ok_or_else(|| Problem::unknown(format!("no document `{id}`")))?;
@@ -497,7 +509,13 @@ async fn document(
         ) if account.has(concord_core::accounts::Role::HeadOfDelegation)
             && !file.positions.iter().any(|p| p.position.member == member) =>
         {
-            Some(SigningForm::new(c.t, account, member, circ))
+            Some(SigningForm::new(
+                c.t,
+                account,
+                member,
+                circ,
+                &state.deployment.origin,
+            ))
         }
         _ => None,
     };
@@ -558,12 +576,8 @@ async fn ledger(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     .rev()
     .map(|e| {
         let index = e["index"].as_u64().unwrap_or_default();
-        let kind = if e["withheld"].is_string() {
-            format!(
-                "{} — {}",
-                e["kind"].as_str().unwrap_or_default(),
-                c.t.get("ledger-withheld")
-            )
+        let kind = if e["withheld"] == true {
+            c.t.get("ledger-withheld")
         } else {
             e["event"]["type"].as_str().unwrap_or_default().to_owned()
         };

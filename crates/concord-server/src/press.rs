@@ -10,9 +10,10 @@ use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use concord_core::accounts::Language;
-use concord_core::council::is_consultation;
 use concord_core::date::PartialDate;
 use concord_core::history::{Document, DocumentStatus};
+use concord_core::releasability::Reader;
+use concord_store::access::{may_read_document, may_read_session};
 use concord_store::queries::SessionView;
 use icalendar::{Calendar, Component, EventLike};
 use serde::Deserialize;
@@ -35,7 +36,10 @@ async fn adopted(state: &AppState) -> Result<Vec<(Document, Option<SessionView>)
     let store = state.store.as_ref();
     let mut out = Vec::new();
     for d in store.documents(None).await? {
-        if d.status != DocumentStatus::Adopted || is_consultation(d.id.as_str()) {
+        // The press centre publishes what the public may read, and only that.
+        if d.status != DocumentStatus::Adopted
+            || !may_read_document(store, &Reader::Public, &[], d.id.as_str()).await?
+        {
             continue;
         }
         let session = concord_store::queries::session(store, d.session.as_str()).await?;
@@ -218,7 +222,7 @@ async fn calendar(
         let PartialDate::Day(day) = s.date else {
             continue;
         };
-        if is_consultation(s.id.as_str()) {
+        if !may_read_session(state.store.as_ref(), &Reader::Public, &[], s.id.as_str()).await? {
             continue;
         }
         let body = state

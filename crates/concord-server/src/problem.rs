@@ -310,6 +310,7 @@ impl From<CommandError> for Problem {
             CommandError::Key(e) => Problem::new(ProblemKind::CouncilRule, e.to_string()),
             CommandError::NotDecided(_) => Problem::new(ProblemKind::Conflict, e.to_string()),
             CommandError::NoSuchDocument(_) => Problem::unknown(e.to_string()),
+            CommandError::Account(why) => Problem::bad_parameter(why),
         }
     }
 }

@@ -14,9 +14,10 @@ use std::time::Duration;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use concord_core::access::Guard;
 use concord_core::releasability::{Reader, SharingGroup};
 use concord_store::Store;
-use concord_store::incidents::{Guard, guard_of, permits};
+use concord_store::access::permits;
 use concord_store::ledger::MAX_ENTRIES;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
@@ -109,29 +110,29 @@ impl Tail {
     }
 }
 
-/// Entries `start..end`, whole, from the store.
+/// Entries `start..end`, whole, from the store, each with its guard.
 async fn read(store: &dyn Store, start: u64, end: u64) -> Result<Vec<Tailed>, Problem> {
     let raw = store.ledger_entries(start, end).await?;
-    raw.iter()
-        .enumerate()
-        .map(|(i, body)| {
-            let entry: Value = serde_json::from_str(body).map_err(|e| {
-                Problem::from(concord_store::StoreError::Corrupt {
-                    what: format!("ledger entry {}", start + i as u64),
-                    why: e.to_string(),
-                })
-            })?;
-            Ok(Tailed {
-                index: start + i as u64,
-                kind: entry["event"]["type"]
-                    .as_str()
-                    .unwrap_or("event")
-                    .to_owned(),
-                guard: guard_of(&entry),
-                data: body.clone(),
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, body) in raw.into_iter().enumerate() {
+        let index = start + i as u64;
+        let entry: Value = serde_json::from_str(&body).map_err(|e| {
+            Problem::from(concord_store::StoreError::Corrupt {
+                what: format!("ledger entry {index}"),
+                why: e.to_string(),
             })
-        })
-        .collect()
+        })?;
+        out.push(Tailed {
+            index,
+            kind: entry["event"]["type"]
+                .as_str()
+                .unwrap_or("event")
+                .to_owned(),
+            guard: store.guards().of_entry(store, &entry).await?,
+            data: body,
+        });
+    }
+    Ok(out)
 }
 
 /// The stream's routes.
@@ -170,9 +171,16 @@ async fn stream(
         .transpose()?;
     // Subscribe before reading the backlog, so that nothing falls between the two.
     let mut live = state.tail.entries.subscribe();
+    let size = state.store.ledger_size().await?;
     let mut next = match last {
+        // An id the ledger never gave is refused, not wrapped round to replay everything.
+        Some(l) if l >= size => {
+            return Err(Problem::bad_parameter(format!(
+                "Last-Event-ID {l} is not a leaf index of this ledger (it has {size} entries)"
+            )));
+        }
         Some(l) => l + 1,
-        None => state.store.ledger_size().await?,
+        None => size,
     };
     let (tx, rx) = tokio::sync::mpsc::channel(256);
     let store = state.store.clone();

@@ -18,7 +18,7 @@ use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row};
+use concord_store::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row, seal_of};
 use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
 };
@@ -29,6 +29,7 @@ use sqlx::{Postgres, Transaction};
 pub struct PostgresStore {
     pool: PgPool,
     hash_cache: HashCache,
+    guards: concord_store::access::Guards,
 }
 
 fn db_error(e: sqlx::Error) -> StoreError {
@@ -57,6 +58,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             hash_cache: HashCache::default(),
+            guards: Default::default(),
         })
     }
 
@@ -514,6 +516,20 @@ impl Store for PostgresStore {
         insert_incidents(&mut tx, &incidents)
             .await
             .map_err(db_error)?;
+        // The seals the events carry, in one statement; one received before fails the
+        // write (a unique violation: a conflict, decided again).
+        let (seal_keys, seal_nonces): (Vec<&str>, Vec<&str>) =
+            events.iter().filter_map(seal_of).unzip();
+        if !seal_keys.is_empty() {
+            sqlx::query(
+                "INSERT INTO seals (key_id, nonce) SELECT * FROM UNNEST($1::text[], $2::text[])",
+            )
+            .bind(&seal_keys)
+            .bind(&seal_nonces)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
         let last = size + events.len() as i64 - 1;
         let new_size = size + events.len() as i64;
         sqlx::query!("UPDATE ledger_head SET size = $1 WHERE id = 1", new_size)
@@ -719,6 +735,28 @@ impl Store for PostgresStore {
 
     fn hash_cache(&self) -> &HashCache {
         &self.hash_cache
+    }
+
+    fn guards(&self) -> &concord_store::access::Guards {
+        &self.guards
+    }
+
+    async fn seals_seen(&self, seals: &[(String, String)]) -> Result<Vec<bool>, StoreError> {
+        if seals.is_empty() {
+            return Ok(vec![]);
+        }
+        let (keys, nonces): (Vec<&str>, Vec<&str>) =
+            seals.iter().map(|(k, n)| (k.as_str(), n.as_str())).unzip();
+        let seen: Vec<bool> = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM seals s WHERE s.nonce = t.n AND s.key_id = t.k) \
+             FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS t(k, n, o) ORDER BY t.o",
+        )
+        .bind(&keys)
+        .bind(&nonces)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(seen)
     }
 
     async fn subjects(&self, kind: &str) -> Result<Vec<String>, StoreError> {
@@ -935,6 +973,7 @@ impl Store for PostgresStore {
 
     async fn incident_reports(
         &self,
+        scope: &concord_core::access::Scope,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError> {
         // Built per search, with only the conditions asked: `(? IS NULL OR col = ?)` would
@@ -943,6 +982,29 @@ impl Store for PostgresStore {
             "SELECT r.body FROM incident_reports r \
              WHERE r.version = (SELECT MAX(v.version) FROM incident_reports v WHERE v.id = r.id)",
         );
+        // The reader's scope first: nothing outside it is searched, ordered or counted.
+        q.push(" AND (FALSE");
+        if let Some(own) = concord_store::incidents::scope_owner(scope) {
+            q.push(" OR r.reporter = ").push_bind(own);
+        }
+        for release in &scope.releases {
+            q.push(" OR r.release_to = ").push_bind(*release);
+        }
+        for group in &scope.groups {
+            q.push(" OR (r.release_to = 'group' AND r.release_group = ")
+                .push_bind(group.to_string())
+                .push(")");
+        }
+        q.push(")");
+        if let Some((time, id)) = &filter.after {
+            q.push(" AND (r.occurred_at < ")
+                .push_bind(time.clone())
+                .push(" OR (r.occurred_at = ")
+                .push_bind(time.clone())
+                .push(" AND r.id > ")
+                .push_bind(id.clone())
+                .push("))");
+        }
         if let Some(domain) = &filter.domain {
             q.push(" AND r.domain = ").push_bind(domain.clone());
         }

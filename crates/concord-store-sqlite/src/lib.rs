@@ -19,7 +19,7 @@ use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row};
+use concord_store::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row, seal_of};
 use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
 };
@@ -38,6 +38,7 @@ pub struct SqliteStore {
     /// Writes waiting for the writer, committed together by whoever holds it.
     queue: std::sync::Mutex<Vec<Queued>>,
     hash_cache: HashCache,
+    guards: concord_store::access::Guards,
 }
 
 fn db_error(e: sqlx::Error) -> StoreError {
@@ -99,6 +100,7 @@ impl SqliteStore {
             writer: tokio::sync::Mutex::new(()),
             queue: std::sync::Mutex::new(Vec::new()),
             hash_cache: HashCache::default(),
+            guards: Default::default(),
         })
     }
 
@@ -525,6 +527,26 @@ async fn insert_incidents(
     Ok(())
 }
 
+/// Records the seals the events carry, in one statement; one received before fails the
+/// write (a unique violation, which the write path treats as a conflict and decides again).
+async fn insert_seals(
+    tx: &mut Transaction<'_, Sqlite>,
+    events: &[Event],
+) -> Result<(), sqlx::Error> {
+    let seals: Vec<(&str, &str)> = events.iter().filter_map(seal_of).collect();
+    if seals.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO seals (key_id, nonce) \
+         SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?1) j",
+    )
+    .bind(StoreError::encode(&seals))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Refuses the write if any subject it expects has changed: one statement for all.
 async fn check_expectations(
     tx: &mut Transaction<'_, Sqlite>,
@@ -699,6 +721,7 @@ async fn write(
     insert_sources(tx, &sources).await.map_err(db_error)?;
     insert_positions(tx, &positions).await.map_err(db_error)?;
     insert_incidents(tx, &incidents).await.map_err(db_error)?;
+    insert_seals(tx, events).await.map_err(db_error)?;
     let last = size + events.len() as i64 - 1;
     if let Some(mark) = dataset {
         sqlx::query!(
@@ -928,6 +951,26 @@ impl Store for SqliteStore {
         &self.hash_cache
     }
 
+    fn guards(&self) -> &concord_store::access::Guards {
+        &self.guards
+    }
+
+    async fn seals_seen(&self, seals: &[(String, String)]) -> Result<Vec<bool>, StoreError> {
+        if seals.is_empty() {
+            return Ok(vec![]);
+        }
+        let seen: Vec<bool> = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM seals s \
+                 WHERE s.nonce = json_extract(j.value, '$[1]') AND s.key_id = json_extract(j.value, '$[0]')) \
+             FROM json_each(?1) j ORDER BY j.key",
+        )
+        .bind(StoreError::encode(seals))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(seen)
+    }
+
     async fn subjects(&self, kind: &str) -> Result<Vec<String>, StoreError> {
         // `kind/` up to `kind0` (the character after `/`): a range the index serves.
         let (from, to) = (format!("{kind}/"), format!("{kind}0"));
@@ -1146,6 +1189,7 @@ impl Store for SqliteStore {
 
     async fn incident_reports(
         &self,
+        scope: &concord_core::access::Scope,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError> {
         // Built per search, with only the conditions asked: `(? IS NULL OR col = ?)` would
@@ -1154,6 +1198,29 @@ impl Store for SqliteStore {
             "SELECT r.body FROM incident_reports r \
              WHERE r.version = (SELECT MAX(v.version) FROM incident_reports v WHERE v.id = r.id)",
         );
+        // The reader's scope first: nothing outside it is searched, ordered or counted.
+        q.push(" AND (FALSE");
+        if let Some(own) = concord_store::incidents::scope_owner(scope) {
+            q.push(" OR r.reporter = ").push_bind(own);
+        }
+        for release in &scope.releases {
+            q.push(" OR r.release_to = ").push_bind(*release);
+        }
+        for group in &scope.groups {
+            q.push(" OR (r.release_to = 'group' AND r.release_group = ")
+                .push_bind(group.to_string())
+                .push(")");
+        }
+        q.push(")");
+        if let Some((time, id)) = &filter.after {
+            q.push(" AND (r.occurred_at < ")
+                .push_bind(time.clone())
+                .push(" OR (r.occurred_at = ")
+                .push_bind(time.clone())
+                .push(" AND r.id > ")
+                .push_bind(id.clone())
+                .push("))");
+        }
         if let Some(domain) = &filter.domain {
             q.push(" AND r.domain = ").push_bind(domain.clone());
         }

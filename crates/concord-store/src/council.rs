@@ -43,6 +43,9 @@ pub enum CommandError {
     /// The document does not exist.
     #[error("document {0} does not exist")]
     NoSuchDocument(String),
+    /// A role that is unknown or does not go with the holder.
+    #[error("{0}")]
+    Account(String),
 }
 
 /// What a command did.
@@ -54,40 +57,71 @@ pub struct Executed {
     pub last_leaf: i64,
 }
 
+/// The organisation a command is carried out in: its charter and its ledger's origin, both
+/// fixed once the organisation is created, so a server reads them once.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// The charter.
+    pub charter: std::sync::Arc<concord_core::charter::Charter>,
+    /// The ledger's origin, which every signed command must name.
+    pub origin: String,
+}
+
+impl Deployment {
+    /// Reads both from the store.
+    pub async fn read(store: &dyn Store) -> Result<Deployment, QueryError> {
+        Ok(Deployment {
+            charter: std::sync::Arc::new(queries::charter(store).await?),
+            origin: queries::origin(store).await?,
+        })
+    }
+
+    fn council<'a>(
+        &'a self,
+        timeline: &'a concord_core::registry::StatusTimeline,
+        keys: &'a [KeyRegistration],
+    ) -> Council<'a> {
+        Council {
+            origin: &self.origin,
+            charter: &self.charter,
+            timeline,
+            keys,
+        }
+    }
+}
+
 /// Carries out `signed` at `now`: every check, then one transaction.
 pub async fn execute(
     store: &dyn Store,
     signed: &SignedCommand,
     now: time::OffsetDateTime,
 ) -> Result<Executed, CommandError> {
-    let charter = queries::charter(store).await?;
-    execute_under(store, &charter, signed, now).await
+    let deployment = Deployment::read(store).await?;
+    execute_under(store, &deployment, signed, now).await
 }
 
-/// [`execute`] under a charter already read (it never changes once adopted): what a
-/// server holding the charter calls, saving a read of it per command.
+/// [`execute`] in a deployment already read (it never changes once created): what a
+/// server calls, saving reads per command.
 pub async fn execute_under(
     store: &dyn Store,
-    charter: &concord_core::charter::Charter,
+    deployment: &Deployment,
     signed: &SignedCommand,
     now: time::OffsetDateTime,
 ) -> Result<Executed, CommandError> {
+    let charter = &deployment.charter;
     let mut attempt = 0;
     loop {
         attempt += 1;
         let subject = signed.command.subject();
         let mut expect = vec![head(store, &subject.name()).await?];
-        let (state, also_read) = load(store, &signed.command, &subject).await?;
+        let (mut state, also_read) = load(store, &signed.command, &subject).await?;
         for name in also_read {
             expect.push(head(store, &name).await?);
         }
+        state.sealed_before = store.seals_seen(&[seal_of(signed)]).await?[0];
         let timeline = charter.timeline(store.status_records().await?);
         let keys = store.keys().await?;
-        let council = Council {
-            charter,
-            timeline: &timeline,
-            keys: &keys,
-        };
+        let council = deployment.council(&timeline, &keys);
         let events = council.decide_at(signed, &state, now)?;
         match store.append(&events, None, &expect).await {
             Ok(last_leaf) => return Ok(Executed { events, last_leaf }),
@@ -107,10 +141,11 @@ pub async fn execute_under(
 /// Answers in the commands' order.
 pub async fn execute_many(
     store: &dyn Store,
-    charter: &concord_core::charter::Charter,
+    deployment: &Deployment,
     signed: &[SignedCommand],
     now: time::OffsetDateTime,
 ) -> Vec<Result<Executed, CommandError>> {
+    let charter = &deployment.charter;
     let mut results: Vec<Option<Result<Executed, CommandError>>> =
         (0..signed.len()).map(|_| None).collect();
     let subjects: Vec<Subject> = signed.iter().map(|s| s.command.subject()).collect();
@@ -118,13 +153,15 @@ pub async fn execute_many(
     // A subject named twice: the later commands go one by one, after the first is in.
     let mut seen = std::collections::HashSet::new();
     let first: Vec<bool> = names.iter().map(|n| seen.insert(n.as_str())).collect();
+    let seals: Vec<(String, String)> = signed.iter().map(seal_of).collect();
     let context = async {
         let heads = store.subject_heads(&names).await?;
+        let seen = store.seals_seen(&seals).await?;
         let timeline = charter.timeline(store.status_records().await?);
         let keys = store.keys().await?;
-        Ok::<_, StoreError>((heads, timeline, keys))
+        Ok::<_, StoreError>((heads, seen, timeline, keys))
     };
-    let (heads, timeline, keys) = match context.await {
+    let (heads, seen, timeline, keys) = match context.await {
         Ok(c) => c,
         Err(e) => {
             let why = e.to_string();
@@ -134,11 +171,14 @@ pub async fn execute_many(
                 .collect();
         }
     };
-    let council = Council {
-        charter,
-        timeline: &timeline,
-        keys: &keys,
-    };
+    let council = deployment.council(&timeline, &keys);
+    // A seal twice in one batch: the later ones go one by one, after the first is in.
+    let mut seals_in_batch = std::collections::HashSet::new();
+    let first: Vec<bool> = first
+        .iter()
+        .zip(&seals)
+        .map(|(f, s)| *f && seals_in_batch.insert(s))
+        .collect();
     let mut accepted: Vec<(usize, Vec<Event>)> = Vec::new();
     let mut expect = Vec::new();
     for (i, command) in signed.iter().enumerate() {
@@ -150,7 +190,7 @@ pub async fn execute_many(
             last: heads[i],
         });
         // A report not yet recorded reads nothing more; anything else reads its state.
-        let state = if matches!(subjects[i], Subject::Incident(_)) && heads[i].is_none() {
+        let mut state = if matches!(subjects[i], Subject::Incident(_)) && heads[i].is_none() {
             State::default()
         } else {
             match load(store, &command.command, &subjects[i]).await {
@@ -175,6 +215,7 @@ pub async fn execute_many(
                 }
             }
         };
+        state.sealed_before = seen[i];
         match council.decide_at(command, &state, now) {
             Ok(events) => accepted.push((i, events)),
             Err(e) => results[i] = Some(Err(e.into())),
@@ -202,7 +243,7 @@ pub async fn execute_many(
                     "a batch met another write; carrying its commands out one by one"
                 );
                 for (i, _) in accepted {
-                    results[i] = Some(execute_under(store, charter, &signed[i], now).await);
+                    results[i] = Some(execute_under(store, deployment, &signed[i], now).await);
                 }
             }
             Err(e) => {
@@ -215,13 +256,18 @@ pub async fn execute_many(
     }
     for (i, command) in signed.iter().enumerate() {
         if !first[i] {
-            results[i] = Some(execute_under(store, charter, command, now).await);
+            results[i] = Some(execute_under(store, deployment, command, now).await);
         }
     }
     results
         .into_iter()
         .map(|r| r.expect("every command is answered"))
         .collect()
+}
+
+/// The seal's key id and nonce: what identifies a signed command once received.
+fn seal_of(signed: &SignedCommand) -> (String, String) {
+    (signed.seal.key.clone(), signed.seal.nonce.clone())
 }
 
 async fn head(store: &dyn Store, subject: &str) -> Result<Expect, StoreError> {
@@ -399,6 +445,16 @@ pub async fn issue_token(
     label: Option<String>,
     today: Date,
 ) -> Result<(String, concord_core::tokens::ApiToken), CommandError> {
+    let affiliation = match holder {
+        concord_core::keys::KeyOwner::Secretariat => {
+            concord_core::accounts::Affiliation::Secretariat
+        }
+        concord_core::keys::KeyOwner::Member(m) => concord_core::accounts::Affiliation::State(m),
+    };
+    let known: concord_core::accounts::Role =
+        role.as_str().parse().map_err(CommandError::Account)?;
+    concord_core::accounts::check_roles(&[known], affiliation)
+        .map_err(|e| CommandError::Account(e.to_string()))?;
     let (token, sha256) = concord_ledger::signature::generate_token(concord_core::tokens::PREFIX);
     let issued = concord_core::tokens::ApiToken {
         id: sha256[..12].to_owned(),
@@ -436,7 +492,8 @@ pub async fn revoke_token(store: &dyn Store, id: &str, today: Date) -> Result<bo
     Ok(true)
 }
 
-/// Who a bearer token reads as on `today`; `None` for an unknown or revoked token.
+/// Who a bearer token reads as on `today` (its holder, in its role); `None` for an unknown
+/// or revoked token.
 pub async fn reader_for_token(
     store: &dyn Store,
     charter: &concord_core::charter::Charter,

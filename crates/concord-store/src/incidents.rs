@@ -1,12 +1,12 @@
-//! Reading incident reports: the one place every read path of a releasable record goes
-//! through, so that none can forget releasability. The ledger's entries endpoint withholds
-//! what the reader may not read here too.
+//! Reading incident reports: every read path of a releasable report goes through here.
+//! Lists choose rows by the reader's [`Scope`] inside the query, so ordering, text search
+//! and the limit see only what the reader may read; one report's versions are filtered by
+//! the same policy.
 
-use concord_core::council::{SignedIncident, member_or_secretariat, members_only_subject};
-use concord_core::event::Event;
+use concord_core::access::{self, Guard, Scope};
+use concord_core::council::SignedIncident;
 use concord_core::keys::KeyOwner;
-use concord_core::releasability::{Reader, SharingGroup, may_read, may_read_from};
-use serde_json::{Value, json};
+use concord_core::releasability::{Reader, SharingGroup};
 
 use crate::{IncidentFilter, Store, StoreError};
 
@@ -26,15 +26,19 @@ pub fn sortable_time(t: time::OffsetDateTime) -> String {
     )
 }
 
-/// The latest version of each report the reader may read, newest first.
+/// The latest version of each report the reader may read, newest first, at most
+/// `filter.limit`, after `filter.after`.
 pub async fn incidents(
     store: &dyn Store,
     reader: &Reader,
     groups: &[SharingGroup],
     filter: &IncidentFilter,
 ) -> Result<Vec<SignedIncident>, StoreError> {
-    let all = store.incident_reports(filter).await?;
-    Ok(all
+    let scope = access::scope(reader, groups);
+    let found = store.incident_reports(&scope, filter).await?;
+    // The query chose by the scope; the policy is asked again for each row, so that a
+    // backend that got it wrong would show less, never more.
+    Ok(found
         .into_iter()
         .filter(|i| visible(reader, groups, i))
         .collect())
@@ -57,67 +61,40 @@ pub async fn incident(
 
 /// Whether the reader may read this version.
 pub fn visible(reader: &Reader, groups: &[SharingGroup], incident: &SignedIncident) -> bool {
-    let r = &incident.report;
-    may_read(&r.releasability, r.reporter, reader, groups)
+    access::may_read(&guard(incident), reader, groups)
 }
 
-/// What stands between a ledger entry and a reader, worked out once per entry.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Guard {
-    /// Anyone may read it.
-    Open,
-    /// A releasable record of this originator.
-    Released(concord_core::releasability::Releasability, KeyOwner),
-    /// The secretariat's own records (API tokens, accounts and sign-ins).
-    SecretariatOnly,
-    /// Requests for collective assistance and their consultations: members and the
-    /// secretariat.
-    MembersOnly,
-    /// Unreadable as a record: shown to nobody (the audit will name it).
-    Nobody,
-}
-
-/// The guard of a ledger entry.
-pub fn guard_of(entry: &Value) -> Guard {
-    let Ok(event) = serde_json::from_value::<Event>(entry["event"].clone()) else {
-        return Guard::Nobody;
-    };
-    match &event {
-        Event::IncidentReported(i) => Guard::Released(
-            i.report.releasability.clone(),
-            KeyOwner::Member(i.report.reporter),
-        ),
-        Event::AlertIssued(a) => Guard::Released(a.releasability.clone(), a.issuer),
-        Event::TokenIssued(_) | Event::TokenRevoked(_) | Event::AccountChanged(_) => {
-            Guard::SecretariatOnly
-        }
-        _ if event.subject().is_some_and(|s| members_only_subject(&s)) => Guard::MembersOnly,
-        _ => Guard::Open,
+/// What guards a report version.
+pub fn guard(incident: &SignedIncident) -> Guard {
+    Guard::Released {
+        release: incident.report.releasability.clone(),
+        originator: KeyOwner::Member(incident.report.reporter),
     }
 }
 
-/// Whether `reader` may read an entry with this guard.
-pub fn permits(guard: &Guard, reader: &Reader, groups: &[SharingGroup]) -> bool {
-    match guard {
-        Guard::Open => true,
-        Guard::Released(release, originator) => may_read_from(release, *originator, reader, groups),
-        Guard::SecretariatOnly => concord_core::tokens::may_read_tokens(reader),
-        Guard::MembersOnly => member_or_secretariat(reader),
-        Guard::Nobody => false,
-    }
+/// Where a list of reports goes on: the sort key of the last one returned
+/// (`occurred_at`, `id`), written as one opaque cursor.
+pub fn cursor(incident: &SignedIncident) -> String {
+    encode_cursor(
+        &sortable_time(incident.report.occurred_at),
+        incident.report.id.as_str(),
+    )
 }
 
-/// A ledger entry as the reader may see it: whole, or, for a record it may not read, only
-/// its index, kind and leaf hash (enough to check proofs, nothing of the record).
-pub fn entry_for(reader: &Reader, groups: &[SharingGroup], entry: Value, leaf_hash: &str) -> Value {
-    if permits(&guard_of(&entry), reader, groups) {
-        entry
-    } else {
-        json!({
-            "index": entry["index"],
-            "withheld": "releasability",
-            "kind": entry["event"]["type"],
-            "leaf_hash": leaf_hash,
-        })
-    }
+/// A keyset cursor over (time, id): `time|id` in hex.
+pub fn encode_cursor(time: &str, id: &str) -> String {
+    hex::encode(format!("{time}|{id}"))
+}
+
+/// The (time, id) a cursor stands for, if it is one.
+pub fn decode_cursor(cursor: &str) -> Option<(String, String)> {
+    let bytes = hex::decode(cursor).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (time, id) = text.split_once('|')?;
+    (time.len() == 27 && !id.is_empty()).then(|| (time.to_owned(), id.to_owned()))
+}
+
+/// The scope a query applies, for backends: the originator's code or `secretariat`.
+pub fn scope_owner(scope: &Scope) -> Option<String> {
+    scope.own.map(|o| o.to_string())
 }

@@ -6,7 +6,7 @@ use concord_core::council::{
     Circulate, Command, Council, CouncilError, Decide, DocumentFile, SignedCommand, State, Version,
     VersionRecord,
 };
-use concord_core::event::Event;
+use concord_core::event::{Event, LedgerName};
 use concord_core::history::{DocumentStatus, History, SessionStatus};
 use concord_core::keys::{KeyOwner, KeyRegistration};
 use concord_core::location::DataError;
@@ -104,23 +104,25 @@ impl DemoKeys {
         demo
     }
 
-    fn sign(&self, owner: KeyOwner, command: Command) -> SignedCommand {
+    fn sign(
+        &self,
+        owner: KeyOwner,
+        origin: &str,
+        command: Command,
+        day: time::Date,
+    ) -> SignedCommand {
         let secret = &self
             .secrets
             .iter()
             .find(|(o, _)| *o == owner)
             .expect("every owner has a demo key")
             .1;
-        SignedCommand {
-            signature: secret.sign_command(&command).to_b64(),
-            key: secret.public().key_id(),
-            command,
-        }
+        SignedCommand::sign(secret, origin, command, day.midnight().assume_utc())
     }
 }
 
 /// The events that replay the history's documents through the council's procedure.
-fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError> {
+fn replay(charter: &Charter, origin: &str, history: &History) -> Result<Vec<Event>, InitError> {
     let Some(first) = history.sessions.iter().map(|s| s.date.earliest()).min() else {
         return Ok(vec![]);
     };
@@ -129,6 +131,7 @@ fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError>
     let demo = DemoKeys::generate(charter, from);
     let timeline = charter.timeline(history.statuses.clone());
     let council = Council {
+        origin,
         charter,
         timeline: &timeline,
         keys: &demo.keys,
@@ -178,9 +181,10 @@ fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError>
                 assistance: Default::default(),
                 situation: Default::default(),
                 alert: None,
+                sealed_before: false,
             };
             let done = council
-                .decide(&demo.sign(owner, command), &state, day)
+                .decide(&demo.sign(owner, origin, command, day), &state, day)
                 .map_err(refused)?;
             for event in &done {
                 match event {
@@ -257,6 +261,17 @@ fn replay(charter: &Charter, history: &History) -> Result<Vec<Event>, InitError>
     Ok(events)
 }
 
+/// A new ledger origin for the organisation: its code and a random part, so that no two
+/// deployments share one and a command signed for one is refused by every other.
+fn new_origin(charter: &Charter) -> String {
+    let random = concord_ledger::signature::salt();
+    format!(
+        "{}.concord/ledger/{}",
+        charter.organisation.code,
+        &random[..16]
+    )
+}
+
 /// Checks the files and returns the events that would record them, with their mark.
 ///
 /// The history's documents replay through the council's procedure: each is circulated,
@@ -282,7 +297,13 @@ pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), InitE
         name: DATASET.to_owned(),
         sha256: hex::encode(hasher.finalize()),
     };
-    let mut events = vec![Event::CharterAdopted(Box::new(charter.clone()))];
+    let origin = new_origin(&charter);
+    let mut events = vec![
+        Event::CharterAdopted(Box::new(charter.clone())),
+        Event::LedgerNamed(LedgerName {
+            origin: origin.clone(),
+        }),
+    ];
     if let Some(history) = history {
         for event in history.events() {
             match event {
@@ -294,7 +315,7 @@ pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), InitE
                 other => events.push(other),
             }
         }
-        events.extend(replay(&charter, &history)?);
+        events.extend(replay(&charter, &origin, &history)?);
     }
     Ok((events, mark))
 }

@@ -212,7 +212,7 @@ fn check_range(start: u64, end: u64) -> Result<(), LedgerQueryError> {
 }
 
 /// The entries `start..end` as `reader` may see them: a record it may not read is
-/// withheld, leaving its index and leaf hash.
+/// withheld, leaving only its index and leaf hash.
 pub async fn entries_for(
     store: &dyn Store,
     reader: &concord_core::releasability::Reader,
@@ -222,19 +222,22 @@ pub async fn entries_for(
 ) -> Result<Vec<serde_json::Value>, LedgerQueryError> {
     check_range(start, end)?;
     let raw = store.ledger_entries(start, end).await?;
-    raw.iter()
-        .map(|body| {
-            let entry: serde_json::Value = StoreError::decode("ledger entry", body)?;
+    let mut out = Vec::with_capacity(raw.len());
+    for (i, body) in raw.iter().enumerate() {
+        let entry: serde_json::Value = StoreError::decode("ledger entry", body)?;
+        let guard = store.guards().of_entry(store, &entry).await?;
+        if crate::access::permits(&guard, reader, groups) {
+            out.push(entry);
+        } else {
             let leaf = B64(concord_ledger::entry::leaf_hash(body.as_bytes()));
             let leaf = serde_json::to_value(leaf).expect("hashes serialise");
-            Ok(crate::incidents::entry_for(
-                reader,
-                groups,
-                entry,
+            out.push(crate::access::withheld(
+                start + i as u64,
                 leaf.as_str().unwrap_or_default(),
-            ))
-        })
-        .collect()
+            ));
+        }
+    }
+    Ok(out)
 }
 
 /// Compares the stored hashes `from..to` with the ones recomputed from the entries.

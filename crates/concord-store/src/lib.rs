@@ -6,6 +6,7 @@
 //! [`queries`] turns stored records into the views the API and CLI print, so both print the
 //! same thing.
 
+pub mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod council;
@@ -79,6 +80,8 @@ pub struct IncidentFilter {
     pub text: Option<String>,
     /// Only reports whose place meets this box: west, south, east, north.
     pub bbox: Option<[f64; 4]>,
+    /// Only reports after this one in the list's order (its time and id, from a cursor).
+    pub after: Option<(String, String)>,
     /// At most this many.
     pub limit: i64,
 }
@@ -259,12 +262,20 @@ pub trait Store: Send + Sync {
     /// Every version of an incident report, oldest first, with its signature.
     async fn incident_versions(&self, id: &str) -> Result<Vec<SignedIncident>, StoreError>;
 
-    /// The latest version of each incident report matching the filter, newest first.
-    /// Releasability is not applied here: read through [`incidents`].
+    /// The latest version of each incident report in `scope` matching the filter, newest
+    /// first: rows outside the scope are never ordered, searched or counted. Read through
+    /// [`incidents`], which applies the policy again.
     async fn incident_reports(
         &self,
+        scope: &concord_core::access::Scope,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError>;
+
+    /// Which of these seals (key id, nonce) were received before.
+    async fn seals_seen(&self, seals: &[(String, String)]) -> Result<Vec<bool>, StoreError>;
+
+    /// The guards of sessions and documents resolved so far.
+    fn guards(&self) -> &access::Guards;
 
     /// The standing operations, by code.
     async fn operations(&self) -> Result<Vec<Operation>, StoreError>;

@@ -319,6 +319,7 @@ pub fn read_row(event: &Event) -> ReadRow {
             body: encode(o),
         },
         Event::CommandSigned(_)
+        | Event::LedgerNamed(_)
         | Event::AssistanceRequested(_)
         | Event::ForcesPledged(_)
         | Event::DeploymentStepped(_)
@@ -378,6 +379,19 @@ pub fn read_row(event: &Event) -> ReadRow {
     }
 }
 
+/// The seal an event carries (key id, nonce), which the store records so that it is
+/// refused the second time.
+pub fn seal_of(event: &Event) -> Option<(&str, &str)> {
+    let seal = match event {
+        Event::CommandSigned(c) => &c.command.seal,
+        Event::PositionRecorded(p) => &p.seal,
+        Event::IncidentReported(i) => &i.seal,
+        Event::AlertIssued(a) => &a.seal,
+        _ => return None,
+    };
+    Some((seal.key.as_str(), seal.nonce.as_str()))
+}
+
 fn encode<T: serde::Serialize>(record: &T) -> String {
     StoreError::encode(record)
 }
@@ -396,6 +410,7 @@ pub fn ledger_entry(
         index,
         recorded_at,
         event,
+        salt: concord_ledger::signature::salt(),
     };
     let data = entry.leaf_data();
     let leaf = concord_ledger::entry::leaf_hash(&data);

@@ -43,6 +43,19 @@ pub async fn charter(store: &dyn Store) -> Result<Charter, QueryError> {
     store.charter().await?.ok_or(QueryError::NotInitialised)
 }
 
+/// The ledger's origin, as the log named it when the organisation was created.
+pub async fn origin(store: &dyn Store) -> Result<String, QueryError> {
+    store
+        .subject_events("ledger")
+        .await?
+        .into_iter()
+        .find_map(|e| match e {
+            concord_core::event::Event::LedgerNamed(n) => Some(n.origin),
+            _ => None,
+        })
+        .ok_or(QueryError::NotInitialised)
+}
+
 /// A member and its status on the day asked.
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Serialize)]

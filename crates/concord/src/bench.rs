@@ -131,9 +131,10 @@ pub struct AuditFigures {
 pub async fn audit(events: u64) -> anyhow::Result<AuditFigures> {
     use concord_core::consensus::{Position, SignedPosition, Stance};
     use concord_core::council::Command;
+    use concord_core::council::Seal;
     use concord_core::history::{Document, DocumentStatus};
     use concord_core::keys::{KeyOwner, KeyRegistration};
-    use concord_ledger::signature::{SecretKey, SignatureB64, command_message};
+    use concord_ledger::signature::{SecretKey, SignatureB64};
 
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("audit.db").display());
@@ -182,6 +183,15 @@ pub async fn audit(events: u64) -> anyhow::Result<AuditFigures> {
             agenda: vec![],
             note: None,
             sources: vec![],
+            confidential: false,
+        }),
+    );
+    // Seals name the ledger: name it first.
+    let origin = "BENCH.concord/ledger/audit";
+    setup.insert(
+        0,
+        Event::LedgerNamed(concord_core::event::LedgerName {
+            origin: origin.to_owned(),
         }),
     );
     store.commit(&setup, None).await?;
@@ -205,15 +215,11 @@ pub async fn audit(events: u64) -> anyhow::Result<AuditFigures> {
                 signed_on: day,
             };
             let command = Command::RecordPosition(position.clone());
-            let signature = secrets[m].sign_command(&command);
-            messages.push(command_message(&command));
-            signatures.push(signature);
+            let seal = Seal::sign(&secrets[m], origin, &command, day.midnight().assume_utc());
+            messages.push(seal.message(origin, &command));
+            signatures.push(SignatureB64::parse(&seal.signature)?);
             keys.push(secrets[m].public());
-            batch.push(Event::PositionRecorded(SignedPosition {
-                position,
-                key: secrets[m].public().key_id(),
-                signature: signature.to_b64(),
-            }));
+            batch.push(Event::PositionRecorded(SignedPosition { position, seal }));
         }
         store.commit(&batch, None).await?;
         done += n;
@@ -275,6 +281,7 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
     let url = format!("sqlite://{}", dir.path().join("stream.db").display());
     let (store, mut secrets) = demo_with_keys(&url, &["TJK"]).await?;
     let secret = secrets.remove(0);
+    let origin = concord_store::queries::origin(store.as_ref()).await?;
     let (addr, stop, server) = local_server(store).await?;
 
     // Arrival times by leaf index, per subscriber.
@@ -329,11 +336,12 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
             }),
         )?;
         let command = concord_core::council::Command::ReportIncident(Box::new(report));
-        let signed = concord_core::council::SignedCommand {
-            signature: secret.sign_command(&command).to_b64(),
-            key: secret.public().key_id(),
+        let signed = concord_core::council::SignedCommand::sign(
+            &secret,
+            &origin,
             command,
-        };
+            time::OffsetDateTime::now_utc(),
+        );
         let body = serde_json::to_vec(&signed)?;
         let head = format!(
             "POST /api/v1/incidents HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
@@ -416,6 +424,7 @@ pub async fn search(reports: u64, searches: usize) -> anyhow::Result<SearchFigur
     let store = database::open(&url).await?;
     concord_store::init::init(store.as_ref(), &crate::demo::files()).await?;
     let charter = concord_store::queries::charter(store.as_ref()).await?;
+    let origin = concord_store::queries::origin(store.as_ref()).await?;
     let domains: Vec<String> = charter
         .threat_domains
         .iter()
@@ -453,8 +462,7 @@ pub async fn search(reports: u64, searches: usize) -> anyhow::Result<SearchFigur
             // Signed as a centre would; the store is filled directly, as a replay would.
             let command = concord_core::council::Command::ReportIncident(Box::new(report.clone()));
             batch.push(Event::IncidentReported(Box::new(SignedIncident {
-                signature: secret.sign_command(&command).to_b64(),
-                key: secret.public().key_id(),
+                seal: concord_core::council::Seal::sign(&secret, &origin, &command, start),
                 report,
                 on: start.date(),
             })));
@@ -479,6 +487,7 @@ pub async fn search(reports: u64, searches: usize) -> anyhow::Result<SearchFigur
             min_severity: None,
             text: None,
             bbox: Some([west, south, west + 10.0, south + 8.0]),
+            after: None,
             limit: 100,
         };
         let t = Instant::now();
@@ -542,6 +551,7 @@ pub async fn ingest(
     };
     let members = ["BLR", "KAZ", "KGZ", "RUS", "TJK"];
     let (store, secrets) = demo_with_keys(&url, &members).await?;
+    let origin = concord_store::queries::origin(store.as_ref()).await?;
     let run = store.ledger_size().await?;
     // Signed beforehand, as the national centres would have.
     let mut bodies = Vec::with_capacity(reports);
@@ -556,11 +566,12 @@ pub async fn ingest(
             }),
         )?;
         let command = concord_core::council::Command::ReportIncident(Box::new(report));
-        let signed = concord_core::council::SignedCommand {
-            signature: secrets[m].sign_command(&command).to_b64(),
-            key: secrets[m].public().key_id(),
+        let signed = concord_core::council::SignedCommand::sign(
+            &secrets[m],
+            &origin,
             command,
-        };
+            time::OffsetDateTime::now_utc(),
+        );
         bodies.push(serde_json::to_vec(&signed)?);
     }
     let (addr, stop, server) = local_server(store.clone()).await?;
@@ -764,12 +775,11 @@ async fn local_server(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 )> {
-    let charter = concord_store::queries::charter(store.as_ref()).await?;
-    let (log_key, _) =
-        concord_ledger::checkpoint::LogKey::generate(&crate::log_key::origin(&charter))?;
+    let deployment = concord_store::council::Deployment::read(store.as_ref()).await?;
+    let (log_key, _) = concord_ledger::checkpoint::LogKey::generate(&deployment.origin)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
-    let state = concord_server::AppState::new(store, charter, log_key);
+    let state = concord_server::AppState::new(store, deployment, log_key);
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(concord_server::serve(listener, state, async {
         let _ = stopped.await;

@@ -855,8 +855,8 @@ async fn node_log_key(
     store: &dyn concord_store::Store,
     path: &std::path::Path,
 ) -> anyhow::Result<concord_ledger::checkpoint::LogKey> {
-    let charter = queries::charter(store).await?;
-    let (key, created) = crate::log_key::load_or_create(path, &crate::log_key::origin(&charter))?;
+    let origin = queries::origin(store).await?;
+    let (key, created) = crate::log_key::load_or_create(path, &origin)?;
     if created {
         eprintln!(
             "generated the ledger's signing key at {} (readable by you only)",
@@ -888,33 +888,8 @@ async fn serve(
             tracing::info!(events, "loaded the built-in demo charter and history");
         }
     }
-    let charter = queries::charter(store.as_ref()).await?;
-    // The first start of a database with no account opens the administrator's, and says
-    // its password this once.
-    let first_administrator = if store.accounts().await?.is_empty() {
-        let password = concord_store::accounts::generate_password();
-        let account = concord_core::accounts::Account {
-            username: "admin".into(),
-            name: "Administrator".into(),
-            affiliation: concord_core::accounts::Affiliation::Secretariat,
-            roles: vec![
-                concord_core::accounts::Role::Administrator,
-                concord_core::accounts::Role::SecretariatOfficer,
-            ],
-            language: concord_core::accounts::Language::Ru,
-            opened_on: time::OffsetDateTime::now_utc().date(),
-        };
-        match concord_store::accounts::open(store.as_ref(), account, &password, "operator").await {
-            Ok(()) => Some(password),
-            // Another node opened it first.
-            Err(concord_store::accounts::AccountOpError::Exists(_)) => None,
-            Err(e) => return Err(e.into()),
-        }
-    } else {
-        None
-    };
-    let (log_key, created) =
-        crate::log_key::load_or_create(key_path, &crate::log_key::origin(&charter))?;
+    let deployment = concord_store::council::Deployment::read(store.as_ref()).await?;
+    let (log_key, created) = crate::log_key::load_or_create(key_path, &deployment.origin)?;
     if created {
         announce(&format!(
             "Generated the ledger's signing key at {} (readable by you only). Verifier key: {}",
@@ -930,6 +905,8 @@ async fn serve(
             Err(e) => tracing::warn!(error = %e, "could not warm the ledger hash cache"),
         }
     });
+    // Listen before opening any account: a server that cannot start must not open the
+    // administrator's account and lose its password.
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
@@ -938,14 +915,33 @@ async fn serve(
     // running, so these lines must not fail.
     announce(&format!(
         "Concord is serving {} at http://{bound}/ (database: {shown})\n  try: curl http://{bound}/api/v1/chairmanships?from=2017&to=2025",
-        charter.organisation.abbreviation.en
+        deployment.charter.organisation.abbreviation.en
     ));
-    if let Some(password) = first_administrator {
-        announce(&format!(
-            "The console's administrator: sign in at http://{bound}/login as `admin` with password {password}\n  (shown this once; change it with `concord users password admin`)"
-        ));
+    // The first start of a database with no account opens the administrator's, and says
+    // its password this once.
+    if store.accounts().await?.is_empty() {
+        let password = concord_store::accounts::generate_password();
+        let account = concord_core::accounts::Account {
+            username: "admin".into(),
+            name: "Administrator".into(),
+            affiliation: concord_core::accounts::Affiliation::Secretariat,
+            roles: vec![
+                concord_core::accounts::Role::Administrator,
+                concord_core::accounts::Role::SecretariatOfficer,
+            ],
+            language: concord_core::accounts::Language::Ru,
+            opened_on: time::OffsetDateTime::now_utc().date(),
+        };
+        match concord_store::accounts::open(store.as_ref(), account, &password, "operator").await {
+            Ok(()) => announce(&format!(
+                "The console's administrator: sign in at http://{bound}/login as `admin` with password {password}\n  (shown this once; change it with `concord users password admin`)"
+            )),
+            // Another node opened it first.
+            Err(concord_store::accounts::AccountOpError::Exists(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
-    let state = AppState::new(store, charter, log_key);
+    let state = AppState::new(store, deployment, log_key);
     // On Ctrl-C or SIGTERM: stop accepting, end the live streams, let requests in flight
     // finish, but no longer than SHUTDOWN_GRACE.
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();

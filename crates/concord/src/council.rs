@@ -41,6 +41,10 @@ pub enum CouncilStep {
         /// Host state.
         #[arg(long)]
         country: MemberCode,
+        /// Confidential: the session and its documents are read by member states and the
+        /// secretariat only.
+        #[arg(long)]
+        confidential: bool,
     },
     /// Add the next agenda item.
     Agenda {
@@ -170,6 +174,7 @@ async fn command(step: CouncilStep, store: &dyn Store, owner: &str) -> anyhow::R
             city_en,
             city_ru,
             country,
+            confidential,
         } => Command::OpenSession(OpenSession {
             id,
             body,
@@ -178,6 +183,7 @@ async fn command(step: CouncilStep, store: &dyn Store, owner: &str) -> anyhow::R
             country,
             venue: None,
             formats: vec![],
+            confidential,
         }),
         CouncilStep::Agenda {
             session,
@@ -283,11 +289,8 @@ pub async fn sign_and_record(
     command: Command,
     print_only: bool,
 ) -> anyhow::Result<()> {
-    let signed = SignedCommand {
-        signature: secret.sign_command(&command).to_b64(),
-        key: secret.public().key_id(),
-        command,
-    };
+    let origin = concord_store::queries::origin(store).await?;
+    let signed = SignedCommand::sign(secret, &origin, command, time::OffsetDateTime::now_utc());
     if print_only {
         println!("{}", serde_json::to_string_pretty(&signed)?);
         return Ok(());
@@ -302,7 +305,7 @@ pub async fn sign_and_record(
     println!(
         "{} signed by {owner} (key {}): recorded {} at ledger leaf {}",
         signed.command.action(),
-        signed.key,
+        signed.seal.key,
         kinds.join(", "),
         done.last_leaf
     );

@@ -3,15 +3,10 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use concord_core::charter::Charter;
 use concord_ledger::checkpoint::LogKey;
 
-/// The ledger's name (checkpoint origin and key name) for an organisation.
-pub fn origin(charter: &Charter) -> String {
-    format!("{}.concord/ledger", charter.organisation.code)
-}
-
-/// Reads the key at `path`, or creates it (mode 0600) if there is none. Refuses a key file
+/// Reads the key at `path`, or creates it (mode 0600) if there is none, for the ledger
+/// named `origin` (the database's: `concord_store::queries::origin`). Refuses a key file
 /// that others may read, and a key for another ledger.
 pub fn load_or_create(path: &Path, origin: &str) -> anyhow::Result<(LogKey, bool)> {
     if path.exists() {

@@ -112,6 +112,7 @@ fn the_console_in_a_browser() {
             country: "RUS".parse().unwrap(),
             venue: None,
             formats: vec![],
+            confidential: false,
         }),
         Council::DraftDocument(concord_core::council::Draft {
             id: "browser-declaration".parse().unwrap(),

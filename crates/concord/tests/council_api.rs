@@ -44,6 +44,7 @@ fn signed_commands_over_http_with_every_refusal_named_and_nothing_half_written()
             country: "TJK".parse().unwrap(),
             venue: None,
             formats: vec![],
+            confidential: false,
         });
         let reply = post(&delegations.sign("secretariat", open.clone()));
         assert_eq!(reply.status, 201, "{reply:?}");
@@ -107,9 +108,14 @@ fn signed_commands_over_http_with_every_refusal_named_and_nothing_half_written()
         if let Command::RecordPosition(p) = &mut backdated {
             p.signed_on = p.signed_on.previous_day().unwrap();
         }
-        let reply = post(&delegations.sign("KAZ", backdated));
+        let yesterday = time::OffsetDateTime::now_utc() - time::Duration::days(1);
+        let reply = post(&delegations.sign_at("KAZ", backdated.clone(), yesterday));
         reply.problem(403);
         assert_eq!(reply.json["rule"], "key-not-valid-on-date");
+        // A position whose day is not its seal's.
+        let reply = post(&delegations.sign("KAZ", backdated));
+        reply.problem(422);
+        assert_eq!(reply.json["rule"], "signed-on-mismatch");
         let reply =
             post(&json!({"command": {"action": "record-position"}, "key": "x", "signature": "y"}));
         assert!(reply.problem(400).contains("not a signed command"));

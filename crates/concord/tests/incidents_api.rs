@@ -157,7 +157,7 @@ fn reports_are_signed_checked_versioned_and_read_only_where_released() {
             .as_array()
             .unwrap()
             .iter()
-            .filter(|e| e["withheld"] == "releasability")
+            .filter(|e| e["withheld"] == true)
             .collect();
         assert_eq!(withheld.len(), 1, "{}", entries.text);
         let index = withheld[0]["index"].as_u64().unwrap();

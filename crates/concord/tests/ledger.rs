@@ -19,7 +19,10 @@ fn checkpoint_proofs_and_entries_agree() {
 
         let key = server.get("/api/v1/ledger/key").json;
         let verifier_key = key["verifier_key"].as_str().unwrap().to_owned();
-        assert_eq!(key["origin"], "csto.concord/ledger");
+        // The ledger's name is the organisation's and this deployment's own.
+        let origin = key["origin"].as_str().unwrap().to_owned();
+        assert!(origin.starts_with("csto.concord/ledger/"), "{origin}");
+        assert_eq!(origin.len(), "csto.concord/ledger/".len() + 16, "{origin}");
 
         let reply = server.get("/api/v1/ledger/checkpoint");
         assert_eq!(reply.status, 200, "{backend}");
@@ -31,7 +34,7 @@ fn checkpoint_proofs_and_entries_agree() {
             .unwrap_or_else(|e| panic!("{backend}: {e}\n{}", reply.text));
         let events = server.get("/healthz").json["events"].as_u64().unwrap();
         assert_eq!(cp.size, events, "{backend}: one leaf per event");
-        assert_eq!(cp.origin, "csto.concord/ledger");
+        assert_eq!(cp.origin, origin);
 
         // An auditor's own root, from the raw entries: every leaf is the canonical JSON of
         // its entry, numbered from 0 without gaps.
@@ -46,6 +49,15 @@ fn checkpoint_proofs_and_entries_agree() {
             mine.push(leaf_hash(&canonical::to_vec(entry)));
         }
         assert_eq!(entries[0]["event"]["type"], "charter-adopted", "{backend}");
+        assert_eq!(entries[1]["event"]["type"], "ledger-named", "{backend}");
+        assert_eq!(entries[1]["event"]["body"]["origin"], origin, "{backend}");
+        // Every entry carries its own secret salt (16 random bytes).
+        let salts: std::collections::HashSet<&str> = entries
+            .iter()
+            .map(|e| e["salt"].as_str().unwrap())
+            .collect();
+        assert_eq!(salts.len(), entries.len(), "{backend}: salts repeat");
+        assert!(salts.iter().all(|s| s.len() == 32), "{backend}");
         let my_root = mine.compute(|k| log::root(k, cp.size)).unwrap();
         assert_eq!(
             my_root, cp.root,

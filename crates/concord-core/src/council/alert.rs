@@ -38,10 +38,8 @@ pub struct IssueAlert {
 pub struct IssuedAlert {
     /// The command as signed.
     pub alert: IssueAlert,
-    /// The signing key's identifier.
-    pub key: String,
-    /// Ed25519 signature, base64, over the `issue-alert` command.
-    pub signature: String,
+    /// The issuer's seal over the `issue-alert` command.
+    pub seal: super::Seal,
     /// Whose key signed it.
     pub issuer: KeyOwner,
     /// To whom it is released (given, or from the CAP scope).
@@ -120,8 +118,7 @@ impl Council<'_> {
         }
         Ok(vec![Event::AlertIssued(Box::new(IssuedAlert {
             alert: c.clone(),
-            key: signed.key.clone(),
-            signature: signed.signature.clone(),
+            seal: signed.seal.clone(),
             issuer,
             releasability,
             at: now,

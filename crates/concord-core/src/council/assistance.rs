@@ -198,38 +198,9 @@ impl AssistanceFile {
     }
 }
 
-/// What every session and document of a request's emergency consultations is named with.
+/// What the session and decision of a request's emergency consultations are named with
+/// (a name only: their confidentiality is the session's, [`crate::history::Session::confidential`]).
 pub const CONSULTATIONS: &str = "consultations-";
-
-/// Whether a session or document belongs to a request's emergency consultations: those
-/// are read by member states (while members) and the secretariat only.
-pub fn is_consultation(record_id: &str) -> bool {
-    record_id.starts_with(CONSULTATIONS)
-}
-
-/// Whether a ledger subject (`session/…`, `document/…`, `request/…`) is confidential to
-/// the members and the secretariat.
-pub fn members_only_subject(subject: &str) -> bool {
-    match subject.split_once('/') {
-        Some(("request" | "situation", _)) => true,
-        Some(("session" | "document", id)) => is_consultation(id),
-        _ => false,
-    }
-}
-
-/// Whether `reader` may read what is confidential to the members and the secretariat.
-pub fn member_or_secretariat(reader: &crate::releasability::Reader) -> bool {
-    use crate::registry::MemberStatus;
-    use crate::releasability::Reader;
-    matches!(
-        reader,
-        Reader::Secretariat
-            | Reader::State {
-                status: MemberStatus::Member,
-                ..
-            }
-    )
-}
 
 /// The body that decides requests for collective assistance.
 const COUNCIL: &str = "csc";
@@ -269,6 +240,7 @@ impl Council<'_> {
                 country: c.requester,
                 venue: None,
                 formats: vec![],
+                confidential: true,
             },
             &State::default(),
             today,

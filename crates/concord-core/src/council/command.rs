@@ -35,6 +35,10 @@ pub struct OpenSession {
     /// Formats.
     #[serde(default)]
     pub formats: Vec<SessionFormat>,
+    /// Confidential: read by member states and the secretariat only, with every document
+    /// put before it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub confidential: bool,
 }
 
 /// Adds an item at the end of a session's agenda.
@@ -194,17 +198,144 @@ impl Signer {
     }
 }
 
-/// A command with the signature of the key that issues it.
+/// What binds a signature to its moment and to this deployment: the key that made it,
+/// when its signer says it was made, a random nonce, and the Ed25519 signature over
+/// [`Signable`] (the command with all three and the ledger's origin). Concord refuses a
+/// seal it has seen before, a moment in the future, and a key or a state that could not act
+/// on the day received or on the day claimed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Seal {
+    /// The signing key's identifier.
+    pub key: String,
+    /// When it was signed, RFC 3339 in UTC (`2026-11-24T09:30:00Z`), as signed.
+    pub issued_at: String,
+    /// 16 to 64 random characters of base64url (`A-Z a-z 0-9 - _`), never used twice.
+    pub nonce: String,
+    /// Ed25519 signature, base64, over `concord-command-v2\n` and the RFC 8785 JSON of
+    /// [`Signable`].
+    pub signature: String,
+}
+
+/// Exactly what a seal's signature covers: the deployment (the ledger's origin), the
+/// moment, the nonce and the command.
+#[derive(Debug, Serialize)]
+pub struct Signable<'a> {
+    /// The ledger's origin: the deployment the command is for.
+    pub origin: &'a str,
+    /// As in the seal.
+    pub issued_at: &'a str,
+    /// As in the seal.
+    pub nonce: &'a str,
+    /// The command.
+    pub command: &'a Command,
+}
+
+/// Why a seal's moment or nonce is malformed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SealError {
+    /// `issued_at` is not RFC 3339 UTC.
+    #[error("issued_at `{0}` is not an RFC 3339 time in UTC (write e.g. 2026-11-24T09:30:00Z)")]
+    Moment(String),
+    /// The nonce is too short, too long or has other characters.
+    #[error("the nonce must be 16 to 64 characters of A-Z, a-z, 0-9, `-` and `_`")]
+    Nonce,
+}
+
+impl Seal {
+    /// Seals `command` for the deployment `origin` at `issued_at` with `secret`, with a
+    /// fresh random nonce.
+    pub fn sign(
+        secret: &concord_ledger::signature::SecretKey,
+        origin: &str,
+        command: &Command,
+        issued_at: time::OffsetDateTime,
+    ) -> Seal {
+        let issued_at = issued_at
+            .to_offset(time::UtcOffset::UTC)
+            .replace_nanosecond(0)
+            .expect("zero nanoseconds")
+            .format(&time::format_description::well_known::Rfc3339)
+            .expect("UTC times format");
+        let nonce = concord_ledger::signature::nonce();
+        let signature = secret
+            .sign_command(&Signable {
+                origin,
+                issued_at: &issued_at,
+                nonce: &nonce,
+                command,
+            })
+            .to_b64();
+        Seal {
+            key: secret.public().key_id(),
+            issued_at,
+            nonce,
+            signature,
+        }
+    }
+
+    /// The moment the signer claims, checked to be RFC 3339 in UTC.
+    pub fn moment(&self) -> Result<time::OffsetDateTime, SealError> {
+        time::OffsetDateTime::parse(
+            &self.issued_at,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()
+        .filter(|t| t.offset() == time::UtcOffset::UTC && self.issued_at.ends_with('Z'))
+        .ok_or_else(|| SealError::Moment(self.issued_at.clone()))
+    }
+
+    /// Checks the nonce's shape.
+    pub fn check_nonce(&self) -> Result<(), SealError> {
+        let n = &self.nonce;
+        if (16..=64).contains(&n.len())
+            && n.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        {
+            Ok(())
+        } else {
+            Err(SealError::Nonce)
+        }
+    }
+
+    /// The bytes the signature covers, for `command` in the deployment `origin`.
+    pub fn message(&self, origin: &str, command: &Command) -> Vec<u8> {
+        concord_ledger::signature::command_message(&self.signable(origin, command))
+    }
+
+    /// What the signature covers.
+    pub fn signable<'a>(&'a self, origin: &'a str, command: &'a Command) -> Signable<'a> {
+        Signable {
+            origin,
+            issued_at: &self.issued_at,
+            nonce: &self.nonce,
+            command,
+        }
+    }
+}
+
+/// A command with the seal of the key that issues it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedCommand {
     /// The command.
     pub command: Command,
-    /// The signing key's identifier.
-    pub key: String,
-    /// Ed25519 signature, base64, over `concord-command-v1\n` and the command's RFC 8785
-    /// canonical JSON.
-    pub signature: String,
+    /// Who signed it, when, for which deployment.
+    pub seal: Seal,
+}
+
+impl SignedCommand {
+    /// Signs `command` with `secret` for the deployment `origin`, issued at `issued_at`.
+    pub fn sign(
+        secret: &concord_ledger::signature::SecretKey,
+        origin: &str,
+        command: Command,
+        issued_at: time::OffsetDateTime,
+    ) -> SignedCommand {
+        let seal = Seal::sign(secret, origin, &command, issued_at);
+        SignedCommand { command, seal }
+    }
 }
 
 /// A command as logged: the signed command and the day it was carried out, which the

@@ -58,8 +58,10 @@ pub enum CouncilError {
         /// What is under agreement.
         current: String,
     },
-    /// The same signed position was submitted again.
-    #[error("this signed position was already recorded")]
+    /// A seal Concord has seen before: the same signed command, submitted again.
+    #[error(
+        "this signed command was already received once (its key and nonce are on the ledger); sign a new one"
+    )]
     Replayed,
     /// The member already stated a position on this version.
     #[error(
@@ -123,13 +125,50 @@ pub enum CouncilError {
     /// A reference into the charter is unknown.
     #[error("{0}")]
     NotInCharter(String),
-    /// A signed day is in the future.
-    #[error("the position is dated {signed}, after today ({today})")]
+    /// A command claims to be issued in the future.
+    #[error(
+        "the command is issued at {issued_at}, later than now ({now}) by more than the {skew} s allowed for clocks"
+    )]
     FutureDate {
-        /// The signed day.
+        /// The moment claimed.
+        issued_at: String,
+        /// Now.
+        now: String,
+        /// The clock skew allowed, in seconds.
+        skew: i64,
+    },
+    /// The seal's moment or nonce is malformed.
+    #[error(transparent)]
+    BadSeal(#[from] super::SealError),
+    /// A state whose status does not let it act signed the command.
+    #[error("{member} is {status} on {day}: only member states act")]
+    NotActing {
+        /// The state.
+        member: MemberCode,
+        /// Its status.
+        status: &'static str,
+        /// The day.
+        day: Date,
+    },
+    /// A position dated before its version was circulated.
+    #[error(
+        "the position is dated {signed}, before version {version} was circulated ({circulated})"
+    )]
+    BeforeCirculation {
+        /// The version.
+        version: u32,
+        /// The day signed.
         signed: Date,
-        /// Today.
-        today: Date,
+        /// The day circulated.
+        circulated: Date,
+    },
+    /// A position whose day is not the day its seal claims.
+    #[error("the position says it was signed on {signed_on}, but its seal says {issued_on}")]
+    DayMismatch {
+        /// The position's day.
+        signed_on: Date,
+        /// The seal's day.
+        issued_on: Date,
     },
     /// A step out of order.
     #[error("{0}")]
@@ -190,6 +229,10 @@ impl CouncilError {
             CouncilError::AlreadyExists(_) => "already-exists",
             CouncilError::NotInCharter(_) => "not-in-charter",
             CouncilError::FutureDate { .. } => "future-date",
+            CouncilError::BadSeal(_) => "malformed-seal",
+            CouncilError::NotActing { .. } => "state-may-not-act",
+            CouncilError::BeforeCirculation { .. } => "signed-before-circulation",
+            CouncilError::DayMismatch { .. } => "signed-on-mismatch",
             CouncilError::OutOfOrder(_) => "out-of-order",
             CouncilError::InvalidReport(_) => "invalid-report",
             CouncilError::Rotation(_) => "rotation",

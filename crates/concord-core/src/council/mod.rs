@@ -34,8 +34,14 @@ use crate::keys::{KeyOwner, KeyRegistration};
 use crate::registry::{MemberStatus, StatusTimeline};
 use concord_ledger::signature::{PublicKey, SignatureB64};
 
+/// How far in the future a command's moment may lie: the clocks of a member's crisis
+/// centre and of Concord may disagree by this much.
+pub const CLOCK_SKEW: time::Duration = time::Duration::minutes(5);
+
 /// The council's rules over the registry: the charter, the statuses over time, the keys.
 pub struct Council<'a> {
+    /// The ledger's origin: the deployment every signed command must name.
+    pub origin: &'a str,
     /// The charter.
     pub charter: &'a Charter,
     /// Statuses over time.
@@ -64,14 +70,17 @@ impl Council<'_> {
         now: time::OffsetDateTime,
     ) -> Result<Vec<Event>, CouncilError> {
         let today = now.date();
-        let owner = self.authenticate(signed, today)?;
+        let owner = self.authenticate(signed, now)?;
+        if state.sealed_before {
+            return Err(CouncilError::Replayed);
+        }
         let command = &signed.command;
         let signer = command.signer();
         if !signer.allows(owner) {
             return Err(CouncilError::WrongSigner {
                 action: command.action(),
                 expected: signer.describe(),
-                key: signed.key.clone(),
+                key: signed.seal.key.clone(),
                 owner,
             });
         }
@@ -84,6 +93,7 @@ impl Council<'_> {
             Command::AttachReport(c) => self.attach_report(c, state, now)?,
             Command::SetCrisisLevel(c) => self.set_level(c, state, now)?,
             Command::IssueAlert(c) => self.issue_alert(signed, c, owner, state, now)?,
+            Command::ReportIncident(r) => self.report_incident(signed, r, state, now)?,
             _ => self.carry_out(signed, state, today)?,
         };
         // Positions, reports and alerts carry their own signatures (a report's or an
@@ -179,9 +189,9 @@ impl Council<'_> {
                 })])
             }
             Command::RecordPosition(p) => self.record_position(signed, p, state),
-            Command::ReportIncident(r) => self.report_incident(signed, r, state, today),
             Command::Decide(c) => self.conclude(c, state, today),
             Command::RequestAssistance(_)
+            | Command::ReportIncident(_)
             | Command::PledgeForces(_)
             | Command::OrderDeployment(_)
             | Command::AdvanceDeployment(_)
@@ -194,42 +204,81 @@ impl Council<'_> {
         }
     }
 
-    /// Checks the signature with the registered key valid on `today` (for a position, on
-    /// its signed day); returns the key's owner.
-    fn authenticate(&self, signed: &SignedCommand, today: Date) -> Result<KeyOwner, CouncilError> {
+    /// Checks the seal: the signature over the command, this deployment's origin, the
+    /// moment and the nonce, by a registered key valid both on the day received and on the
+    /// day claimed, of a signer whose status lets it act on both days; and a moment no
+    /// later than now (give or take [`CLOCK_SKEW`]). Returns the key's owner.
+    fn authenticate(
+        &self,
+        signed: &SignedCommand,
+        now: time::OffsetDateTime,
+    ) -> Result<KeyOwner, CouncilError> {
+        let seal = &signed.seal;
         let key = self
             .keys
             .iter()
-            .find(|k| k.key_id == signed.key)
-            .ok_or_else(|| CouncilError::UnknownKey(signed.key.clone()))?;
+            .find(|k| k.key_id == seal.key)
+            .ok_or_else(|| CouncilError::UnknownKey(seal.key.clone()))?;
         let public = PublicKey::parse(&key.public_key)
-            .map_err(|_| CouncilError::UnknownKey(signed.key.clone()))?;
-        let signature = SignatureB64::parse(&signed.signature)
-            .map_err(|_| CouncilError::BadSignature(signed.key.clone()))?;
+            .map_err(|_| CouncilError::UnknownKey(seal.key.clone()))?;
+        let signature = SignatureB64::parse(&seal.signature)
+            .map_err(|_| CouncilError::BadSignature(seal.key.clone()))?;
         public
-            .verify_command(&signed.command, &signature)
-            .map_err(|_| CouncilError::BadSignature(signed.key.clone()))?;
-        let day = match &signed.command {
-            Command::RecordPosition(p) => {
-                if p.signed_on > today {
-                    return Err(CouncilError::FutureDate {
-                        signed: p.signed_on,
-                        today,
-                    });
-                }
-                p.signed_on
-            }
-            _ => today,
-        };
-        if !key.valid_on(day) {
-            return Err(CouncilError::KeyNotValid {
-                key: key.key_id.clone(),
-                owner: key.owner,
-                period: key.period(),
-                day,
+            .verify_command(&seal.signable(self.origin, &signed.command), &signature)
+            .map_err(|_| CouncilError::BadSignature(seal.key.clone()))?;
+        seal.check_nonce()?;
+        let issued_at = seal.moment()?;
+        if issued_at > now + CLOCK_SKEW {
+            return Err(CouncilError::FutureDate {
+                issued_at: seal.issued_at.clone(),
+                now: now
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                skew: CLOCK_SKEW.whole_seconds(),
             });
         }
+        let claimed = issued_at.date();
+        if let Command::RecordPosition(p) = &signed.command
+            && p.signed_on != claimed
+        {
+            return Err(CouncilError::DayMismatch {
+                signed_on: p.signed_on,
+                issued_on: claimed,
+            });
+        }
+        for day in [now.date(), claimed] {
+            if !key.valid_on(day) {
+                return Err(CouncilError::KeyNotValid {
+                    key: key.key_id.clone(),
+                    owner: key.owner,
+                    period: key.period(),
+                    day,
+                });
+            }
+            if let KeyOwner::Member(member) = key.owner {
+                self.may_act(member, day)?;
+            }
+        }
         Ok(key.owner)
+    }
+
+    /// Whether `member` may sign anything on `day`: only a member state acts (a frozen or
+    /// suspended member files, requests, pledges and agrees nothing).
+    fn may_act(&self, member: crate::code::MemberCode, day: Date) -> Result<(), CouncilError> {
+        let status = self
+            .timeline
+            .status_on(member, day)
+            .ok_or(CouncilError::UnknownState(member, day))?
+            .status;
+        match status {
+            MemberStatus::Member => Ok(()),
+            MemberStatus::Frozen => Err(CouncilError::FrozenMember { member, day }),
+            other => Err(CouncilError::NotActing {
+                member,
+                status: other.as_str(),
+                day,
+            }),
+        }
     }
 
     fn report_incident(
@@ -237,11 +286,20 @@ impl Council<'_> {
         signed: &SignedCommand,
         report: &IncidentReport,
         state: &State,
-        today: Date,
+        now: time::OffsetDateTime,
     ) -> Result<Vec<Event>, CouncilError> {
         report
             .check(self.charter, &self.charter.sharing_groups)
             .map_err(|e| CouncilError::InvalidReport(e.to_string()))?;
+        if report.occurred_at > now + CLOCK_SKEW {
+            return Err(CouncilError::InvalidReport(format!(
+                "the incident is dated {}, in the future: a report tells what has happened",
+                report
+                    .occurred_at
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default()
+            )));
+        }
         let expected = state.incident.as_ref().map_or(1, |r| r.version + 1);
         if report.version != expected {
             return Err(CouncilError::OutOfOrder(format!(
@@ -260,9 +318,8 @@ impl Council<'_> {
         }
         Ok(vec![Event::IncidentReported(Box::new(SignedIncident {
             report: report.clone(),
-            key: signed.key.clone(),
-            signature: signed.signature.clone(),
-            on: today,
+            seal: signed.seal.clone(),
+            on: now.date(),
         }))])
     }
 
@@ -321,6 +378,7 @@ impl Council<'_> {
             agenda: vec![],
             note: None,
             sources: vec![],
+            confidential: c.confidential,
         })])
     }
 
@@ -411,14 +469,18 @@ impl Council<'_> {
                 actual: circulated.hash.clone(),
             });
         }
+        if p.signed_on < circulated.on {
+            return Err(CouncilError::BeforeCirculation {
+                version: p.version,
+                signed: p.signed_on,
+                circulated: circulated.on,
+            });
+        }
         if let Some(earlier) = file
             .positions
             .iter()
             .find(|e| e.position.member == p.member)
         {
-            if earlier.signature == signed.signature {
-                return Err(CouncilError::Replayed);
-            }
             return Err(CouncilError::AlreadyStated {
                 member: p.member,
                 stance: earlier.position.stance.as_str(),
@@ -467,8 +529,7 @@ impl Council<'_> {
         }
         Ok(vec![Event::PositionRecorded(SignedPosition {
             position: p.clone(),
-            key: signed.key.clone(),
-            signature: signed.signature.clone(),
+            seal: signed.seal.clone(),
         })])
     }
 

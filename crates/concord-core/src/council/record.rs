@@ -167,6 +167,8 @@ pub struct State {
     pub situation: super::situation::SituationFile,
     /// The alert the command names, if it exists.
     pub alert: Option<super::alert::IssuedAlert>,
+    /// Whether the command's seal (key and nonce) was received before.
+    pub sealed_before: bool,
 }
 
 /// An incident report with its reporter's signature, as logged.
@@ -176,10 +178,8 @@ pub struct State {
 pub struct SignedIncident {
     /// The report.
     pub report: IncidentReport,
-    /// The signing key's identifier.
-    pub key: String,
-    /// Ed25519 signature, base64, over the `report-incident` command carrying `report`.
-    pub signature: String,
+    /// The reporting member's seal over the `report-incident` command carrying `report`.
+    pub seal: super::Seal,
     /// The day it was received, which the key had to be valid on.
     #[serde(with = "date::day")]
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]

@@ -147,13 +147,14 @@ impl TestServer {
                 .block_on(async move {
                     let store = concord::database::open(&url).await.unwrap();
                     init(store.as_ref(), &concord::demo::files()).await.unwrap();
-                    let charter = store.charter().await.unwrap().unwrap();
+                    let deployment = concord_store::council::Deployment::read(store.as_ref())
+                        .await
+                        .unwrap();
                     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                     addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                    let origin = concord::log_key::origin(&charter);
                     let (log_key, _) =
-                        concord_ledger::checkpoint::LogKey::generate(&origin).unwrap();
-                    let state = AppState::new(store, charter, log_key);
+                        concord_ledger::checkpoint::LogKey::generate(&deployment.origin).unwrap();
+                    let state = AppState::new(store, deployment, log_key);
                     concord_server::serve(listener, state, async {
                         let _ = stopped.await;
                     })
@@ -292,12 +293,14 @@ pub fn block_on<F: std::future::Future>(f: F) -> F::Output {
 }
 
 /// Keys generated and registered for the secretariat and every member, valid from today,
-/// and a way to sign commands with them.
+/// and a way to sign commands with them for the test database's deployment.
 pub struct Delegations {
     keys: Vec<(
         concord_core::keys::KeyOwner,
         concord_ledger::signature::SecretKey,
     )>,
+    /// The ledger's origin every seal names.
+    pub origin: String,
 }
 
 impl Delegations {
@@ -305,7 +308,7 @@ impl Delegations {
     pub fn register(db: &TestDatabase) -> Delegations {
         let today = time::OffsetDateTime::now_utc().date();
         let mut keys = vec![];
-        block_on(async {
+        let origin = block_on(async {
             let store = concord::database::open(&db.url).await.unwrap();
             for owner in ["secretariat", "ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"] {
                 let owner: concord_core::keys::KeyOwner = owner.parse().unwrap();
@@ -325,8 +328,11 @@ impl Delegations {
                 .unwrap();
                 keys.push((owner, secret));
             }
+            concord_store::queries::origin(store.as_ref())
+                .await
+                .unwrap()
         });
-        Delegations { keys }
+        Delegations { keys, origin }
     }
 
     /// The key file of `owner`'s key, as `concord keys generate` writes it.
@@ -336,15 +342,31 @@ impl Delegations {
         secret.to_file_text(owner)
     }
 
+    /// `command` signed by `owner`'s key now, for this deployment, with a fresh nonce.
     pub fn sign(&self, owner: &str, command: concord_core::council::Command) -> Value {
-        let owner: concord_core::keys::KeyOwner = owner.parse().unwrap();
-        let secret = &self.keys.iter().find(|(o, _)| *o == owner).unwrap().1;
-        serde_json::to_value(concord_core::council::SignedCommand {
-            signature: secret.sign_command(&command).to_b64(),
-            key: secret.public().key_id(),
+        self.sign_at(owner, command, time::OffsetDateTime::now_utc())
+    }
+
+    /// `command` signed by `owner`'s key, claiming to be issued at `issued_at`.
+    pub fn sign_at(
+        &self,
+        owner: &str,
+        command: concord_core::council::Command,
+        issued_at: time::OffsetDateTime,
+    ) -> Value {
+        serde_json::to_value(concord_core::council::SignedCommand::sign(
+            self.secret(owner),
+            &self.origin,
             command,
-        })
+            issued_at,
+        ))
         .unwrap()
+    }
+
+    /// `owner`'s secret key.
+    pub fn secret(&self, owner: &str) -> &concord_ledger::signature::SecretKey {
+        let owner: concord_core::keys::KeyOwner = owner.parse().unwrap();
+        &self.keys.iter().find(|(o, _)| *o == owner).unwrap().1
     }
 }
 
@@ -417,9 +439,20 @@ pub fn watch(server: &TestServer, token: &str) -> std::sync::mpsc::Receiver<(u64
     rx
 }
 
-/// A duty officer's API token for each holder (a state's code or `secretariat`), in order.
+/// A duty officer's API token for each holder (a state's code, or `secretariat` for a
+/// secretariat officer of the crisis-response centre), in order.
 pub fn duty_officer_tokens(db: &TestDatabase, holders: &[&str]) -> Vec<String> {
-    tokens(db, "duty-officer", holders)
+    holders
+        .iter()
+        .map(|h| {
+            let role = if *h == "secretariat" {
+                "secretariat-officer"
+            } else {
+                "duty-officer"
+            };
+            tokens(db, role, &[h]).remove(0)
+        })
+        .collect()
 }
 
 /// An API token in `role` for each holder (a state's code or `secretariat`), in order.
