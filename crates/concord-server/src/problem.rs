@@ -280,8 +280,7 @@ impl From<CouncilError> for Problem {
             CouncilError::UnknownKey(_)
             | CouncilError::BadSignature(_)
             | CouncilError::KeyNotValid { .. }
-            | CouncilError::WrongSigner { .. }
-            | CouncilError::NotIssuing { .. } => ProblemKind::NotAuthorised,
+            | CouncilError::WrongSigner { .. } => ProblemKind::NotAuthorised,
             CouncilError::Replayed
             | CouncilError::AlreadyStated { .. }
             | CouncilError::AlreadyDecided { .. }

@@ -329,7 +329,7 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
     for n in 0..reports {
         let report: concord_core::incident::IncidentReport = serde_json::from_value(
             serde_json::json!({
-                "id": format!("bench-{n}"), "version": 1, "reporter": "TJK", "domain": "emergencies",
+                "id": format!("tjk-bench-{n}"), "version": 1, "reporter": "TJK", "domain": "emergencies",
                 "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [68.78, 38.56]},
                 "country": "TJK", "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
                 "title": format!("Bench report {n}"), "text": "Benchmark.", "releasability": {"to": "public"}
@@ -451,7 +451,7 @@ pub async fn search(reports: u64, searches: usize) -> anyhow::Result<SearchFigur
             let lat = 36.0 + (r >> 20) as f64 % 1800.0 / 100.0;
             let report: concord_core::incident::IncidentReport = serde_json::from_value(
                 serde_json::json!({
-                    "id": format!("r{i}"), "version": 1, "reporter": reporter,
+                    "id": format!("{}-r{i}", reporter.to_lowercase()), "version": 1, "reporter": reporter,
                     "domain": domains[((r >> 32) % domains.len() as u64) as usize],
                     "occurred_at": (start + time::Duration::minutes(((r >> 40) % 525_600) as i64)).format(&time::format_description::well_known::Rfc3339)?,
                     "place": {"type": "Point", "coordinates": [lon, lat]},
@@ -559,7 +559,7 @@ pub async fn ingest(
         let m = n % members.len();
         let report: concord_core::incident::IncidentReport = serde_json::from_value(
             serde_json::json!({
-                "id": format!("ingest-{run}-{n}"), "version": 1, "reporter": members[m], "domain": "illegal-migration",
+                "id": format!("{}-ingest-{run}-{n}", members[m].to_lowercase()), "version": 1, "reporter": members[m], "domain": "illegal-migration",
                 "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [69.2, 41.3]},
                 "country": members[m], "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
                 "title": format!("Report {n}"), "text": "Border crossing attempt.", "releasability": {"to": "members"}

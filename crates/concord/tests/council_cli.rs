@@ -341,7 +341,7 @@ fn an_alert_is_imported_signed_listed_exported_as_valid_cap_and_audited() {
                 "--key",
                 &kaz,
                 "--id",
-                "eccc-2051382770",
+                "kaz-eccc-2051382770",
             ],
         ));
         assert!(out.contains("issue-alert signed by KAZ"), "{out}");
@@ -356,7 +356,13 @@ fn an_alert_is_imported_signed_listed_exported_as_valid_cap_and_audited() {
             &db,
             dir,
             &[
-                "alerts", "import", "old.xml", "--key", &kaz, "--id", "nws-old",
+                "alerts",
+                "import",
+                "old.xml",
+                "--key",
+                &kaz,
+                "--id",
+                "kaz-nws-old",
             ],
         ));
         assert!(
@@ -373,7 +379,7 @@ fn an_alert_is_imported_signed_listed_exported_as_valid_cap_and_audited() {
                 "--key",
                 &kaz,
                 "--id",
-                "narrowed",
+                "kaz-narrowed",
                 "--releasability",
                 "members",
             ],
@@ -381,7 +387,7 @@ fn an_alert_is_imported_signed_listed_exported_as_valid_cap_and_audited() {
         assert!(err.contains("refused (cap-scope-mismatch)"), "{err}");
 
         let list = ok(concord(&db, dir, &["alerts", "list"]));
-        assert!(list.contains("eccc-2051382770"), "{list}");
+        assert!(list.contains("kaz-eccc-2051382770"), "{list}");
         assert!(
             list.contains("special air quality statement in effect"),
             "{list}"
@@ -391,7 +397,7 @@ fn an_alert_is_imported_signed_listed_exported_as_valid_cap_and_audited() {
         ok(concord(
             &db,
             dir,
-            &["alerts", "export", "eccc-2051382770", "-o", "out.xml"],
+            &["alerts", "export", "kaz-eccc-2051382770", "-o", "out.xml"],
         ));
         let exported = std::fs::read_to_string(dir.join("out.xml")).unwrap();
         assert_eq!(

@@ -81,7 +81,7 @@ fn quiet(rx: &mpsc::Receiver<Received>) {
 
 fn report(id: &str, release: &str) -> Command {
     let report: IncidentReport = serde_json::from_value(json!({
-        "id": id, "version": 1, "reporter": "TJK", "domain": "terrorism-extremism",
+        "id": format!("tjk-{id}"), "version": 1, "reporter": "TJK", "domain": "terrorism-extremism",
         "occurred_at": "2026-11-23T10:00:00Z",
         "place": {"type": "Point", "coordinates": [68.78, 38.56]},
         "country": "TJK", "severity": "Moderate", "urgency": "Expected", "certainty": "Likely",

@@ -9,7 +9,6 @@ use time::OffsetDateTime;
 use crate::code::Slug;
 use crate::event::Event;
 use crate::keys::KeyOwner;
-use crate::registry::MemberStatus;
 use crate::releasability::Releasability;
 
 use super::{Council, CouncilError, SignedCommand, State};
@@ -74,19 +73,9 @@ impl Council<'_> {
         state: &State,
         now: OffsetDateTime,
     ) -> Result<Vec<Event>, CouncilError> {
-        if let KeyOwner::Member(member) = issuer {
-            let status = self
-                .timeline
-                .status_on(member, now.date())
-                .map(|s| s.status);
-            if status != Some(MemberStatus::Member) {
-                return Err(CouncilError::NotIssuing {
-                    member,
-                    status: status.map_or("not a state of the organisation", |s| s.as_str()),
-                    day: now.date(),
-                });
-            }
-        }
+        // The issuer's status was checked with its seal. Its names come first, before
+        // anything that depends on what is recorded under that name.
+        super::check_own_id(self.charter, issuer, &c.id, "an alert")?;
         if state.alert.is_some() {
             return Err(CouncilError::AlreadyExists(format!("alert {}", c.id)));
         }

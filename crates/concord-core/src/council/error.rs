@@ -182,15 +182,13 @@ pub enum CouncilError {
     /// An alert whose CAP scope says otherwise than its releasability.
     #[error("{0}")]
     ScopeMismatch(String),
-    /// A state that may not issue alerts on that day.
-    #[error("{member} is {status} on {day}: only member states issue alerts")]
-    NotIssuing {
-        /// The state.
-        member: MemberCode,
-        /// Its status.
-        status: &'static str,
-        /// The day.
-        day: Date,
+    /// A record named outside its signer's own names.
+    #[error("{what} {rule}")]
+    NotOwnName {
+        /// What is named (`an incident report`).
+        what: String,
+        /// How its signer names it.
+        rule: String,
     },
     /// The rotation cannot name the chair.
     #[error("the chair cannot be determined: {0}")]
@@ -238,7 +236,7 @@ impl CouncilError {
             CouncilError::Rotation(_) => "rotation",
             CouncilError::NotCap12(_) => "not-cap-1.2",
             CouncilError::ScopeMismatch(_) => "cap-scope-mismatch",
-            CouncilError::NotIssuing { .. } => "issuer-not-member",
+            CouncilError::NotOwnName { .. } => "not-own-name",
         }
     }
 }

@@ -10,6 +10,7 @@ mod alert;
 mod assistance;
 mod command;
 mod error;
+mod naming;
 mod record;
 mod situation;
 
@@ -17,6 +18,7 @@ pub use alert::*;
 pub use assistance::*;
 pub use command::*;
 pub use error::*;
+pub use naming::*;
 pub use record::*;
 pub use situation::*;
 
@@ -288,6 +290,13 @@ impl Council<'_> {
         state: &State,
         now: time::OffsetDateTime,
     ) -> Result<Vec<Event>, CouncilError> {
+        // First, before anything that depends on what is recorded under that name.
+        check_own_id(
+            self.charter,
+            KeyOwner::Member(report.reporter),
+            &report.id,
+            "an incident report",
+        )?;
         report
             .check(self.charter, &self.charter.sharing_groups)
             .map_err(|e| CouncilError::InvalidReport(e.to_string()))?;

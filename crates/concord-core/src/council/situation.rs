@@ -186,7 +186,18 @@ impl Council<'_> {
         if state.situation.id.is_none() {
             return Err(CouncilError::NotFound(format!("situation {}", c.situation)));
         }
-        if state.incident.is_none() {
+        // A report the secretariat may not read is, to it, a report that does not exist.
+        let readable = state.incident.as_ref().is_some_and(|r| {
+            crate::access::may_read(
+                &crate::access::Guard::Released {
+                    release: r.releasability.clone(),
+                    originator: crate::keys::KeyOwner::Member(r.reporter),
+                },
+                &crate::releasability::Reader::Secretariat,
+                &self.charter.sharing_groups,
+            )
+        });
+        if !readable {
             return Err(CouncilError::NotFound(format!(
                 "incident report {}",
                 c.report
