@@ -13,7 +13,7 @@ login-password = Password
 login-submit = Sign in
 login-wrong = Wrong username or password.
 login-missing = Fill in both the username and the password.
-login-throttled = Too many failed sign-ins for this account. Try again in { $minutes } min.
+login-throttled = Too many failed sign-ins from this computer. Try again in { $minutes } min.
 form-expired = This form has expired or did not come from Concord. Please try again.
 
 dashboard-title = Dashboard

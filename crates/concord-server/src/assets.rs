@@ -41,6 +41,7 @@ const ASSETS: &[(&str, &str, &[u8])] = &[
         "text/javascript"
     ),
     asset!("console.js", "text/javascript"),
+    asset!("console.css", "text/css"),
 ];
 
 /// The assets' route.

@@ -1,7 +1,8 @@
 //! The console: server-rendered pages (askama templates compiled into the binary) in
 //! Russian or English, behind a sign-in. A session is a cookie (HttpOnly, SameSite=Strict,
 //! Secure when served over TLS) kept by the store only as SHA-256; every form carries a
-//! CSRF token; failed sign-ins are rate-limited per account.
+//! CSRF token; failed sign-ins are rate-limited per account and client, and per client,
+//! with back-off; no GET changes anything.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -44,45 +45,89 @@ pub fn routes() -> Router<AppState> {
         .route("/", get(dashboard))
         .route("/login", get(login_page).post(login))
         .route("/logout", axum::routing::post(logout))
-        .route("/language", get(language))
+        .route("/language", axum::routing::post(language))
+        // Forms are small: a sign-in or a language choice never needs more.
+        .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
 }
 
-/// Failed sign-ins per account, to slow down guessing.
+/// The largest form body the console takes.
+const FORM_LIMIT: usize = 16 * 1024;
+
+/// The longest username Concord takes: longer ones are refused before anything keeps or
+/// logs them.
+pub const MAX_USERNAME: usize = 64;
+
+/// Failed sign-ins, to slow down guessing without letting anyone lock an owner out:
+/// counted per account **and** client (after [`MAX_FAILURES`] that client waits for that
+/// account) and per client (after [`MAX_CLIENT_FAILURES`] for any names, it waits for all),
+/// each wait doubling with every further failure up to [`FAILURE_WINDOW`]. Failures from
+/// one client never make the owner wait at another.
 #[derive(Default)]
 pub struct SignInLimiter {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    failures: Mutex<HashMap<(Option<String>, Option<std::net::IpAddr>), Vec<Instant>>>,
 }
 
+/// Failed sign-ins one client may have, whatever the names, before it must wait.
+pub const MAX_CLIENT_FAILURES: usize = 20;
+
 impl SignInLimiter {
-    /// How long `username` must still wait, if it has failed too often.
-    fn wait(&self, username: &str) -> Option<Duration> {
+    /// How long `client` must still wait before trying `username` again, if at all.
+    fn wait(&self, username: &str, client: Option<std::net::IpAddr>) -> Option<Duration> {
         let mut all = self.failures.lock().expect("never poisoned");
-        let list = all.get_mut(username)?;
-        list.retain(|t| t.elapsed() < FAILURE_WINDOW);
-        if list.len() >= MAX_FAILURES {
-            Some(FAILURE_WINDOW.saturating_sub(list[0].elapsed()))
-        } else {
-            None
-        }
+        [
+            ((Some(username.to_owned()), client), MAX_FAILURES),
+            ((None, client), MAX_CLIENT_FAILURES),
+        ]
+        .into_iter()
+        .filter_map(|(key, allowed)| {
+            let list = all.get_mut(&key)?;
+            list.retain(|t| t.elapsed() < FAILURE_WINDOW);
+            let over = list.len().checked_sub(allowed)?;
+            // One minute after the failure that reached the limit, doubling with each
+            // one past it, never more than the window.
+            let wait = (Duration::from_secs(60) * 2u32.saturating_pow(over.min(10) as u32))
+                .min(FAILURE_WINDOW);
+            wait.checked_sub(list.last()?.elapsed())
+        })
+        .max()
     }
 
-    fn failed(&self, username: &str) {
+    fn failed(&self, username: &str, client: Option<std::net::IpAddr>) {
         let mut all = self.failures.lock().expect("never poisoned");
         // Guessing at many names must not grow this without bound: forget the failures
         // that no longer count.
         if all.len() >= MAX_TRACKED {
             all.retain(|_, list| list.last().is_some_and(|t| t.elapsed() < FAILURE_WINDOW));
         }
-        all.entry(username.to_owned())
-            .or_default()
-            .push(Instant::now());
+        for key in [(Some(username.to_owned()), client), (None, client)] {
+            all.entry(key).or_default().push(Instant::now());
+        }
     }
 
-    fn succeeded(&self, username: &str) {
+    fn succeeded(&self, username: &str, client: Option<std::net::IpAddr>) {
         self.failures
             .lock()
             .expect("never poisoned")
-            .remove(username);
+            .remove(&(Some(username.to_owned()), client));
+    }
+}
+
+/// The address a request came from, when the server knows it.
+pub struct Client(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Client {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Client(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
     }
 }
 
@@ -312,12 +357,24 @@ pub struct LoginForm {
 
 async fn login(
     State(state): State<AppState>,
+    Client(client): Client,
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, Problem> {
     let v = visitor(&state, &headers).await?;
     let t = messages(v.language);
     let username = form.username.trim().to_lowercase();
+    if username.chars().count() > MAX_USERNAME {
+        // No account has such a name: refused like a wrong password, and neither kept
+        // nor logged.
+        return Ok(login_form(
+            t,
+            &headers,
+            StatusCode::UNAUTHORIZED,
+            Some(t.get("login-wrong")),
+            String::new(),
+        ));
+    }
     let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(expected, &form.csrf) {
         return Ok(login_form(
@@ -337,7 +394,7 @@ async fn login(
             username,
         ));
     }
-    if let Some(wait) = state.sign_in_limiter.wait(&username) {
+    if let Some(wait) = state.sign_in_limiter.wait(&username, client) {
         let minutes = wait.as_secs().div_ceil(60).max(1).to_string();
         let message = t.with("login-throttled", &[("minutes", &minutes)]);
         return Ok(login_form(
@@ -351,7 +408,7 @@ async fn login(
     let now = time::OffsetDateTime::now_utc();
     let Some(done) = app::sign_in(state.store.as_ref(), &username, &form.password, now).await?
     else {
-        state.sign_in_limiter.failed(&username);
+        state.sign_in_limiter.failed(&username, client);
         tracing::info!(username, "sign-in refused");
         return Ok(login_form(
             t,
@@ -361,7 +418,7 @@ async fn login(
             username,
         ));
     };
-    state.sign_in_limiter.succeeded(&username);
+    state.sign_in_limiter.succeeded(&username, client);
     state.tail.wake();
     tracing::info!(username, "signed in");
     let mut response = Redirect::to("/").into_response();
@@ -422,19 +479,26 @@ async fn logout(
 #[derive(Deserialize)]
 struct LanguageChoice {
     to: String,
+    #[serde(default)]
+    csrf: String,
 }
 
-/// Switches the console's language: for a signed-in account, recorded as its choice (so
-/// it holds on any computer); for anyone, kept in a preference cookie.
+/// Switches the console's language (a POSTed form: no GET changes anything): for a
+/// signed-in account, recorded as its choice (so it holds on any computer) when the form
+/// carries the session's CSRF token; for anyone, kept in a preference cookie.
 async fn language(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(choice): Query<LanguageChoice>,
+    Form(choice): Form<LanguageChoice>,
 ) -> Result<Response, Problem> {
     let Ok(language) = choice.to.parse::<Language>() else {
         return Ok((StatusCode::BAD_REQUEST, "ru or en").into_response());
     };
-    if let Some((_, account)) = signed_in(&state, &headers).await? {
+    if let Some((session, account)) = signed_in(&state, &headers).await? {
+        if !constant_time_eq(&session.csrf, &choice.csrf) {
+            let t = messages(account.language);
+            return Ok((StatusCode::FORBIDDEN, Html(t.get("form-expired"))).into_response());
+        }
         let now = time::OffsetDateTime::now_utc();
         match app::choose_language(state.store.as_ref(), &account.username, language, now).await {
             Ok(()) => state.tail.wake(),
@@ -515,10 +579,22 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<
         .unwrap_or_else(|| t.with("dashboard-chair-none", &[("year", &year.to_string())]));
     // The next session: the earliest one on or after today (a session announced for a
     // past year and never recorded as held is not "next").
-    let next_session = concord_store::queries::sessions(store, &Default::default())
-        .await?
+    let mut upcoming = Vec::new();
+    for s in concord_store::queries::sessions(store, &Default::default()).await? {
+        if crate::press::first_day(s.date) >= today
+            && concord_store::access::may_read_session(
+                store,
+                &reader,
+                &state.charter.sharing_groups,
+                s.id.as_str(),
+            )
+            .await?
+        {
+            upcoming.push(s);
+        }
+    }
+    let next_session = upcoming
         .into_iter()
-        .filter(|s| crate::press::first_day(s.date) >= today)
         .min_by_key(|s| crate::press::first_day(s.date))
         .map(|s| {
             let body = state

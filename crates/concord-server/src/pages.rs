@@ -153,16 +153,33 @@ async fn map(State(state): State<AppState>, headers: HeaderMap) -> Result<Respon
         })
     })
     .collect();
-    // Inside <script>, `</` would end the element: JSON allows writing it `<\/`.
-    let data = json!({ "states": states, "incidents": incidents })
-        .to_string()
-        .replace("</", "<\\/");
+    let data = script_json(&json!({ "states": states, "incidents": incidents }));
     let page = MapPage {
         chrome: c.chrome("map-title"),
         legend: c.t.get("map-legend"),
         data,
     };
     Ok(render(page).into_response())
+}
+
+/// JSON to embed in a `<script type="application/json">` element: every `<`, `>` and `&`
+/// written as a JSON escape, so that no text a reporter chose (`</script>`, `<!--`) can
+/// end the element or change how the page is read; the browser's JSON parser reads the
+/// escapes back.
+pub(crate) fn script_json(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            '\u{2028}' => out.push_str("\\u2028"),
+            '\u{2029}' => out.push_str("\\u2029"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// An alert as pages list it: severity, title, when sent.

@@ -187,13 +187,37 @@ fn sign_in_read_as_the_account_switch_language_and_sign_out() {
                 .contains("For members only")
         );
 
-        // Switch to Russian; the preference holds over the account's.
-        let switch = call(
+        // Switch to Russian: never by a GET (nothing changes), nor by a form without the
+        // session's CSRF token; then the preference holds over the account's.
+        let get = call(
             "GET",
             &server.url("/language?to=ru"),
             &[("concord_session", &session)],
-            &[("referer", &server.url("/"))],
+            &[],
             None,
+        );
+        assert_eq!(get.status, 405, "{get:?}");
+        let forged = call(
+            "POST",
+            &server.url("/language"),
+            &[("concord_session", &session)],
+            &[("referer", &server.url("/"))],
+            Some(&[("to", "ru")]),
+        );
+        assert_eq!(forged.status, 403, "{forged:?}");
+        let page = call(
+            "GET",
+            &server.url("/"),
+            &[("concord_session", &session)],
+            &[],
+            None,
+        );
+        let switch = call(
+            "POST",
+            &server.url("/language"),
+            &[("concord_session", &session)],
+            &[("referer", &server.url("/"))],
+            Some(&[("to", "ru"), ("csrf", &page.csrf())]),
         );
         assert_eq!(
             (switch.status, switch.location.as_deref()),
@@ -321,7 +345,7 @@ fn guessing_is_slowed_and_closing_an_account_ends_its_sessions() {
         assert!(
             throttled
                 .body
-                .contains("Too many failed sign-ins for this account. Try again in 15 min."),
+                .contains("Too many failed sign-ins from this computer. Try again in 1 min."),
             "{}",
             throttled.body
         );
