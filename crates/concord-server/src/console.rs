@@ -64,8 +64,11 @@ pub const MAX_USERNAME: usize = 64;
 /// one client never make the owner wait at another.
 #[derive(Default)]
 pub struct SignInLimiter {
-    failures: Mutex<HashMap<(Option<String>, Option<std::net::IpAddr>), Vec<Instant>>>,
+    failures: Mutex<HashMap<Counted, Vec<Instant>>>,
 }
+
+/// What failures are counted against: an account from a client, or a client for any name.
+type Counted = (Option<String>, Option<std::net::IpAddr>);
 
 /// Failed sign-ins one client may have, whatever the names, before it must wait.
 pub const MAX_CLIENT_FAILURES: usize = 20;
