@@ -180,6 +180,14 @@ impl TestServer {
         request("GET", &self.url(path))
     }
 
+    /// GET `path` as the token's holder, or as the public without one.
+    pub fn read(&self, token: Option<&str>, path: &str) -> Reply {
+        match token {
+            Some(t) => self.get_as(t, path),
+            None => self.get(path),
+        }
+    }
+
     /// GET `path` with `Authorization: Bearer <token>`.
     pub fn get_as(&self, token: &str, path: &str) -> Reply {
         let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -218,6 +226,8 @@ pub struct Reply {
     pub json: Value,
     /// The body as text.
     pub text: String,
+    /// The `Link` header, if any (`<…>; rel="next"`).
+    pub link: Option<String>,
 }
 
 impl Reply {
@@ -264,12 +274,18 @@ fn reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let link = response
+        .headers()
+        .get("link")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let body = response.body_mut().read_to_string().unwrap();
     Reply {
         status: response.status().as_u16(),
         content_type,
         json: serde_json::from_str(&body).unwrap_or(Value::Null),
         text: body,
+        link,
     }
 }
 
@@ -306,7 +322,12 @@ pub struct Delegations {
 impl Delegations {
     /// Generates and registers keys for the secretariat and every member, valid from today.
     pub fn register(db: &TestDatabase) -> Delegations {
-        let today = time::OffsetDateTime::now_utc().date();
+        Delegations::register_from(db, time::OffsetDateTime::now_utc().date())
+    }
+
+    /// Generates and registers keys for the secretariat and every member, valid from
+    /// `today` (which may lie in the past).
+    pub fn register_from(db: &TestDatabase, today: time::Date) -> Delegations {
         let mut keys = vec![];
         let origin = block_on(async {
             let store = concord::database::open(&db.url).await.unwrap();
@@ -361,6 +382,32 @@ impl Delegations {
             issued_at,
         ))
         .unwrap()
+    }
+
+    /// Registers, as the operator would, another key for `owner` valid from `from` (the
+    /// current one's period ends the day before), and returns its secret.
+    pub fn register_another(
+        db: &TestDatabase,
+        owner: &str,
+        from: time::Date,
+    ) -> concord_ledger::signature::SecretKey {
+        let secret = concord_ledger::signature::SecretKey::generate();
+        let registration = concord_core::keys::KeyRegistration {
+            key_id: secret.public().key_id(),
+            owner: owner.parse().unwrap(),
+            public_key: secret.public().to_b64(),
+            valid_from: from,
+            valid_until: None,
+            demo: false,
+        };
+        let url = db.url.clone();
+        block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            concord_store::council::register_key(store.as_ref(), registration)
+                .await
+                .unwrap();
+        });
+        secret
     }
 
     /// `owner`'s secret key.

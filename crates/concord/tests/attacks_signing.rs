@@ -1,0 +1,411 @@
+//! Attacks on "no act is recorded that its signer did not make, then and there", written as
+//! an adversary would try them over HTTP, on SQLite and PostgreSQL: a member state's officer
+//! holding its own key (or an old one), replaying what it read on the ledger, backdating,
+//! borrowing a command signed for another deployment, acting while frozen. Each attack is
+//! refused with its rule, and leaves nothing on the ledger. docs/security.md lists them.
+
+mod common;
+
+use common::{Delegations, TestDatabase, TestServer, post_json};
+use concord_core::consensus::{Position, Stance};
+use concord_core::council::{
+    AttendanceRecord, Circulate, Command, CrisisLevel, Decide, Draft, OpenSession, OpenSituation,
+    PledgeForces, RequestAssistance, SetCrisisLevel, SignedCommand,
+};
+use concord_core::history::Attendance;
+use concord_core::text::Text;
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+
+fn today() -> time::Date {
+    OffsetDateTime::now_utc().date()
+}
+
+/// A server, keys valid since 30 days ago, and a way to post.
+struct Scene {
+    server: TestServer,
+    keys: Delegations,
+}
+
+impl Scene {
+    fn new(db: &TestDatabase) -> Scene {
+        let server = TestServer::start(db);
+        let keys = Delegations::register_from(db, today() - Duration::days(30));
+        Scene { server, keys }
+    }
+
+    fn post(&self, body: &Value) -> common::Reply {
+        post_json(&self.server.url("/api/v1/council/commands"), body)
+    }
+
+    fn ok(&self, owner: &str, command: Command) -> Value {
+        let body = self.keys.sign(owner, command);
+        let reply = self.post(&body);
+        assert_eq!(reply.status, 201, "{reply:?}");
+        body
+    }
+
+    fn events(&self) -> u64 {
+        self.server.get("/healthz").json["events"].as_u64().unwrap()
+    }
+
+    /// Posts `body` and expects a refusal by `rule` that records nothing.
+    fn refused(&self, body: &Value, status: u16, rule: &str) {
+        let before = self.events();
+        let reply = self.post(body);
+        reply.problem(status);
+        assert_eq!(reply.json["rule"], rule, "{reply:?}");
+        assert_eq!(self.events(), before, "a refused command records nothing");
+    }
+
+    /// A session with a declaration circulated today; returns the position command of
+    /// `member` on it.
+    fn circulated(&self, id: &str) -> impl Fn(&str, time::Date) -> Command {
+        self.ok(
+            "secretariat",
+            Command::OpenSession(OpenSession {
+                id: format!("{id}-session").parse().unwrap(),
+                body: "csc".parse().unwrap(),
+                date: today(),
+                city: Text::new("Moscow", "Москва"),
+                country: "RUS".parse().unwrap(),
+                venue: None,
+                formats: vec![],
+                confidential: false,
+            }),
+        );
+        self.ok(
+            "secretariat",
+            Command::DraftDocument(Draft {
+                id: id.parse().unwrap(),
+                session: format!("{id}-session").parse().unwrap(),
+                doc_type: "declaration".parse().unwrap(),
+                title: Text::new("Declaration", "Декларация"),
+                text: Text::new("The states declare.", "Государства заявляют."),
+            }),
+        );
+        self.ok(
+            "secretariat",
+            Command::Circulate(Circulate {
+                document: id.parse().unwrap(),
+                version: 1,
+            }),
+        );
+        let agreement = self
+            .server
+            .get(&format!("/api/v1/documents/{id}/agreement"))
+            .json;
+        let hash = agreement["under_agreement"]["hash"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let document = id.to_owned();
+        move |member: &str, day: time::Date| {
+            Command::RecordPosition(Position {
+                document: document.parse().unwrap(),
+                version: 1,
+                hash: hash.clone(),
+                member: member.parse().unwrap(),
+                stance: Stance::Agree,
+                reason: None,
+                signatory: None,
+                signed_on: day,
+            })
+        }
+    }
+}
+
+/// A replayed command of every kind is refused, whoever submits it again: a session
+/// opened twice, an old attendance, a pledge posted four times (counted once), an old
+/// crisis level brought back, a report and a position.
+#[test]
+fn a_signed_command_is_carried_out_once() {
+    for db in TestDatabase::all() {
+        let s = Scene::new(&db);
+        let position = s.circulated("replay-declaration");
+        let attendance = s.ok(
+            "secretariat",
+            Command::RecordAttendance(AttendanceRecord {
+                session: "replay-declaration-session".parse().unwrap(),
+                member: "KAZ".parse().unwrap(),
+                attendance: Attendance::Absent,
+            }),
+        );
+        s.ok(
+            "secretariat",
+            Command::RecordAttendance(AttendanceRecord {
+                session: "replay-declaration-session".parse().unwrap(),
+                member: "KAZ".parse().unwrap(),
+                attendance: Attendance::Present,
+            }),
+        );
+        // The old "absent", read off the ledger and posted again, would block the decision.
+        s.refused(&attendance, 409, "replayed-signature");
+        let agreed = s.ok("KAZ", position("KAZ", today()));
+        s.refused(&agreed, 409, "replayed-signature");
+
+        // An old crisis level does not come back.
+        s.ok(
+            "secretariat",
+            Command::OpenSituation(OpenSituation {
+                id: "replay-situation".parse().unwrap(),
+                title: Text::new("Replay", "Повтор"),
+                level: CrisisLevel::Monitoring,
+            }),
+        );
+        let level = |l| {
+            Command::SetCrisisLevel(SetCrisisLevel {
+                situation: "replay-situation".parse().unwrap(),
+                level: l,
+                reason: "assessment".into(),
+            })
+        };
+        let crisis = s.ok("secretariat", level(CrisisLevel::Crisis));
+        s.ok("secretariat", level(CrisisLevel::Elevated));
+        s.refused(&crisis, 409, "replayed-signature");
+        let situation = s.server.get_as(
+            &common::duty_officer_tokens(&db, &["secretariat"]).remove(0),
+            "/api/v1/situations/replay-situation",
+        );
+        assert_eq!(situation.json["level"], "elevated", "{situation:?}");
+
+        // A pledge posted four times counts once.
+        s.ok(
+            "TJK",
+            Command::RequestAssistance(RequestAssistance {
+                id: "tjk-replay-1".parse().unwrap(),
+                requester: "TJK".parse().unwrap(),
+                text: Text::new("Help", "Помощь"),
+            }),
+        );
+        let request = s.server.get_as(
+            &common::duty_officer_tokens(&db, &["TJK"]).remove(0),
+            "/api/v1/requests/tjk-replay-1",
+        );
+        let decision = request.json["request"]["decision"].as_str().unwrap();
+        let hash = s
+            .server
+            .get_as(
+                &common::duty_officer_tokens(&db, &["TJK"]).remove(0),
+                &format!("/api/v1/documents/{decision}/agreement"),
+            )
+            .json["under_agreement"]["hash"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        for member in ["BLR", "KAZ", "KGZ", "RUS", "TJK"] {
+            s.ok(
+                member,
+                Command::RecordPosition(Position {
+                    document: decision.parse().unwrap(),
+                    version: 1,
+                    hash: hash.clone(),
+                    member: member.parse().unwrap(),
+                    stance: Stance::Agree,
+                    reason: None,
+                    signatory: None,
+                    signed_on: today(),
+                }),
+            );
+        }
+        s.ok(
+            "secretariat",
+            Command::Decide(Decide {
+                document: decision.parse().unwrap(),
+                urgent: true,
+            }),
+        );
+        let pledge = s.ok(
+            "KAZ",
+            Command::PledgeForces(PledgeForces {
+                request: "tjk-replay-1".parse().unwrap(),
+                member: "KAZ".parse().unwrap(),
+                units: 1,
+                personnel: 150,
+                equipment: 12,
+                aircraft: 0,
+            }),
+        );
+        for _ in 0..3 {
+            s.refused(&pledge, 409, "replayed-signature");
+        }
+        let request = s.server.get_as(
+            &common::duty_officer_tokens(&db, &["TJK"]).remove(0),
+            "/api/v1/requests/tjk-replay-1",
+        );
+        assert_eq!(request.json["totals"]["personnel"], 150, "{request:?}");
+
+        // A report posted twice.
+        let report = report_command("kgz-replay-1", "KGZ", OffsetDateTime::now_utc());
+        let body = s.keys.sign("KGZ", report);
+        let incidents = s.server.url("/api/v1/incidents");
+        assert_eq!(post_json(&incidents, &body).status, 201);
+        let again = post_json(&incidents, &body);
+        again.problem(409);
+        assert_eq!(again.json["rule"], "replayed-signature");
+    }
+}
+
+fn report_command(id: &str, reporter: &str, at: OffsetDateTime) -> Command {
+    Command::ReportIncident(Box::new(
+        serde_json::from_value(json!({
+            "id": id, "version": 1, "reporter": reporter, "domain": "drug-trafficking",
+            "occurred_at": at.format(&time::format_description::well_known::Rfc3339).unwrap(),
+            "place": {"type": "Point", "coordinates": [69.2, 41.3]},
+            "country": reporter, "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
+            "title": "Attack", "text": "Attack.", "releasability": {"to": "members"}
+        }))
+        .unwrap(),
+    ))
+}
+
+/// Backdating, post-dating and borrowing: a rotated-out key claiming a day it was valid, a
+/// frozen member claiming a day it was a member, a command from the future, one signed for
+/// another Concord, a position dated before its version was circulated.
+#[test]
+fn backdated_and_borrowed_signatures_are_refused() {
+    for db in TestDatabase::all() {
+        let s = Scene::new(&db);
+        let position = s.circulated("backdating-declaration");
+        let origin = s.keys.origin.clone();
+        let now = OffsetDateTime::now_utc();
+        // Kazakhstan's key is rotated out (its successor from today): its old key, valid
+        // until yesterday, claims a day of its period.
+        let old_kaz = s.keys.secret("KAZ");
+        Delegations::register_another(&db, "KAZ", today());
+        let backdated = SignedCommand::sign(
+            old_kaz,
+            &origin,
+            position("KAZ", today() - Duration::days(3)),
+            now - Duration::days(3),
+        );
+        s.refused(
+            &serde_json::to_value(&backdated).unwrap(),
+            403,
+            "key-not-valid-on-date",
+        );
+
+        // Armenia is frozen (since 2024): its key signs nothing, whatever day it claims.
+        s.refused(
+            &s.keys.sign("ARM", position("ARM", today())),
+            422,
+            "frozen-member",
+        );
+        s.refused(
+            &s.keys.sign_at(
+                "ARM",
+                position("ARM", today() - Duration::days(2)),
+                now - Duration::days(2),
+            ),
+            422,
+            "frozen-member",
+        );
+
+        // From the future.
+        s.refused(
+            &s.keys
+                .sign_at("KGZ", position("KGZ", today()), now + Duration::hours(1)),
+            422,
+            "future-date",
+        );
+        // Signed for another Concord deployment.
+        let elsewhere = SignedCommand::sign(
+            s.keys.secret("KGZ"),
+            "csto.concord/ledger/0000000000000000",
+            position("KGZ", today()),
+            now,
+        );
+        s.refused(
+            &serde_json::to_value(&elsewhere).unwrap(),
+            403,
+            "bad-signature",
+        );
+        // Dated before the version was circulated (the key was valid then).
+        s.refused(
+            &s.keys.sign_at(
+                "KGZ",
+                position("KGZ", today() - Duration::days(1)),
+                now - Duration::days(1),
+            ),
+            422,
+            "signed-before-circulation",
+        );
+        // A malformed moment.
+        let mut odd = s.keys.sign("KGZ", position("KGZ", today()));
+        odd["seal"]["issued_at"] = json!("yesterday");
+        s.refused(&odd, 403, "bad-signature");
+        // The honest position goes through.
+        s.ok("KGZ", position("KGZ", today()));
+    }
+}
+
+/// A frozen member files nothing, requests nothing, pledges nothing, alerts nobody.
+#[test]
+fn a_frozen_member_acts_in_nothing() {
+    for db in TestDatabase::all() {
+        let s = Scene::new(&db);
+        let before = s.events();
+        let reply = post_json(
+            &s.server.url("/api/v1/incidents"),
+            &s.keys.sign(
+                "ARM",
+                report_command("arm-1", "ARM", OffsetDateTime::now_utc()),
+            ),
+        );
+        reply.problem(422);
+        assert_eq!(reply.json["rule"], "frozen-member");
+        s.refused(
+            &s.keys.sign(
+                "ARM",
+                Command::RequestAssistance(RequestAssistance {
+                    id: "arm-request".parse().unwrap(),
+                    requester: "ARM".parse().unwrap(),
+                    text: Text::new("Help", "Помощь"),
+                }),
+            ),
+            422,
+            "frozen-member",
+        );
+        s.refused(
+            &s.keys.sign(
+                "ARM",
+                Command::PledgeForces(PledgeForces {
+                    request: "tjk-anything".parse().unwrap(),
+                    member: "ARM".parse().unwrap(),
+                    units: 1,
+                    personnel: 1,
+                    equipment: 0,
+                    aircraft: 0,
+                }),
+            ),
+            422,
+            "frozen-member",
+        );
+        assert_eq!(s.events(), before);
+    }
+}
+
+/// A flood of reports dated far in the future is refused at the door.
+#[test]
+fn reports_from_the_future_are_refused() {
+    for db in TestDatabase::all() {
+        let s = Scene::new(&db);
+        let far = time::macros::datetime!(9999-12-31 0:00 UTC);
+        let reply = post_json(
+            &s.server.url("/api/v1/incidents"),
+            &s.keys
+                .sign("KAZ", report_command("kaz-future-1", "KAZ", far)),
+        );
+        reply.problem(422);
+        assert_eq!(reply.json["rule"], "invalid-report");
+        assert!(reply.json["detail"].as_str().unwrap().contains("future"));
+        // Within the clocks' skew, a report is taken.
+        let soon = OffsetDateTime::now_utc() + Duration::minutes(2);
+        let reply = post_json(
+            &s.server.url("/api/v1/incidents"),
+            &s.keys
+                .sign("KAZ", report_command("kaz-soon-1", "KAZ", soon)),
+        );
+        assert_eq!(reply.status, 201, "{reply:?}");
+    }
+}
