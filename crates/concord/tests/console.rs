@@ -10,29 +10,7 @@ use common::{Delegations, TestDatabase, TestServer, call, post_json, sign_in};
 use concord_core::accounts::{Account, Language, Role};
 use serde_json::json;
 
-fn open_account(
-    db: &TestDatabase,
-    username: &str,
-    affiliation: &str,
-    roles: &[Role],
-    language: Language,
-) {
-    let url = db.url.clone();
-    let account = Account {
-        username: username.into(),
-        name: format!("{username} (test)"),
-        affiliation: affiliation.parse().unwrap(),
-        roles: roles.to_vec(),
-        language,
-        opened_on: time::OffsetDateTime::now_utc().date(),
-    };
-    common::block_on(async move {
-        let store = concord::database::open(&url).await.unwrap();
-        concord_store::accounts::open(store.as_ref(), account, "correct horse battery", "operator")
-            .await
-            .unwrap();
-    });
-}
+use common::open_account;
 
 #[test]
 fn sign_in_read_as_the_account_switch_language_and_sign_out() {

@@ -630,3 +630,28 @@ pub fn sign_in(server: &TestServer, username: &str, password: &str) -> Page {
         ]),
     )
 }
+
+/// Opens a console account with the password `correct horse battery`, as the operator would.
+pub fn open_account(
+    db: &TestDatabase,
+    username: &str,
+    affiliation: &str,
+    roles: &[concord_core::accounts::Role],
+    language: concord_core::accounts::Language,
+) {
+    let url = db.url.clone();
+    let account = concord_core::accounts::Account {
+        username: username.into(),
+        name: format!("{username} (test)"),
+        affiliation: affiliation.parse().unwrap(),
+        roles: roles.to_vec(),
+        language,
+        opened_on: time::OffsetDateTime::now_utc().date(),
+    };
+    block_on(async move {
+        let store = concord::database::open(&url).await.unwrap();
+        concord_store::accounts::open(store.as_ref(), account, "correct horse battery", "operator")
+            .await
+            .unwrap();
+    });
+}
