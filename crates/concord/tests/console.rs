@@ -7,7 +7,7 @@
 mod common;
 
 use common::{Delegations, TestDatabase, TestServer, call, post_json, sign_in};
-use concord_core::accounts::{Account, Language, Role};
+use concord_core::accounts::{Language, Role};
 use serde_json::json;
 
 use common::open_account;
