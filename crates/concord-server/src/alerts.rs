@@ -7,7 +7,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use concord_core::council::{Command, IssuedAlert};
-use concord_store::alerts;
+use concord_store::alerts::{self, AlertPage, AlertSummary};
 use serde_json::{Value, json};
 
 use crate::AppState;
@@ -54,22 +54,49 @@ async fn issue(
             status: concord_core::registry::MemberStatus::Member,
         },
     };
-    let mut body =
-        serde_json::to_value(summary(&state, &issuer, issued)).expect("summaries serialise");
+    let mut body = serde_json::to_value(
+        AlertSummary::of(issued).for_reader(&issuer, &state.charter.sharing_groups),
+    )
+    .expect("summaries serialise");
     body["last_leaf"] = json!(done.last_leaf);
     Ok((StatusCode::CREATED, Json(body)))
 }
 
-/// The alerts the reader may read, newest first.
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "crisis", responses((status = 200, description = "The alerts the reader may read, newest first", body = [AlertSummary]), crate::openapi::ReadErrors))]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    /// At most this many (1 to 1000; 100 if absent).
+    #[param(pattern = r"^[0-9]+$")]
+    limit: Option<String>,
+    /// Go on after this cursor: the `after` of the previous page's `Link: <…>; rel="next"`.
+    #[param(pattern = r"^[0-9a-f]+$")]
+    after: Option<String>,
+}
+
+/// The alerts the reader may read, newest first, from the summaries stored when they were
+/// issued; releasability is part of the query. A full page links to the next.
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "crisis", params(ListParams), responses((status = 200, description = "The alerts the reader may read, newest first; a full page carries `Link: <...>; rel=\"next\"`", body = [AlertSummary], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
-) -> Result<Json<Vec<AlertSummary>>, Problem> {
-    let all = alerts::alerts(state.store.as_ref(), &reader, &state.charter.sharing_groups).await?;
-    Ok(Json(
-        all.iter().map(|a| summary(&state, &reader, a)).collect(),
-    ))
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    crate::api::ApiQuery(q): crate::api::ApiQuery<ListParams>,
+) -> Result<(axum::http::HeaderMap, Json<Vec<AlertSummary>>), Problem> {
+    let page = AlertPage {
+        situation: None,
+        after: crate::paging::cursor(q.after.as_deref())?,
+        limit: crate::paging::limit(q.limit.as_deref())?,
+    };
+    let found = alerts::summaries(
+        state.store.as_ref(),
+        &reader,
+        &state.charter.sharing_groups,
+        &page,
+    )
+    .await?;
+    let next = crate::paging::full(&found, page.limit).map(alerts::cursor);
+    Ok((crate::paging::next_link(&uri, next), Json(found)))
 }
 
 /// One alert with its whole CAP message as JSON.
@@ -80,8 +107,10 @@ async fn one(
     Path(id): Path<String>,
 ) -> Result<Json<Value>, Problem> {
     let alert = readable(&state, &reader, &id).await?;
-    let mut body =
-        serde_json::to_value(summary(&state, &reader, &alert)).expect("summaries serialise");
+    let mut body = serde_json::to_value(
+        AlertSummary::of(&alert).for_reader(&reader, &state.charter.sharing_groups),
+    )
+    .expect("summaries serialise");
     body["cap"] = serde_json::to_value(message(&alert)?).expect("a CAP alert serialises");
     Ok(Json(body))
 }
@@ -129,76 +158,4 @@ fn message(alert: &IssuedAlert) -> Result<concord_cap::Alert, Problem> {
             ),
         )
     })
-}
-
-/// What a list shows of an alert.
-/// What a list shows of an alert: who issued it, to whom it is released, and its CAP
-/// header (absent only if the stored message no longer reads).
-#[derive(serde::Serialize, utoipa::ToSchema)]
-pub struct AlertSummary {
-    /// Concord's identifier.
-    id: String,
-    /// Whose key signed it: a state's code or `secretariat`.
-    issuer: String,
-    /// To whom it is released.
-    releasability: concord_core::releasability::Releasability,
-    /// The situation it belongs to.
-    situation: Option<String>,
-    /// When Concord received it (RFC 3339).
-    received_at: String,
-    /// The signing key's identifier.
-    key: String,
-    /// The CAP identifier.
-    identifier: Option<String>,
-    /// The CAP sender.
-    sender: Option<String>,
-    /// When the sender sent it (CAP date-time).
-    sent: Option<String>,
-    /// CAP status.
-    status: Option<&'static str>,
-    /// CAP message type.
-    msg_type: Option<&'static str>,
-    /// CAP scope.
-    scope: Option<&'static str>,
-    /// The gravest CAP severity of its info blocks.
-    severity: Option<&'static str>,
-    /// Its first headline (else its first event).
-    title: Option<String>,
-}
-
-/// What a list shows of an alert to `reader`: the situation it belongs to only to those
-/// who may read situations (a public alert does not tell the public that a confidential
-/// situation exists).
-pub(crate) fn summary(
-    state: &AppState,
-    reader: &concord_core::releasability::Reader,
-    alert: &IssuedAlert,
-) -> AlertSummary {
-    let cap = alert.message().ok();
-    let reads_situations =
-        concord_store::access::reads_confidential(reader, &state.charter.sharing_groups);
-    AlertSummary {
-        id: alert.alert.id.to_string(),
-        issuer: alert.issuer.to_string(),
-        releasability: alert.releasability.clone(),
-        situation: alert
-            .alert
-            .situation
-            .as_ref()
-            .filter(|_| reads_situations)
-            .map(ToString::to_string),
-        received_at: alert
-            .at
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
-        key: alert.seal.key.clone(),
-        identifier: cap.as_ref().map(|c| c.identifier.clone()),
-        sender: cap.as_ref().map(|c| c.sender.clone()),
-        sent: cap.as_ref().map(|c| c.sent.as_str().to_owned()),
-        status: cap.as_ref().map(|c| c.status.as_str()),
-        msg_type: cap.as_ref().map(|c| c.msg_type.as_str()),
-        scope: cap.as_ref().map(|c| c.scope.as_str()),
-        severity: cap.as_ref().and_then(|c| c.severity()).map(|s| s.as_str()),
-        title: cap.as_ref().and_then(|c| c.title().map(str::to_owned)),
-    }
 }

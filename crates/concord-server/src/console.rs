@@ -558,6 +558,9 @@ struct DashboardPage {
     no_alerts: String,
 }
 
+/// How many open situations the dashboard lists.
+const DASHBOARD_LINES: i64 = 50;
+
 /// Who chairs this year, the next session, the members' statuses today, the open
 /// situations and the latest alerts the account may read.
 async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
@@ -620,28 +623,30 @@ async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Result<
         .collect();
     let mut situations = Vec::new();
     if concord_store::access::reads_confidential(&reader, &state.charter.sharing_groups) {
-        for subject in store.subjects("situation").await? {
-            let file =
-                concord_core::council::SituationFile::fold(&store.subject_events(&subject).await?);
-            if let (Some(title), Some(level)) = (&file.title, file.level) {
-                let level = serde_json::to_value(level)
-                    .ok()
-                    .and_then(|l| l.as_str().map(|l| t.get(&format!("level-{l}"))))
-                    .unwrap_or_default();
-                situations.push(format!(
-                    "{} — {}",
-                    title.get(lang),
-                    t.with("level", &[("level", &level)])
-                ));
-            }
+        for s in store.situation_summaries(None, DASHBOARD_LINES).await? {
+            let title: concord_core::text::Text =
+                concord_store::StoreError::decode("situation's title", &s.title)?;
+            let level = t.get(&format!("level-{}", s.level));
+            situations.push(format!(
+                "{} — {}",
+                title.get(lang),
+                t.with("level", &[("level", &level)])
+            ));
         }
     }
-    let alerts = concord_store::alerts::alerts(store, &reader, &state.charter.sharing_groups)
-        .await?
-        .iter()
-        .take(10)
-        .filter_map(crate::pages::alert_line)
-        .collect();
+    let alerts = concord_store::alerts::summaries(
+        store,
+        &reader,
+        &state.charter.sharing_groups,
+        &concord_store::alerts::AlertPage {
+            limit: 10,
+            ..Default::default()
+        },
+    )
+    .await?
+    .iter()
+    .map(crate::pages::alert_line)
+    .collect();
     let page = DashboardPage {
         chrome: chrome(t, t.get("dashboard-title"), Some(signed_in)),
         chair_heading: t.with("dashboard-chair", &[("year", &year.to_string())]),

@@ -234,7 +234,7 @@ pub struct SituationSummary {
     title: concord_core::text::Text,
     /// Its crisis level now.
     level: concord_core::council::CrisisLevel,
-    /// How many reports it groups.
+    /// How many of the reports it groups the reader may read.
     reports: usize,
 }
 
@@ -249,36 +249,75 @@ pub struct SituationDetail {
     level: concord_core::council::CrisisLevel,
     /// Every change, in order.
     changes: Vec<concord_core::council::SituationChange>,
-    /// The latest version of each grouped report the reader may read.
+    /// The latest version of each grouped report, where the reader may read it.
     reports: Vec<concord_core::council::SignedIncident>,
     /// Its alerts the reader may read.
-    alerts: Vec<crate::alerts::AlertSummary>,
+    alerts: Vec<concord_store::alerts::AlertSummary>,
 }
 
-/// Every situation with its level (members and the secretariat).
-#[utoipa::path(get, path = "/api/v1/situations", tag = "crisis", responses((status = 200, description = "Situations (members and the secretariat)", body = [SituationSummary]), crate::openapi::ReadErrors))]
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+struct SituationParams {
+    /// At most this many (1 to 1000; 100 if absent).
+    #[param(pattern = r"^[0-9]+$")]
+    limit: Option<String>,
+    /// Go on after this cursor: the `after` of the previous page's `Link: <…>; rel="next"`.
+    #[param(pattern = r"^[0-9a-f]+$")]
+    after: Option<String>,
+}
+
+/// Situations with their level, most recently opened first, from the summaries stored as
+/// they changed (members and the secretariat); each counts the grouped reports the reader
+/// may read. A full page links to the next.
+#[utoipa::path(get, path = "/api/v1/situations", tag = "crisis", params(SituationParams), responses((status = 200, description = "Situations (members and the secretariat), most recently opened first; a full page carries `Link: <...>; rel=\"next\"`", body = [SituationSummary], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn situations(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
-) -> Result<Json<Vec<SituationSummary>>, Problem> {
-    let mut out = Vec::new();
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    crate::api::ApiQuery(q): crate::api::ApiQuery<SituationParams>,
+) -> Result<(axum::http::HeaderMap, Json<Vec<SituationSummary>>), Problem> {
+    let limit = crate::paging::limit(q.limit.as_deref())?;
+    let after = crate::paging::cursor(q.after.as_deref())?;
     if !reads_confidential(&state, &reader) {
-        return Ok(Json(out));
+        return Ok((axum::http::HeaderMap::new(), Json(vec![])));
     }
     let store = state.store.as_ref();
-    for subject in store.subjects("situation").await? {
-        let file =
-            concord_core::council::SituationFile::fold(&store.subject_events(&subject).await?);
-        if let (Some(id), Some(title), Some(level)) = (file.id, file.title, file.level) {
-            out.push(SituationSummary {
-                id: id.to_string(),
-                title,
-                level,
-                reports: file.reports.len(),
-            });
-        }
+    let rows = store.situation_summaries(after.as_ref(), limit).await?;
+    // One query for the grouped reports of the whole page the reader may read.
+    let grouped: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| concord_store::StoreError::decode("situation's reports", &r.reports))
+        .collect::<Result<_, _>>()?;
+    let readable: std::collections::HashSet<String> = concord_store::incidents::incidents(
+        store,
+        &reader,
+        &state.charter.sharing_groups,
+        &concord_store::IncidentFilter {
+            ids: Some(grouped.iter().flatten().cloned().collect()),
+            limit: crate::paging::MAX_LIMIT * 10,
+            ..Default::default()
+        },
+    )
+    .await?
+    .into_iter()
+    .map(|i| i.report.id.to_string())
+    .collect();
+    let next = crate::paging::full(&rows, limit)
+        .map(|r| concord_store::incidents::encode_cursor(&r.opened_at, &r.id));
+    let mut out = Vec::with_capacity(rows.len());
+    for (r, reports) in rows.into_iter().zip(grouped) {
+        out.push(SituationSummary {
+            title: concord_store::StoreError::decode("situation's title", &r.title)?,
+            level: concord_store::StoreError::decode(
+                "situation's level",
+                &Value::String(r.level).to_string(),
+            )?,
+            reports: reports.iter().filter(|id| readable.contains(*id)).count(),
+            id: r.id,
+        });
     }
-    Ok(Json(out))
+    Ok((crate::paging::next_link(&uri, next), Json(out)))
 }
 
 /// A situation: its level and history, and the grouped reports the reader may read (each
@@ -297,26 +336,29 @@ async fn situation(
             "no situation `{id}` that you may read"
         )));
     }
-    let mut reports = Vec::new();
-    for report in &file.reports {
-        let visible = concord_store::incidents::incident(
-            store,
-            &reader,
-            &state.charter.sharing_groups,
-            report.as_str(),
-        )
-        .await?;
-        if let Some(latest) = visible.into_iter().last() {
-            reports.push(latest);
-        }
-    }
-    let alerts: Vec<crate::alerts::AlertSummary> =
-        concord_store::alerts::alerts(store, &reader, &state.charter.sharing_groups)
-            .await?
-            .iter()
-            .filter(|a| a.alert.situation.as_ref() == file.id.as_ref())
-            .map(|a| crate::alerts::summary(&state, &reader, a))
-            .collect();
+    // As every list of reports: the latest version of each, where the reader may read it.
+    let reports = concord_store::incidents::incidents(
+        store,
+        &reader,
+        &state.charter.sharing_groups,
+        &concord_store::IncidentFilter {
+            ids: Some(file.reports.iter().map(ToString::to_string).collect()),
+            limit: file.reports.len().max(1) as i64,
+            ..Default::default()
+        },
+    )
+    .await?;
+    let alerts = concord_store::alerts::summaries(
+        store,
+        &reader,
+        &state.charter.sharing_groups,
+        &concord_store::alerts::AlertPage {
+            situation: Some(id.clone()),
+            after: None,
+            limit: crate::paging::MAX_LIMIT,
+        },
+    )
+    .await?;
     let (Some(id), Some(title), Some(level)) = (file.id, file.title, file.level) else {
         unreachable!("an opened situation has its id, title and level");
     };

@@ -213,14 +213,7 @@ async fn list(
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     ApiQuery(q): ApiQuery<ListParams>,
 ) -> Result<(axum::http::HeaderMap, Json<Value>), Problem> {
-    let limit = match q.limit {
-        None => 100,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=1000).contains(l))
-            .ok_or_else(|| Problem::bad_parameter(format!("limit: `{l}` is not 1 to 1000")))?,
-    };
+    let limit = crate::paging::limit(q.limit.as_deref())?;
     let min_severity = q
         .severity
         .map(|s| {
@@ -256,17 +249,10 @@ async fn list(
         c.parse::<concord_core::MemberCode>()
             .map_err(|e| Problem::bad_parameter(format!("country: {e}")))?;
     }
-    let after = q
-        .after
-        .as_deref()
-        .map(|c| {
-            incidents::decode_cursor(c).ok_or_else(|| {
-                Problem::bad_parameter(format!("after: `{c}` is not a cursor this list gave"))
-            })
-        })
-        .transpose()?;
+    let after = crate::paging::cursor(q.after.as_deref())?;
     let filter = IncidentFilter {
         after,
+        ids: None,
         domain: q.domain,
         country: q.country,
         from: time_param("from", q.from)?,
@@ -283,34 +269,11 @@ async fn list(
         &filter,
     )
     .await?;
-    let mut headers = axum::http::HeaderMap::new();
-    if found.len() as i64 == limit
-        && let Some(last) = found.last()
-    {
-        let link = next_link(&uri, &incidents::cursor(last));
-        if let Ok(value) = link.parse() {
-            headers.insert(axum::http::header::LINK, value);
-        }
-    }
+    let next = crate::paging::full(&found, limit).map(incidents::cursor);
     Ok((
-        headers,
+        crate::paging::next_link(&uri, next),
         Json(serde_json::to_value(found).expect("reports serialise")),
     ))
-}
-
-/// The link to the page after `cursor`: the same query with `after` replaced.
-fn next_link(uri: &axum::http::Uri, cursor: &str) -> String {
-    let kept: Vec<&str> = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter(|p| !p.is_empty() && !p.starts_with("after="))
-        .collect();
-    let mut query = kept.join("&");
-    if !query.is_empty() {
-        query.push('&');
-    }
-    format!("<{}?{query}after={cursor}>; rel=\"next\"", uri.path())
 }
 
 /// The versions of one report the reader may read.

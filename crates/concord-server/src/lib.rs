@@ -13,6 +13,7 @@ pub mod intake;
 pub mod ledger;
 pub mod openapi;
 pub mod pages;
+pub mod paging;
 pub mod press;
 pub mod problem;
 pub mod reader;

@@ -183,15 +183,12 @@ pub(crate) fn script_json(value: &serde_json::Value) -> String {
 }
 
 /// An alert as pages list it: severity, title, when sent.
-pub(crate) fn alert_line(
-    a: &concord_core::council::IssuedAlert,
-) -> Option<(String, String, String)> {
-    let cap = a.message().ok()?;
-    Some((
-        cap.severity().map_or("Unknown", |s| s.as_str()).to_owned(),
-        cap.title().unwrap_or_default().to_owned(),
-        cap.sent.as_str().to_owned(),
-    ))
+pub(crate) fn alert_line(a: &concord_store::alerts::AlertSummary) -> (String, String, String) {
+    (
+        a.severity.clone().unwrap_or_else(|| "Unknown".to_owned()),
+        a.title.clone().unwrap_or_default(),
+        a.sent.clone().unwrap_or_default(),
+    )
 }
 
 #[derive(Template)]
@@ -206,14 +203,18 @@ struct AlertsPage {
 
 async fn alerts(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
     let c = signed_in!(state, headers);
-    let alerts = concord_store::alerts::alerts(
+    let alerts = concord_store::alerts::summaries(
         state.store.as_ref(),
         &c.reader,
         &state.charter.sharing_groups,
+        &concord_store::alerts::AlertPage {
+            limit: crate::paging::DEFAULT_LIMIT,
+            ..Default::default()
+        },
     )
     .await?
     .iter()
-    .filter_map(alert_line)
+    .map(alert_line)
     .collect();
     let page = AlertsPage {
         chrome: c.chrome("alerts-title"),

@@ -331,6 +331,49 @@ async fn apply(
             .execute(&mut **tx)
             .await?;
         }
+        ReadRow::Alert(a) => {
+            sqlx::query(
+                "INSERT INTO alerts (id, issuer, release_to, release_group, received_at, situation, summary) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(a.id)
+            .bind(a.issuer)
+            .bind(a.release_to)
+            .bind(a.release_group)
+            .bind(a.received_at)
+            .bind(a.situation)
+            .bind(a.summary)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::SituationOpened(s) => {
+            sqlx::query(
+                "INSERT INTO situations (id, opened_at, title, level, reports) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(s.id)
+            .bind(s.opened_at)
+            .bind(s.title)
+            .bind(s.level)
+            .bind(s.reports)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::SituationReport { id, report } => {
+            sqlx::query(
+                "UPDATE situations SET reports = json_insert(reports, '$[#]', ?) WHERE id = ?",
+            )
+            .bind(report)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::SituationLevel { id, level } => {
+            sqlx::query("UPDATE situations SET level = ? WHERE id = ?")
+                .bind(level)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
         ReadRow::AccountClosed { username } => {
             sqlx::query!(
                 "UPDATE accounts SET closed = TRUE WHERE username = ?",
@@ -955,6 +998,83 @@ impl Store for SqliteStore {
         &self.guards
     }
 
+    async fn alert_summaries(
+        &self,
+        scope: &concord_core::access::Scope,
+        page: &concord_store::alerts::AlertPage,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut q =
+            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT a.summary FROM alerts a WHERE (FALSE");
+        if let Some(own) = concord_store::incidents::scope_owner(scope) {
+            q.push(" OR a.issuer = ").push_bind(own);
+        }
+        for release in &scope.releases {
+            q.push(" OR a.release_to = ").push_bind(*release);
+        }
+        for group in &scope.groups {
+            q.push(" OR (a.release_to = 'group' AND a.release_group = ")
+                .push_bind(group.to_string())
+                .push(")");
+        }
+        q.push(")");
+        if let Some(situation) = &page.situation {
+            q.push(" AND a.situation = ").push_bind(situation.clone());
+        }
+        if let Some((at, id)) = &page.after {
+            q.push(" AND (a.received_at < ")
+                .push_bind(at.clone())
+                .push(" OR (a.received_at = ")
+                .push_bind(at.clone())
+                .push(" AND a.id > ")
+                .push_bind(id.clone())
+                .push("))");
+        }
+        q.push(" ORDER BY a.received_at DESC, a.id LIMIT ")
+            .push_bind(page.limit);
+        q.build_query_scalar()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)
+    }
+
+    async fn situation_summaries(
+        &self,
+        after: Option<&(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<concord_store::projection::SituationRow>, StoreError> {
+        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "SELECT id, opened_at, title, level, reports FROM situations WHERE TRUE",
+        );
+        if let Some((at, id)) = after {
+            q.push(" AND (opened_at < ")
+                .push_bind(at.clone())
+                .push(" OR (opened_at = ")
+                .push_bind(at.clone())
+                .push(" AND id > ")
+                .push_bind(id.clone())
+                .push("))");
+        }
+        q.push(" ORDER BY opened_at DESC, id LIMIT ")
+            .push_bind(limit);
+        let rows: Vec<(String, String, String, String, String)> = q
+            .build_query_as()
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(id, opened_at, title, level, reports)| concord_store::projection::SituationRow {
+                    id,
+                    opened_at,
+                    title,
+                    level,
+                    reports,
+                },
+            )
+            .collect())
+    }
+
     async fn seals_seen(&self, seals: &[(String, String)]) -> Result<Vec<bool>, StoreError> {
         if seals.is_empty() {
             return Ok(vec![]);
@@ -1212,6 +1332,13 @@ impl Store for SqliteStore {
                 .push(")");
         }
         q.push(")");
+        if let Some(ids) = &filter.ids {
+            q.push(" AND r.id IN (NULL");
+            for id in ids {
+                q.push(", ").push_bind(id.clone());
+            }
+            q.push(")");
+        }
         if let Some((time, id)) = &filter.after {
             q.push(" AND (r.occurred_at < ")
                 .push_bind(time.clone())

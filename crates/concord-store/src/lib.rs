@@ -82,6 +82,8 @@ pub struct IncidentFilter {
     pub bbox: Option<[f64; 4]>,
     /// Only reports after this one in the list's order (its time and id, from a cursor).
     pub after: Option<(String, String)>,
+    /// Only these reports.
+    pub ids: Option<Vec<String>>,
     /// At most this many.
     pub limit: i64,
 }
@@ -270,6 +272,23 @@ pub trait Store: Send + Sync {
         scope: &concord_core::access::Scope,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError>;
+
+    /// The stored summaries (JSON) of the alerts in `scope`, newest first, as `page` asks:
+    /// rows outside the scope are never ordered or counted. Read through
+    /// [`alerts::summaries`], which applies the policy again.
+    async fn alert_summaries(
+        &self,
+        scope: &concord_core::access::Scope,
+        page: &alerts::AlertPage,
+    ) -> Result<Vec<String>, StoreError>;
+
+    /// The stored summaries of situations, most recently opened first, after the cursor
+    /// (opened, id), at most `limit`.
+    async fn situation_summaries(
+        &self,
+        after: Option<&(String, String)>,
+        limit: i64,
+    ) -> Result<Vec<projection::SituationRow>, StoreError>;
 
     /// Which of these seals (key id, nonce) were received before.
     async fn seals_seen(&self, seals: &[(String, String)]) -> Result<Vec<bool>, StoreError>;

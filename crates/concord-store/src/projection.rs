@@ -39,6 +39,41 @@ pub struct IncidentRow {
     pub body: String,
 }
 
+/// The `alerts` row of an issued alert: the columns lists choose and order by, and the
+/// summary they show, computed once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertRow {
+    /// Identifier.
+    pub id: String,
+    /// Issuer: a state's code or `secretariat`.
+    pub issuer: String,
+    /// Releasability kind.
+    pub release_to: String,
+    /// Sharing group, for a group release.
+    pub release_group: Option<String>,
+    /// When received: UTC, fixed width, so that it sorts as time does.
+    pub received_at: String,
+    /// The situation it belongs to.
+    pub situation: Option<String>,
+    /// The summary as JSON.
+    pub summary: String,
+}
+
+/// A situation as lists show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SituationRow {
+    /// Identifier.
+    pub id: String,
+    /// When opened: UTC, fixed width.
+    pub opened_at: String,
+    /// Title as JSON.
+    pub title: String,
+    /// Its level now.
+    pub level: String,
+    /// The reports grouped in, as a JSON array of ids.
+    pub reports: String,
+}
+
 /// The read-table row an event produces, with the record as JSON beside its indexed
 /// columns.
 #[derive(Debug, Clone, PartialEq)]
@@ -219,6 +254,24 @@ pub enum ReadRow {
         /// Username.
         username: String,
     },
+    /// An issued alert.
+    Alert(AlertRow),
+    /// A situation opened.
+    SituationOpened(SituationRow),
+    /// A report grouped into a situation.
+    SituationReport {
+        /// Situation.
+        id: String,
+        /// Report.
+        report: String,
+    },
+    /// A situation's new level.
+    SituationLevel {
+        /// Situation.
+        id: String,
+        /// Level.
+        level: String,
+    },
     /// Nothing: the event lives in the log only.
     Nothing,
     /// A decision, and the document's new status.
@@ -322,9 +375,20 @@ pub fn read_row(event: &Event) -> ReadRow {
         | Event::LedgerNamed(_)
         | Event::AssistanceRequested(_)
         | Event::ForcesPledged(_)
-        | Event::DeploymentStepped(_)
-        | Event::SituationChanged(_)
-        | Event::AlertIssued(_) => ReadRow::Nothing,
+        | Event::DeploymentStepped(_) => ReadRow::Nothing,
+        Event::SituationChanged(change) => situation_row(change),
+        Event::AlertIssued(a) => {
+            let (release_to, release_group) = release_columns(&a.releasability);
+            ReadRow::Alert(AlertRow {
+                id: a.alert.id.to_string(),
+                issuer: a.issuer.to_string(),
+                release_to: release_to.to_owned(),
+                release_group,
+                received_at: crate::incidents::sortable_time(a.at),
+                situation: a.alert.situation.as_ref().map(ToString::to_string),
+                summary: encode(&crate::alerts::AlertSummary::of(a)),
+            })
+        }
         Event::TokenIssued(t) => ReadRow::Token {
             id: t.id.clone(),
             sha256: t.sha256.clone(),
@@ -345,13 +409,7 @@ pub fn read_row(event: &Event) -> ReadRow {
         },
         Event::IncidentReported(i) => {
             let r = &i.report;
-            let (release_to, release_group) = match &r.releasability {
-                Releasability::Originator => ("originator", None),
-                Releasability::Members => ("members", None),
-                Releasability::MembersAndPartners => ("members+partners", None),
-                Releasability::Group(g) => ("group", Some(g.to_string())),
-                Releasability::Public => ("public", None),
-            };
+            let (release_to, release_group) = release_columns(&r.releasability);
             ReadRow::Incident(IncidentRow {
                 id: r.id.to_string(),
                 version: r.version.into(),
@@ -390,6 +448,55 @@ pub fn seal_of(event: &Event) -> Option<(&str, &str)> {
         _ => return None,
     };
     Some((seal.key.as_str(), seal.nonce.as_str()))
+}
+
+/// How a releasability is stored: its kind (as `concord_core::access::Scope` names it) and
+/// its sharing group.
+fn release_columns(release: &Releasability) -> (&'static str, Option<String>) {
+    let group = match release {
+        Releasability::Group(g) => Some(g.to_string()),
+        _ => None,
+    };
+    (concord_core::access::release_kind(release), group)
+}
+
+/// The row a change of a situation writes.
+fn situation_row(change: &concord_core::council::SituationChange) -> ReadRow {
+    use concord_core::council::SituationChange;
+    let level = |l: &concord_core::council::CrisisLevel| {
+        serde_json::to_value(l)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    };
+    match change {
+        SituationChange::Opened {
+            situation,
+            title,
+            level: l,
+            at,
+        } => ReadRow::SituationOpened(SituationRow {
+            id: situation.to_string(),
+            opened_at: crate::incidents::sortable_time(*at),
+            title: encode(title),
+            level: level(l),
+            reports: "[]".to_owned(),
+        }),
+        SituationChange::ReportAttached {
+            situation, report, ..
+        } => ReadRow::SituationReport {
+            id: situation.to_string(),
+            report: report.to_string(),
+        },
+        SituationChange::LevelSet {
+            situation,
+            level: l,
+            ..
+        } => ReadRow::SituationLevel {
+            id: situation.to_string(),
+            level: level(l),
+        },
+    }
 }
 
 fn encode<T: serde::Serialize>(record: &T) -> String {

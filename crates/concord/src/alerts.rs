@@ -74,18 +74,20 @@ pub async fn run(store: &dyn Store, what: AlertsCommand) -> anyhow::Result<()> {
             crate::council::sign_and_record(store, &secret, owner, command, print).await
         }
         AlertsCommand::List => {
-            let alerts = concord_store::alerts::alerts(store, &Reader::Secretariat, &[]).await?;
+            let page = concord_store::alerts::AlertPage {
+                limit: i64::MAX,
+                ..Default::default()
+            };
+            let alerts =
+                concord_store::alerts::summaries(store, &Reader::Secretariat, &[], &page).await?;
             for a in alerts {
-                let cap = a.message().ok();
                 println!(
                     "{:<24} {:<12} {:<9} {:<26} {}",
-                    a.alert.id.to_string(),
-                    a.issuer.to_string(),
-                    cap.as_ref()
-                        .and_then(|c| c.severity())
-                        .map_or("-", |s| s.as_str()),
-                    cap.as_ref().map_or("-", |c| c.sent.as_str()),
-                    cap.as_ref().and_then(|c| c.title()).unwrap_or("-"),
+                    a.id,
+                    a.issuer,
+                    a.severity.as_deref().unwrap_or("-"),
+                    a.sent.as_deref().unwrap_or("-"),
+                    a.title.as_deref().unwrap_or("-"),
                 );
             }
             Ok(())

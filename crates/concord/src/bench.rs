@@ -488,6 +488,7 @@ pub async fn search(reports: u64, searches: usize) -> anyhow::Result<SearchFigur
             text: None,
             bbox: Some([west, south, west + 10.0, south + 8.0]),
             after: None,
+            ids: None,
             limit: 100,
         };
         let t = Instant::now();

@@ -357,3 +357,124 @@ fn refusals_and_withheld_entries_tell_nothing() {
         assert_ne!(leaf(&entry), withheld["leaf_hash"]);
     }
 }
+
+/// A situation's list line and page count and show only the grouped reports whose latest
+/// version the reader may read (a report narrowed to its originator drops out for the
+/// others); a public alert of a confidential situation does not name it to the public;
+/// alerts come a page at a time, each once.
+#[test]
+fn situations_and_alerts_show_only_what_the_reader_may_read() {
+    use concord_core::council::{AttachReport, CrisisLevel, IssueAlert, OpenSituation};
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let keys = Delegations::register(&db);
+        let command = |owner: &str, c: Command| {
+            let reply = post_json(
+                &server.url("/api/v1/council/commands"),
+                &keys.sign(owner, c),
+            );
+            assert_eq!(reply.status, 201, "{reply:?}");
+        };
+        file(
+            &server,
+            &keys,
+            "TJK",
+            report("tjk-s-1", "TJK", json!({"to": "members"}), "Crossing", 1),
+        );
+        file(
+            &server,
+            &keys,
+            "TJK",
+            report("tjk-s-2", "TJK", json!({"to": "members"}), "Convoy", 2),
+        );
+        command(
+            "secretariat",
+            Command::OpenSituation(OpenSituation {
+                id: "pamir-2026".parse().unwrap(),
+                title: Text::new("Pamir", "Памир"),
+                level: CrisisLevel::Elevated,
+            }),
+        );
+        for r in ["tjk-s-1", "tjk-s-2"] {
+            command(
+                "secretariat",
+                Command::AttachReport(AttachReport {
+                    situation: "pamir-2026".parse().unwrap(),
+                    report: r.parse().unwrap(),
+                }),
+            );
+        }
+        // Tajikistan narrows its second report to itself.
+        let mut narrowed = report("tjk-s-2", "TJK", json!({"to": "originator"}), "Convoy", 2);
+        if let Command::ReportIncident(r) = &mut narrowed {
+            r.version = 2;
+        }
+        file(&server, &keys, "TJK", narrowed);
+        let [kaz, tjk]: [String; 2] = common::duty_officer_tokens(&db, &["KAZ", "TJK"])
+            .try_into()
+            .unwrap();
+        for (token, count) in [(&kaz, 1), (&tjk, 2)] {
+            let list = server.get_as(token, "/api/v1/situations");
+            assert_eq!(
+                list.json[0]["reports"], count,
+                "{}: {}",
+                db.backend, list.text
+            );
+            let one = server.get_as(token, "/api/v1/situations/pamir-2026");
+            assert_eq!(
+                one.json["reports"].as_array().unwrap().len(),
+                count,
+                "{}",
+                one.text
+            );
+        }
+
+        // Public alerts, one of them in the situation.
+        for n in 0..5 {
+            let cap = common::cap_sample("oasis-cap-1.2-amber-alert-example.xml");
+            let alert = Command::IssueAlert(IssueAlert {
+                id: format!("crc-public-{n}").parse().unwrap(),
+                cap,
+                releasability: None,
+                situation: (n == 0).then(|| "pamir-2026".parse().unwrap()),
+            });
+            let reply = post_json(
+                &server.url("/api/v1/alerts"),
+                &keys.sign("secretariat", alert),
+            );
+            assert_eq!(reply.status, 201, "{reply:?}");
+        }
+        let public = server.get("/api/v1/alerts/crc-public-0");
+        assert_eq!(public.status, 200);
+        assert!(public.json["situation"].is_null(), "{}", public.text);
+        assert!(!server.get("/api/v1/alerts").text.contains("pamir"));
+        assert_eq!(
+            server.get_as(&kaz, "/api/v1/alerts/crc-public-0").json["situation"],
+            "pamir-2026"
+        );
+        let mut seen = Vec::new();
+        let mut path = "/api/v1/alerts?limit=2".to_owned();
+        loop {
+            let page = server.get(&path);
+            assert!(page.json.as_array().unwrap().len() <= 2);
+            seen.extend(
+                page.json
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|a| a["id"].as_str().unwrap().to_owned()),
+            );
+            match next(&page) {
+                Some(p) => path = p,
+                None => break,
+            }
+        }
+        let unique: BTreeSet<&String> = seen.iter().collect();
+        assert_eq!(
+            (seen.len(), unique.len()),
+            (5, 5),
+            "{}: {seen:?}",
+            db.backend
+        );
+    }
+}
