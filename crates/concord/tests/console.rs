@@ -375,6 +375,22 @@ fn the_first_start_prints_the_administrators_password_once() {
     use std::process::{Command, Stdio};
     for db in TestDatabase::all() {
         let dir = tempfile::tempdir().unwrap();
+        // On a port already taken, serve fails before it opens any account: the
+        // administrator's password is not lost, it is given at the next start.
+        let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let busy = Command::new(env!("CARGO_BIN_EXE_concord"))
+            .args(["--database", &db.url, "serve", "--listen"])
+            .arg(taken.local_addr().unwrap().to_string())
+            .arg("--log-key")
+            .arg(dir.path().join("log.key"))
+            .env("CONCORD_LOG", "warn")
+            .env_remove("CONCORD_DATABASE")
+            .output()
+            .unwrap();
+        assert!(!busy.status.success());
+        let said = String::from_utf8_lossy(&busy.stdout);
+        assert!(!said.contains("password"), "{said}");
+        drop(taken);
         let start = || {
             let mut child = Command::new(env!("CARGO_BIN_EXE_concord"))
                 .args([
