@@ -298,14 +298,23 @@ struct SessionParams {
     /// Only sessions of this body.
     #[param(pattern = r"^[a-z0-9][a-z0-9-]*$")]
     body: Option<String>,
+    /// At most this many (1 to 1000; 100 if absent).
+    #[param(pattern = r"^[0-9]+$")]
+    limit: Option<String>,
+    /// Go on after this cursor: the `after` of the previous page's `Link: <…>; rel="next"`.
+    #[param(pattern = r"^[0-9a-f]+$")]
+    after: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/sessions", tag = "council", params(SessionParams), responses((status = 200, description = "Sessions", body = [SessionView]), crate::openapi::ReadErrors))]
+/// Sessions the reader may read, in date order, a page at a time.
+#[utoipa::path(get, path = "/api/v1/sessions", tag = "council", params(SessionParams), responses((status = 200, description = "Sessions the reader may read, in date order; a full page carries `Link: <...>; rel=\"next\"`", body = [SessionView], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn sessions(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     ApiQuery(q): ApiQuery<SessionParams>,
-) -> ApiResult<Vec<SessionView>> {
+) -> Result<(axum::http::HeaderMap, Json<Vec<SessionView>>), Problem> {
+    let limit = crate::paging::limit(q.limit.as_deref())?;
     let year = q
         .year
         .as_deref()
@@ -334,7 +343,9 @@ async fn sessions(
             readable.push(s);
         }
     }
-    Ok(Json(readable))
+    let (page, next) =
+        crate::paging::page(readable, |s| s.id.to_string(), q.after.as_deref(), limit)?;
+    Ok((crate::paging::next_link(&uri, next), Json(page)))
 }
 
 #[utoipa::path(get, path = "/api/v1/sessions/{id}", tag = "council", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One session", body = SessionView), crate::openapi::ReadErrors))]
@@ -366,14 +377,23 @@ struct DocumentParams {
     /// Only documents of this session.
     #[param(pattern = r"^[a-z0-9][a-z0-9-]*$")]
     session: Option<String>,
+    /// At most this many (1 to 1000; 100 if absent).
+    #[param(pattern = r"^[0-9]+$")]
+    limit: Option<String>,
+    /// Go on after this cursor: the `after` of the previous page's `Link: <…>; rel="next"`.
+    #[param(pattern = r"^[0-9a-f]+$")]
+    after: Option<String>,
 }
 
-#[utoipa::path(get, path = "/api/v1/documents", tag = "council", params(DocumentParams), responses((status = 200, description = "Documents", body = [concord_core::history::Document]), crate::openapi::ReadErrors))]
+/// Documents the reader may read, a page at a time.
+#[utoipa::path(get, path = "/api/v1/documents", tag = "council", params(DocumentParams), responses((status = 200, description = "Documents the reader may read; a full page carries `Link: <...>; rel=\"next\"`", body = [concord_core::history::Document], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn documents(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
     ApiQuery(q): ApiQuery<DocumentParams>,
-) -> ApiResult<Value> {
+) -> Result<(axum::http::HeaderMap, Json<Value>), Problem> {
+    let limit = crate::paging::limit(q.limit.as_deref())?;
     if let Some(s) = &q.session {
         s.parse::<concord_core::code::Slug>()
             .map_err(|e| Problem::bad_parameter(format!("session: {e}")))?;
@@ -386,8 +406,11 @@ async fn documents(
             readable.push(d);
         }
     }
-    Ok(Json(
-        serde_json::to_value(readable).expect("documents serialise"),
+    let (page, next) =
+        crate::paging::page(readable, |d| d.id.to_string(), q.after.as_deref(), limit)?;
+    Ok((
+        crate::paging::next_link(&uri, next),
+        Json(serde_json::to_value(page).expect("documents serialise")),
     ))
 }
 

@@ -192,18 +192,25 @@ pub fn request_routes() -> OpenApiRouter<AppState> {
 }
 
 /// Every request for collective assistance, with where it stands (members and the
-/// secretariat).
-#[utoipa::path(get, path = "/api/v1/requests", tag = "crisis", responses((status = 200, description = "Requests for collective assistance (members and the secretariat)", body = [Object]), crate::openapi::ReadErrors))]
+/// secretariat), a page at a time.
+#[utoipa::path(get, path = "/api/v1/requests", tag = "crisis", params(PageParams), responses((status = 200, description = "Requests for collective assistance (members and the secretariat); a full page carries `Link: <...>; rel=\"next\"`", body = [Object], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn requests(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
-) -> Result<Json<Value>, Problem> {
-    if !reads_confidential(&state, &reader) {
-        return Ok(Json(json!([])));
-    }
+    axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
+    crate::api::ApiQuery(q): crate::api::ApiQuery<PageParams>,
+) -> Result<(axum::http::HeaderMap, Json<Value>), Problem> {
+    let limit = crate::paging::limit(q.limit.as_deref())?;
     let store = state.store.as_ref();
+    // A reader of neither requests nor situations has an empty list (and no cursor of it).
+    let all = if reads_confidential(&state, &reader) {
+        store.subjects("request").await?
+    } else {
+        vec![]
+    };
+    let (subjects, next) = crate::paging::page(all, Clone::clone, q.after.as_deref(), limit)?;
     let mut out = Vec::new();
-    for subject in store.subjects("request").await? {
+    for subject in subjects {
         let file =
             concord_core::council::AssistanceFile::fold(&store.subject_events(&subject).await?);
         let Some(request) = file.request.as_ref() else {
@@ -222,7 +229,10 @@ async fn requests(
             "status": file.status(),
         }));
     }
-    Ok(Json(Value::Array(out)))
+    Ok((
+        crate::paging::next_link(&uri, next),
+        Json(Value::Array(out)),
+    ))
 }
 
 /// A situation as listed.
@@ -258,7 +268,8 @@ pub struct SituationDetail {
 #[derive(serde::Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
-struct SituationParams {
+/// A page of a list: its size and where it goes on.
+struct PageParams {
     /// At most this many (1 to 1000; 100 if absent).
     #[param(pattern = r"^[0-9]+$")]
     limit: Option<String>,
@@ -270,12 +281,12 @@ struct SituationParams {
 /// Situations with their level, most recently opened first, from the summaries stored as
 /// they changed (members and the secretariat); each counts the grouped reports the reader
 /// may read. A full page links to the next.
-#[utoipa::path(get, path = "/api/v1/situations", tag = "crisis", params(SituationParams), responses((status = 200, description = "Situations (members and the secretariat), most recently opened first; a full page carries `Link: <...>; rel=\"next\"`", body = [SituationSummary], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/situations", tag = "crisis", params(PageParams), responses((status = 200, description = "Situations (members and the secretariat), most recently opened first; a full page carries `Link: <...>; rel=\"next\"`", body = [SituationSummary], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn situations(
     State(state): State<AppState>,
     crate::reader::ReaderOf(reader): crate::reader::ReaderOf,
     axum::extract::OriginalUri(uri): axum::extract::OriginalUri,
-    crate::api::ApiQuery(q): crate::api::ApiQuery<SituationParams>,
+    crate::api::ApiQuery(q): crate::api::ApiQuery<PageParams>,
 ) -> Result<(axum::http::HeaderMap, Json<Vec<SituationSummary>>), Problem> {
     let limit = crate::paging::limit(q.limit.as_deref())?;
     let after = crate::paging::cursor(q.after.as_deref())?;

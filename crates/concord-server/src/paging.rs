@@ -61,3 +61,33 @@ pub fn next_link(uri: &Uri, cursor: Option<String>) -> HeaderMap {
     }
     headers
 }
+
+/// One page of a short list, already filtered for its reader and in its order (sessions,
+/// documents, requests: a few hundred at most, read whole): the items after the one whose
+/// key the cursor names, at most `limit`, and the next page's cursor when this one is full.
+pub fn page<T>(
+    items: Vec<T>,
+    key: impl Fn(&T) -> String,
+    after: Option<&str>,
+    limit: i64,
+) -> Result<(Vec<T>, Option<String>), Problem> {
+    let start = match after {
+        None => 0,
+        Some(cursor) => {
+            let wanted = hex::decode(cursor)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok());
+            match wanted.and_then(|w| items.iter().position(|i| key(i) == w)) {
+                Some(at) => at + 1,
+                None => {
+                    return Err(Problem::bad_parameter(format!(
+                        "after: `{cursor}` is not a cursor this list gave"
+                    )));
+                }
+            }
+        }
+    };
+    let page: Vec<T> = items.into_iter().skip(start).take(limit as usize).collect();
+    let next = full(&page, limit).map(|last| hex::encode(key(last)));
+    Ok((page, next))
+}

@@ -252,6 +252,36 @@ fn confidentiality_follows_the_session_not_the_name() {
         assert!(!press_page.text.contains("reinforc"));
         let member = server.get_as(&kaz, "/api/v1/documents/decision-on-reinforcement");
         assert_eq!(member.status, 200, "{member:?}");
+        // Page by page, each reader gets its whole list once, the confidential document
+        // only where it may read it.
+        for (token, sees) in [(None, false), (Some(kaz.as_str()), true)] {
+            for list in ["documents", "sessions"] {
+                let whole = server.read(token, &format!("/api/v1/{list}?limit=1000"));
+                let mut seen = Vec::new();
+                let mut path = format!("/api/v1/{list}?limit=3");
+                loop {
+                    let page = server.read(token, &path);
+                    assert_eq!(page.status, 200, "{page:?}");
+                    seen.extend(page.json.as_array().unwrap().iter().cloned());
+                    match next(&page) {
+                        Some(p) => path = p,
+                        None => break,
+                    }
+                }
+                assert_eq!(
+                    Value::Array(seen.clone()),
+                    whole.json,
+                    "{}: {list}",
+                    db.backend
+                );
+                assert_eq!(
+                    Value::Array(seen).to_string().contains("csc-closed-2026"),
+                    sees,
+                    "{}: {list}",
+                    db.backend
+                );
+            }
+        }
     }
 }
 
