@@ -1,8 +1,11 @@
--- Every seal received (the signing key and the nonce of a signed command): a command is
--- carried out once, and refused the second time, whatever its kind. Derived from the
--- ledger's signed events in the same transaction.
+-- Every seal received (the moment it claims, the signing key and the nonce of a signed
+-- command): a command is carried out once, and refused the second time, whatever its kind.
+-- Derived from the ledger's signed events in the same transaction. The moment leads the key,
+-- so that new seals, nearly all claiming about now, are written at one end of the index
+-- rather than on pages all over it.
 CREATE TABLE seals (
-    nonce  TEXT NOT NULL,
-    key_id TEXT NOT NULL,
-    PRIMARY KEY (nonce, key_id)
+    issued_at TEXT COLLATE "C" NOT NULL,
+    key_id    TEXT COLLATE "C" NOT NULL,
+    nonce     TEXT COLLATE "C" NOT NULL,
+    PRIMARY KEY (issued_at, key_id, nonce)
 );

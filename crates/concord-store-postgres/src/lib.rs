@@ -561,14 +561,18 @@ impl Store for PostgresStore {
             .map_err(db_error)?;
         // The seals the events carry, in one statement; one received before fails the
         // write (a unique violation: a conflict, decided again).
-        let (seal_keys, seal_nonces): (Vec<&str>, Vec<&str>) =
-            events.iter().filter_map(seal_of).unzip();
-        if !seal_keys.is_empty() {
+        let seals: Vec<(&str, &str, &str)> = events.iter().filter_map(seal_of).collect();
+        if !seals.is_empty() {
+            let at: Vec<&str> = seals.iter().map(|s| s.0).collect();
+            let keys: Vec<&str> = seals.iter().map(|s| s.1).collect();
+            let nonces: Vec<&str> = seals.iter().map(|s| s.2).collect();
             sqlx::query(
-                "INSERT INTO seals (key_id, nonce) SELECT * FROM UNNEST($1::text[], $2::text[])",
+                "INSERT INTO seals (issued_at, key_id, nonce) \
+                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
             )
-            .bind(&seal_keys)
-            .bind(&seal_nonces)
+            .bind(&at)
+            .bind(&keys)
+            .bind(&nonces)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
@@ -862,16 +866,20 @@ impl Store for PostgresStore {
             .collect())
     }
 
-    async fn seals_seen(&self, seals: &[(String, String)]) -> Result<Vec<bool>, StoreError> {
+    async fn seals_seen(&self, seals: &[concord_store::SealId]) -> Result<Vec<bool>, StoreError> {
         if seals.is_empty() {
             return Ok(vec![]);
         }
-        let (keys, nonces): (Vec<&str>, Vec<&str>) =
-            seals.iter().map(|(k, n)| (k.as_str(), n.as_str())).unzip();
+        let at: Vec<&str> = seals.iter().map(|s| s.0.as_str()).collect();
+        let keys: Vec<&str> = seals.iter().map(|s| s.1.as_str()).collect();
+        let nonces: Vec<&str> = seals.iter().map(|s| s.2.as_str()).collect();
         let seen: Vec<bool> = sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM seals s WHERE s.nonce = t.n AND s.key_id = t.k) \
-             FROM UNNEST($1::text[], $2::text[]) WITH ORDINALITY AS t(k, n, o) ORDER BY t.o",
+            "SELECT EXISTS (SELECT 1 FROM seals s \
+                 WHERE s.issued_at = t.a AND s.key_id = t.k AND s.nonce = t.n) \
+             FROM UNNEST($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(a, k, n, o) \
+             ORDER BY t.o",
         )
+        .bind(&at)
         .bind(&keys)
         .bind(&nonces)
         .fetch_all(&self.pool)

@@ -576,13 +576,14 @@ async fn insert_seals(
     tx: &mut Transaction<'_, Sqlite>,
     events: &[Event],
 ) -> Result<(), sqlx::Error> {
-    let seals: Vec<(&str, &str)> = events.iter().filter_map(seal_of).collect();
+    let seals: Vec<(&str, &str, &str)> = events.iter().filter_map(seal_of).collect();
     if seals.is_empty() {
         return Ok(());
     }
     sqlx::query(
-        "INSERT INTO seals (key_id, nonce) \
-         SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?1) j",
+        "INSERT INTO seals (issued_at, key_id, nonce) \
+         SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') \
+         FROM json_each(?1) j",
     )
     .bind(StoreError::encode(&seals))
     .execute(&mut **tx)
@@ -1075,13 +1076,14 @@ impl Store for SqliteStore {
             .collect())
     }
 
-    async fn seals_seen(&self, seals: &[(String, String)]) -> Result<Vec<bool>, StoreError> {
+    async fn seals_seen(&self, seals: &[concord_store::SealId]) -> Result<Vec<bool>, StoreError> {
         if seals.is_empty() {
             return Ok(vec![]);
         }
         let seen: Vec<bool> = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM seals s \
-                 WHERE s.nonce = json_extract(j.value, '$[1]') AND s.key_id = json_extract(j.value, '$[0]')) \
+                 WHERE s.issued_at = json_extract(j.value, '$[0]') AND s.key_id = json_extract(j.value, '$[1]') \
+                 AND s.nonce = json_extract(j.value, '$[2]')) \
              FROM json_each(?1) j ORDER BY j.key",
         )
         .bind(StoreError::encode(seals))

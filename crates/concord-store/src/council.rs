@@ -153,13 +153,16 @@ pub async fn execute_many(
     // A subject named twice: the later commands go one by one, after the first is in.
     let mut seen = std::collections::HashSet::new();
     let first: Vec<bool> = names.iter().map(|n| seen.insert(n.as_str())).collect();
-    let seals: Vec<(String, String)> = signed.iter().map(seal_of).collect();
+    let seals: Vec<crate::SealId> = signed.iter().map(seal_of).collect();
+    // Four independent reads, at once (each its own connection of the pool).
     let context = async {
-        let heads = store.subject_heads(&names).await?;
-        let seen = store.seals_seen(&seals).await?;
-        let timeline = charter.timeline(store.status_records().await?);
-        let keys = store.keys().await?;
-        Ok::<_, StoreError>((heads, seen, timeline, keys))
+        let (heads, seen, statuses, keys) = tokio::try_join!(
+            store.subject_heads(&names),
+            store.seals_seen(&seals),
+            store.status_records(),
+            store.keys(),
+        )?;
+        Ok::<_, StoreError>((heads, seen, charter.timeline(statuses), keys))
     };
     let (heads, seen, timeline, keys) = match context.await {
         Ok(c) => c,
@@ -265,9 +268,10 @@ pub async fn execute_many(
         .collect()
 }
 
-/// The seal's key id and nonce: what identifies a signed command once received.
-fn seal_of(signed: &SignedCommand) -> (String, String) {
-    (signed.seal.key.clone(), signed.seal.nonce.clone())
+/// The seal's moment, key id and nonce: what identifies a signed command once received.
+fn seal_of(signed: &SignedCommand) -> crate::SealId {
+    let seal = &signed.seal;
+    (seal.issued_at.clone(), seal.key.clone(), seal.nonce.clone())
 }
 
 async fn head(store: &dyn Store, subject: &str) -> Result<Expect, StoreError> {

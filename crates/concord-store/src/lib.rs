@@ -51,6 +51,9 @@ pub struct Expect {
     pub last: Option<i64>,
 }
 
+/// What identifies a received seal: the moment it claims, its key and its nonce, as signed.
+pub type SealId = (String, String, String);
+
 /// A console session as stored: whose, its CSRF token, and when it expires (UTC, fixed
 /// width, so that text order is time order). The cookie itself is kept only as SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -290,8 +293,8 @@ pub trait Store: Send + Sync {
         limit: i64,
     ) -> Result<Vec<projection::SituationRow>, StoreError>;
 
-    /// Which of these seals (key id, nonce) were received before.
-    async fn seals_seen(&self, seals: &[(String, String)]) -> Result<Vec<bool>, StoreError>;
+    /// Which of these seals were received before.
+    async fn seals_seen(&self, seals: &[SealId]) -> Result<Vec<bool>, StoreError>;
 
     /// The guards of sessions and documents resolved so far.
     fn guards(&self) -> &access::Guards;

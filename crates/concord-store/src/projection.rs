@@ -437,9 +437,9 @@ pub fn read_row(event: &Event) -> ReadRow {
     }
 }
 
-/// The seal an event carries (key id, nonce), which the store records so that it is
-/// refused the second time.
-pub fn seal_of(event: &Event) -> Option<(&str, &str)> {
+/// The seal an event carries (its moment, key id and nonce), which the store records so
+/// that it is refused the second time.
+pub fn seal_of(event: &Event) -> Option<(&str, &str, &str)> {
     let seal = match event {
         Event::CommandSigned(c) => &c.command.seal,
         Event::PositionRecorded(p) => &p.seal,
@@ -447,7 +447,11 @@ pub fn seal_of(event: &Event) -> Option<(&str, &str)> {
         Event::AlertIssued(a) => &a.seal,
         _ => return None,
     };
-    Some((seal.key.as_str(), seal.nonce.as_str()))
+    Some((
+        seal.issued_at.as_str(),
+        seal.key.as_str(),
+        seal.nonce.as_str(),
+    ))
 }
 
 /// How a releasability is stored: its kind (as `concord_core::access::Scope` names it) and
