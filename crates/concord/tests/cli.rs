@@ -419,6 +419,9 @@ fn bench_search_prints_its_figures() {
     let figures = json(&out);
     assert_eq!(figures["reports"], 500);
     assert!(figures["p99_ms"].as_f64().unwrap() >= figures["p50_ms"].as_f64().unwrap());
+    assert!(
+        figures["member_p99_ms"].as_f64().unwrap() >= figures["member_p50_ms"].as_f64().unwrap()
+    );
 }
 
 #[test]
