@@ -461,3 +461,76 @@ impl Command {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_ledger::signature::{SecretKey, SignatureB64};
+    use proptest::prelude::*;
+
+    fn command() -> Command {
+        Command::Circulate(Circulate {
+            document: "d-1".parse().unwrap(),
+            version: 1,
+        })
+    }
+
+    proptest! {
+        /// Reading a seal's moment and nonce never panics, whatever was sent.
+        #[test]
+        fn any_moment_and_nonce_are_read_without_panic(issued_at in ".{0,40}", nonce in ".{0,80}") {
+            let seal = Seal { key: "k".into(), issued_at, nonce, signature: String::new() };
+            let _ = seal.moment();
+            let _ = seal.check_nonce();
+        }
+
+        /// A seal verifies for its own deployment, moment and nonce, and for nothing else.
+        #[test]
+        fn a_seal_binds_its_origin_moment_and_nonce(
+            origin in "[a-z]{1,8}\\.concord/ledger/[0-9a-f]{16}",
+            other in "[a-z]{1,8}\\.concord/ledger/[0-9a-f]{16}",
+            seconds in 0i64..4_000_000_000,
+        ) {
+            let secret = SecretKey::generate();
+            let at = time::OffsetDateTime::from_unix_timestamp(seconds).unwrap();
+            let signed = SignedCommand::sign(&secret, &origin, command(), at);
+            let seal = &signed.seal;
+            prop_assert!(seal.check_nonce().is_ok());
+            prop_assert_eq!(seal.moment().unwrap(), at);
+            let signature = SignatureB64::parse(&seal.signature).unwrap();
+            let verifies = |s: &Seal, o: &str| {
+                secret.public().verify_command(&s.signable(o, &signed.command), &signature).is_ok()
+            };
+            prop_assert!(verifies(seal, &origin));
+            prop_assert_eq!(verifies(seal, &other), origin == other);
+            let mut later = seal.clone();
+            later.issued_at = (at + time::Duration::seconds(1))
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap();
+            prop_assert!(!verifies(&later, &origin));
+            let mut renonced = seal.clone();
+            renonced.nonce = concord_ledger::signature::nonce();
+            prop_assert!(!verifies(&renonced, &origin));
+        }
+    }
+
+    #[test]
+    fn moments_are_rfc3339_utc_and_nonces_url_safe() {
+        let seal = |issued_at: &str, nonce: &str| Seal {
+            key: "k".into(),
+            issued_at: issued_at.into(),
+            nonce: nonce.into(),
+            signature: String::new(),
+        };
+        assert!(
+            seal("2026-11-24T09:30:00Z", "abcdefghijklmnop")
+                .moment()
+                .is_ok()
+        );
+        assert!(seal("2026-11-24T09:30:00+05:00", "x").moment().is_err());
+        assert!(seal("2026-11-24", "x").moment().is_err());
+        assert!(seal("", "abcdefghijklmnop/").check_nonce().is_err());
+        assert!(seal("", "short").check_nonce().is_err());
+        assert!(seal("", &"a".repeat(65)).check_nonce().is_err());
+    }
+}
