@@ -522,15 +522,27 @@ impl Store for PostgresStore {
             bodies.push(body);
             subjects.push(event.subject());
         }
-        // One statement for the events and one for the hashes, as arrays.
+        // One statement for the events and the seals they carry (one received before fails
+        // the write: a unique violation, a conflict, decided again), one for the hashes.
+        let seals: Vec<(&str, &str, &str)> = events.iter().filter_map(seal_of).collect();
+        let seal_at: Vec<String> = seals.iter().map(|s| s.0.to_owned()).collect();
+        let seal_keys: Vec<String> = seals.iter().map(|s| s.1.to_owned()).collect();
+        let seal_nonces: Vec<String> = seals.iter().map(|s| s.2.to_owned()).collect();
         sqlx::query!(
-            r#"INSERT INTO events (leaf_index, kind, recorded_at, body, subject)
+            r#"WITH sealed AS (
+                   INSERT INTO seals (issued_at, key_id, nonce)
+                   SELECT * FROM UNNEST($6::text[], $7::text[], $8::text[])
+               )
+               INSERT INTO events (leaf_index, kind, recorded_at, body, subject)
                SELECT i, k, $5, b, s FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(i, k, b, s)"#,
             &indexes,
             &kinds,
             &bodies,
             &subjects as &[Option<String>],
-            recorded_at
+            recorded_at,
+            &seal_at,
+            &seal_keys,
+            &seal_nonces
         )
         .execute(&mut *tx)
         .await
@@ -559,24 +571,6 @@ impl Store for PostgresStore {
         insert_incidents(&mut tx, &incidents)
             .await
             .map_err(db_error)?;
-        // The seals the events carry, in one statement; one received before fails the
-        // write (a unique violation: a conflict, decided again).
-        let seals: Vec<(&str, &str, &str)> = events.iter().filter_map(seal_of).collect();
-        if !seals.is_empty() {
-            let at: Vec<&str> = seals.iter().map(|s| s.0).collect();
-            let keys: Vec<&str> = seals.iter().map(|s| s.1).collect();
-            let nonces: Vec<&str> = seals.iter().map(|s| s.2).collect();
-            sqlx::query(
-                "INSERT INTO seals (issued_at, key_id, nonce) \
-                 SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[])",
-            )
-            .bind(&at)
-            .bind(&keys)
-            .bind(&nonces)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
         let last = size + events.len() as i64 - 1;
         let new_size = size + events.len() as i64;
         sqlx::query!("UPDATE ledger_head SET size = $1 WHERE id = 1", new_size)

@@ -243,6 +243,42 @@ fn a_signed_command_is_carried_out_once() {
         let again = post_json(&incidents, &body);
         again.problem(409);
         assert_eq!(again.json["rule"], "replayed-signature");
+
+        // The same signed command eight times at once: carried out once, whichever wins
+        // (the store's unique seal decides a race the first read did not see).
+        let attendance = s.keys.sign(
+            "secretariat",
+            Command::RecordAttendance(AttendanceRecord {
+                session: "replay-declaration-session".parse().unwrap(),
+                member: "RUS".parse().unwrap(),
+                attendance: Attendance::Present,
+            }),
+        );
+        let url = s.server.url("/api/v1/council/commands");
+        let statuses: Vec<(u16, Value)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let r = post_json(&url, &attendance);
+                        (r.status, r.json)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            statuses.iter().filter(|(s, _)| *s == 201).count(),
+            1,
+            "{}: {statuses:?}",
+            db.backend
+        );
+        assert!(
+            statuses
+                .iter()
+                .filter(|(s, _)| *s != 201)
+                .all(|(s, j)| *s == 409 && j["rule"] == "replayed-signature"),
+            "{statuses:?}"
+        );
     }
 }
 
