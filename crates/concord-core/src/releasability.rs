@@ -1,6 +1,6 @@
-//! Releasability: who may read a record. One function, [`may_read`], decides for every read
-//! path (list, get, search, live stream, exports, feeds, console), so no path can decide
-//! differently.
+//! Releasability: to whom an incident report or an alert is released, and the rule for it
+//! ([`may_read_from`]), which the access policy (`crate::access`) applies to those records;
+//! every read path asks the access policy, never this rule alone.
 //!
 //! The rule, for a record released by state `originator`:
 //! - `originator`: only the originator's own officials;
@@ -105,19 +105,9 @@ pub enum Reader {
     Public,
 }
 
-/// Whether `reader` may read a record of `originator` released as `release`; `groups` are
-/// the sharing groups in force.
-pub fn may_read(
-    release: &Releasability,
-    originator: MemberCode,
-    reader: &Reader,
-    groups: &[SharingGroup],
-) -> bool {
-    may_read_from(release, KeyOwner::Member(originator), reader, groups)
-}
-
-/// [`may_read`] for a record the secretariat may also originate (an alert of the
-/// crisis-response centre): its originator reads it, and others as released.
+/// Whether `reader` may read a record of `originator` (a state, or the secretariat for an
+/// alert of the crisis-response centre) released as `release`; `groups` are the sharing
+/// groups in force. Its originator always reads it; others as released.
 pub fn may_read_from(
     release: &Releasability,
     originator: KeyOwner,
@@ -157,6 +147,15 @@ pub fn may_read_from(
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn may_read(
+        release: &Releasability,
+        originator: MemberCode,
+        reader: &Reader,
+        groups: &[SharingGroup],
+    ) -> bool {
+        may_read_from(release, KeyOwner::Member(originator), reader, groups)
+    }
 
     fn code(s: &str) -> MemberCode {
         s.parse().unwrap()
