@@ -2,9 +2,10 @@
 //! receives, in ledger order, the events it may read. The event id is the leaf index; a
 //! client reconnecting with `Last-Event-ID` gets everything after it, nothing twice.
 //!
-//! One tailer task per server reads new ledger entries once (woken by this node's writes,
-//! and every quarter second for other processes' and nodes') and broadcasts them; each
-//! stream filters them by releasability through the same function every read path uses.
+//! One tailer task per server reads new ledger entries once (woken by this server's writes,
+//! and by the other servers' on PostgreSQL's word — `LISTEN`/`NOTIFY`, no polling — or,
+//! on SQLite, every quarter second for another process's) and broadcasts them; each stream
+//! filters them by the one access policy.
 //! A stream that falls behind the broadcast reads what it missed from the store.
 
 use std::convert::Infallible;
@@ -66,10 +67,11 @@ impl Tail {
         });
         tokio::spawn(async move {
             let mut next = store.ledger_size().await.unwrap_or(0);
+            let mut growth = store.growth();
             loop {
                 tokio::select! {
                     _ = woken.changed() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                    _ = grown(&mut growth) => {}
                     _ = stop.changed() => return,
                 }
                 let Ok(size) = store.ledger_size().await else {
@@ -107,6 +109,24 @@ impl Tail {
     /// keep the server from stopping).
     pub fn stop(&self) {
         let _ = self.stop.send(true);
+    }
+}
+
+/// How often a tailer looks for other processes' writes where the database gives no word
+/// of them (SQLite, written by a CLI beside the server).
+const POLL: Duration = Duration::from_millis(250);
+
+/// Completes when other writers have grown the ledger: on the database's word where it
+/// gives one (PostgreSQL's notifications, no polling), else after [`POLL`].
+async fn grown(growth: &mut Option<watch::Receiver<u64>>) {
+    match growth {
+        Some(word) => {
+            if word.changed().await.is_err() {
+                // The listener is gone: fall back to looking.
+                *growth = None;
+            }
+        }
+        None => tokio::time::sleep(POLL).await,
     }
 }
 

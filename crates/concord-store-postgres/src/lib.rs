@@ -30,6 +30,43 @@ pub struct PostgresStore {
     pool: PgPool,
     hash_cache: HashCache,
     guards: concord_store::access::Guards,
+    /// The ledger's size as the other writers announce it; its listener starts when
+    /// first asked for ([`Store::growth`]).
+    growth: std::sync::OnceLock<tokio::sync::watch::Sender<u64>>,
+}
+
+/// The channel every commit announces the ledger's new size on.
+const GROWTH_CHANNEL: &str = "concord_ledger";
+
+/// Listens to [`GROWTH_CHANNEL`] for as long as the server runs, reconnecting after a lost
+/// connection (and then waking the watchers, who read whatever they missed).
+async fn listen_for_growth(pool: PgPool, sender: tokio::sync::watch::Sender<u64>) {
+    loop {
+        let Err(e) = relay_growth(&pool, &sender).await;
+        tracing::warn!(error = %e, "lost the ledger's notifications; listening again");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+/// Relays each announced size to the watchers until the connection fails.
+async fn relay_growth(
+    pool: &PgPool,
+    sender: &tokio::sync::watch::Sender<u64>,
+) -> Result<std::convert::Infallible, sqlx::Error> {
+    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
+    listener.listen(GROWTH_CHANNEL).await?;
+    // Anything committed while nobody listened is found by the watchers' own read.
+    sender.send_modify(|_| ());
+    loop {
+        let note = listener.recv().await?;
+        if let Ok(size) = note.payload().parse::<u64>() {
+            sender.send_if_modified(|known| {
+                let grew = size > *known;
+                *known = (*known).max(size);
+                grew
+            });
+        }
+    }
 }
 
 fn db_error(e: sqlx::Error) -> StoreError {
@@ -59,6 +96,7 @@ impl PostgresStore {
             pool,
             hash_cache: HashCache::default(),
             guards: Default::default(),
+            growth: std::sync::OnceLock::new(),
         })
     }
 
@@ -573,10 +611,15 @@ impl Store for PostgresStore {
             .map_err(db_error)?;
         let last = size + events.len() as i64 - 1;
         let new_size = size + events.len() as i64;
-        sqlx::query!("UPDATE ledger_head SET size = $1 WHERE id = 1", new_size)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        // The new size, and word of it to every listening server once this commits.
+        sqlx::query!(
+            "WITH moved AS (UPDATE ledger_head SET size = $1 WHERE id = 1 RETURNING size) \
+             SELECT pg_notify('concord_ledger', size::text) FROM moved",
+            new_size
+        )
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         if let Some(mark) = dataset {
             sqlx::query!(
                 "INSERT INTO datasets (name, sha256, last_event) VALUES ($1, $2, $3)",
@@ -780,6 +823,15 @@ impl Store for PostgresStore {
 
     fn guards(&self) -> &concord_store::access::Guards {
         &self.guards
+    }
+
+    fn growth(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        let sender = self.growth.get_or_init(|| {
+            let (sender, _) = tokio::sync::watch::channel(0);
+            tokio::spawn(listen_for_growth(self.pool.clone(), sender.clone()));
+            sender
+        });
+        Some(sender.subscribe())
     }
 
     async fn alert_summaries(

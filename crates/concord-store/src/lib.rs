@@ -299,6 +299,14 @@ pub trait Store: Send + Sync {
     /// The guards of sessions and documents resolved so far.
     fn guards(&self) -> &access::Guards;
 
+    /// Word of the ledger's growth from every process writing to this database, as it
+    /// happens (PostgreSQL: `LISTEN`/`NOTIFY` on each commit), so that several servers on
+    /// one database need not poll; `None` where the backend has no such word (SQLite:
+    /// one process writes, and wakes its own tailer).
+    fn growth(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
+        None
+    }
+
     /// The standing operations, by code.
     async fn operations(&self) -> Result<Vec<Operation>, StoreError>;
 

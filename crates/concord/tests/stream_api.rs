@@ -19,11 +19,16 @@ type Received = (u64, String, Value);
 /// Opens the stream as `token`'s holder (the public without one), from after `last`;
 /// events arrive on the returned channel.
 fn open(server: &TestServer, token: Option<&str>, last: Option<u64>) -> mpsc::Receiver<Received> {
+    open_at(&server.url(""), token, last)
+}
+
+/// [`open`] on the server at `base` (`http://127.0.0.1:PORT`).
+fn open_at(base: &str, token: Option<&str>, last: Option<u64>) -> mpsc::Receiver<Received> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
         .into();
-    let mut request = agent.get(&server.url("/api/v1/stream"));
+    let mut request = agent.get(&format!("{base}/api/v1/stream"));
     if let Some(t) = token {
         request = request.header("authorization", &format!("Bearer {t}"));
     }
@@ -186,4 +191,86 @@ fn a_revoked_token_ends_its_open_stream() {
         other => panic!("the stream should have ended: {other:?}"),
     }
     server.get_as(&token, "/api/v1/stream").problem(401);
+}
+
+/// A `concord serve` process on `url`; its address, and the process (killed when dropped).
+struct Serving(std::process::Child, String);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn serve(url: &str, dir: &std::path::Path, name: &str) -> Serving {
+    use std::process::{Command as Process, Stdio};
+    let mut child = Process::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "--database",
+            url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--log-key",
+        ])
+        .arg(dir.join(format!("{name}.key")))
+        .env("CONCORD_LOG", "warn")
+        .env_remove("CONCORD_DATABASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("http://") {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "{name} did not start"
+        );
+    }
+    // Keep reading what it prints, so that it never blocks on a full pipe.
+    std::thread::spawn(move || for _ in out.lines() {});
+    let address = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    Serving(child, address)
+}
+
+/// Several servers on one PostgreSQL (separate processes): a report accepted by one is
+/// delivered on the others' streams, woken by PostgreSQL's notifications (the tailer does
+/// not poll on PostgreSQL, so without them nothing would arrive).
+#[test]
+fn servers_on_one_postgresql_deliver_each_others_reports() {
+    let Some(db) = TestDatabase::postgres() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let first = serve(&db.url, dir.path(), "first");
+    let second = serve(&db.url, dir.path(), "second");
+    let third = serve(&db.url, dir.path(), "third");
+    let delegations = Delegations::register(&db);
+    let watching = [
+        open_at(&second.1, None, None),
+        open_at(&third.1, None, None),
+    ];
+    std::thread::sleep(Duration::from_millis(300));
+    for n in 0..3 {
+        let reply = post_json(
+            &format!("{}/api/v1/incidents", first.1),
+            &delegations.sign("TJK", report(&format!("multi-{n}"), "public")),
+        );
+        assert_eq!(reply.status, 201, "{reply:?}");
+    }
+    for stream in &watching {
+        let got = take(stream, 3);
+        assert_eq!(
+            got.iter().map(title).collect::<Vec<_>>(),
+            ["Report multi-0", "Report multi-1", "Report multi-2"]
+        );
+    }
 }
