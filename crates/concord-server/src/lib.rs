@@ -52,6 +52,7 @@ impl AppState {
         deployment: concord_store::council::Deployment,
         log_key: concord_ledger::checkpoint::LogKey,
     ) -> AppState {
+        follow_other_writers(store.clone());
         AppState {
             tail: stream::Tail::start(store.clone()),
             store,
@@ -62,6 +63,27 @@ impl AppState {
             sign_in_limiter: Default::default(),
         }
     }
+}
+
+/// Where other servers write the same database (PostgreSQL), keeps this server's mirror of
+/// the ledger's hashes caught up on each word of growth, so that proofs stay in memory on
+/// every server (its own commits extend the mirror as they go).
+fn follow_other_writers(store: Arc<dyn Store>) {
+    let Some(mut growth) = store.growth() else {
+        return;
+    };
+    tokio::spawn(async move {
+        while growth.changed().await.is_ok() {
+            let cache = store.hash_cache();
+            if cache.mirrored() >= cache.mirror_capacity() as u64 {
+                // A full mirror grows no more; proofs beyond it read the database.
+                continue;
+            }
+            if let Err(e) = concord_store::ledger::warm(store.as_ref()).await {
+                tracing::warn!(error = %e, "could not catch the ledger's hash mirror up");
+            }
+        }
+    });
 }
 
 /// The whole HTTP application.
