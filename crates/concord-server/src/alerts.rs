@@ -76,7 +76,7 @@ struct ListParams {
 
 /// The alerts the reader may read, newest first, from the summaries stored when they were
 /// issued; releasability is part of the query. A full page links to the next.
-#[utoipa::path(get, path = "/api/v1/alerts", tag = "crisis", params(ListParams), responses((status = 200, description = "The alerts the reader may read, newest first; a full page carries `Link: <...>; rel=\"next\"`", body = [AlertSummary], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/alerts", operation_id = "list_alerts", tag = "crisis", params(ListParams), responses((status = 200, description = "The alerts the reader may read, newest first; a full page carries `Link: <...>; rel=\"next\"`", body = [AlertSummary], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -100,7 +100,7 @@ async fn list(
 }
 
 /// One alert with its whole CAP message as JSON.
-#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One alert with its CAP message as JSON", body = Object), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", operation_id = "alert", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "One alert with its CAP message as JSON", body = Object), crate::openapi::ReadErrors))]
 async fn one(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,

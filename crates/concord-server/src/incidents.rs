@@ -206,7 +206,7 @@ fn bbox_param(value: Option<String>) -> Result<Option<[f64; 4]>, Problem> {
 /// The latest version of each report the reader may read, newest first. Releasability is
 /// part of the query: the limit, the text search and the order see only readable reports.
 /// A full page links to the next (`Link: <…&after=CURSOR>; rel="next"`).
-#[utoipa::path(get, path = "/api/v1/incidents", tag = "crisis", params(ListParams), responses((status = 200, description = "The latest version of each report the reader may read, newest first; a full page carries `Link: <...>; rel=\"next\"`", body = [concord_core::council::SignedIncident], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/incidents", operation_id = "list_incidents", tag = "crisis", params(ListParams), responses((status = 200, description = "The latest version of each report the reader may read, newest first; a full page carries `Link: <...>; rel=\"next\"`", body = [concord_core::council::SignedIncident], headers(("Link" = String, description = "The next page, when this one is full"))), crate::openapi::ReadErrors))]
 async fn list(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
@@ -277,7 +277,7 @@ async fn list(
 }
 
 /// The versions of one report the reader may read.
-#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The versions of a report the reader may read", body = crate::openapi::IncidentVersions), crate::openapi::ReadErrors))]
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", operation_id = "incident", tag = "crisis", params(("id" = String, Path, description = "The id")), responses((status = 200, description = "The versions of a report the reader may read", body = crate::openapi::IncidentVersions), crate::openapi::ReadErrors))]
 async fn one(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,

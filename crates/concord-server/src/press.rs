@@ -225,11 +225,22 @@ async fn calendar(
         if !may_read_session(state.store.as_ref(), &Reader::Public, &[], s.id.as_str()).await? {
             continue;
         }
-        let body = state
-            .charter
-            .body(&s.body)
-            .map(|b| b.name.get(lang).to_owned())
-            .unwrap_or_else(|| s.body.to_string());
+        let names: Vec<String> = s
+            .bodies
+            .iter()
+            .map(|code| {
+                state
+                    .charter
+                    .body(code)
+                    .map_or_else(|| code.to_string(), |b| b.name.get(lang).to_owned())
+            })
+            .collect();
+        // A joint meeting of several councils is named as one.
+        let body = match (names.len(), lang) {
+            (1, _) => names.join(""),
+            (_, "ru") => format!("Совместное заседание: {}", names.join(", ")),
+            _ => format!("Joint meeting: {}", names.join(", ")),
+        };
         let city = s
             .city
             .as_ref()
@@ -246,7 +257,9 @@ async fn calendar(
                 .uid(&format!("session-{}@concord", s.id))
                 .summary(&format!("{body} — {city}"))
                 .location(&city)
-                .all_day(date)
+                // An all-day event ends, exclusively, the next day (RFC 5545, 3.6.1).
+                .starts(date)
+                .ends(date.succ_opt().expect("a next day"))
                 .done(),
         );
     }

@@ -43,6 +43,18 @@ fn the_document_is_served_and_matches_the_reviewed_copy() {
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }
+    // Operation ids are unique (OpenAPI requires it; validators and generated clients rely
+    // on it).
+    let mut ids = std::collections::BTreeMap::new();
+    for (path, item) in paths {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str()
+                && let Some(other) = ids.insert(id.to_owned(), format!("{method} {path}"))
+            {
+                panic!("operation id `{id}` names both {other} and {method} {path}");
+            }
+        }
+    }
     // Every operation says what it answers on success and as a problem.
     for (path, item) in paths {
         for (method, op) in item.as_object().unwrap() {

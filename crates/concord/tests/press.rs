@@ -104,5 +104,28 @@ fn the_press_centre_publishes_adopted_documents_and_sessions() {
             .find(|e| e.get_location() == Some("Минск"))
             .expect("a Minsk session, in Russian");
         assert!(minsk.get_summary().unwrap().contains("Минск"));
+        // RFC 5545: an all-day event's DTEND is the day after its DTSTART (exclusive).
+        for event in &events {
+            let start = event.property_value("DTSTART").unwrap();
+            let end = event.property_value("DTEND").unwrap();
+            let format = time::macros::format_description!("[year][month][day]");
+            let day = |v: &str| time::Date::parse(v, &format).unwrap();
+            assert_eq!(day(end), day(start).next_day().unwrap(), "{}", ics.text);
+        }
+        // The joint meeting of the councils of 2018 is named as joint.
+        let joint: Vec<&&icalendar::Event> = events
+            .iter()
+            .filter(|e| {
+                e.get_summary()
+                    .unwrap()
+                    .starts_with("Совместное заседание: ")
+            })
+            .collect();
+        let several = days
+            .iter()
+            .filter(|s| s["bodies"].as_array().unwrap().len() > 1)
+            .count();
+        assert!(several > 0, "the history holds a joint meeting");
+        assert_eq!(joint.len(), several, "{}", ics.text);
     }
 }
