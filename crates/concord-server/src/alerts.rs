@@ -25,7 +25,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Records a signed `issue-alert` command.
-#[utoipa::path(post, path = "/api/v1/alerts", tag = "crisis", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"key\": ..., \"signature\": ...}"), responses((status = 201, description = "Recorded: the alert's summary and ledger leaf", body = Object), crate::openapi::CommandErrors))]
+#[utoipa::path(post, path = "/api/v1/alerts", tag = "crisis", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"seal\": {\"key\": ..., \"issued_at\": ..., \"nonce\": ..., \"signature\": ...}}; see docs/council.md"), responses((status = 201, description = "Recorded: the alert's summary and ledger leaf", body = Object), crate::openapi::CommandErrors))]
 async fn issue(
     State(state): State<AppState>,
     body: Bytes,

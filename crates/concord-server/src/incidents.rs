@@ -29,7 +29,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 /// Records a signed `report-incident` command.
-#[utoipa::path(post, path = "/api/v1/incidents", tag = "crisis", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"key\": ..., \"signature\": ...}"), responses((status = 201, description = "Recorded: id, version, ledger leaf", body = Object), crate::openapi::CommandErrors))]
+#[utoipa::path(post, path = "/api/v1/incidents", tag = "crisis", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"seal\": {\"key\": ..., \"issued_at\": ..., \"nonce\": ..., \"signature\": ...}}; see docs/council.md"), responses((status = 201, description = "Recorded: id, version, ledger leaf", body = Object), crate::openapi::CommandErrors))]
 async fn report(
     State(state): State<AppState>,
     body: Bytes,
@@ -60,7 +60,7 @@ pub const BATCH_LIMIT: usize = 1000;
 /// Each report is checked and refused on its own; the accepted ones are committed in one
 /// transaction before the answer. The answer lists each report's outcome in order: its
 /// id, version and ledger leaf, or its problem.
-#[utoipa::path(post, path = "/api/v1/incidents/batch", tag = "crisis", request_body(content = [Object], description = "A signed command: {\"command\": {\"action\": ...}, \"key\": ..., \"signature\": ...}"), responses((status = 200, description = "Each report's outcome, in order", body = Object), crate::openapi::CommandErrors))]
+#[utoipa::path(post, path = "/api/v1/incidents/batch", tag = "crisis", request_body(content = [Object], description = "A signed command: {\"command\": {\"action\": ...}, \"seal\": {\"key\": ..., \"issued_at\": ..., \"nonce\": ..., \"signature\": ...}}; see docs/council.md"), responses((status = 200, description = "Each report's outcome, in order", body = Object), crate::openapi::CommandErrors))]
 async fn batch(State(state): State<AppState>, body: Bytes) -> Result<Json<Value>, Problem> {
     let items: Vec<serde_json::Map<String, Value>> =
         serde_json::from_slice(&body).map_err(|e| {
