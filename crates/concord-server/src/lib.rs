@@ -68,7 +68,7 @@ impl AppState {
 /// Where other servers write the same database (PostgreSQL), keeps this server's mirror of
 /// the ledger's hashes caught up on each word of growth, so that proofs stay in memory on
 /// every server (its own commits extend the mirror as they go).
-fn follow_other_writers(store: Arc<dyn Store>) {
+pub fn follow_other_writers(store: Arc<dyn Store>) {
     let Some(mut growth) = store.growth() else {
         return;
     };

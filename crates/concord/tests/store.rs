@@ -405,3 +405,49 @@ fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
         });
     }
 }
+
+/// Two servers on one PostgreSQL: the other's commits reach this one's hash mirror on
+/// PostgreSQL's word, so its proofs stay in memory (the mirror would otherwise stop at the
+/// first commit it did not make).
+#[test]
+fn another_servers_commits_reach_the_hash_mirror() {
+    let Some(db) = TestDatabase::postgres() else {
+        return;
+    };
+    common::block_on(async {
+        let writer = db.demo_store().await;
+        let follower = concord::database::open(&db.url).await.unwrap();
+        concord_store::ledger::warm(follower.as_ref())
+            .await
+            .unwrap();
+        concord_server::follow_other_writers(follower.clone());
+        // Let the listener connect before the other server writes.
+        let mut growth = follower.growth().expect("PostgreSQL gives word of growth");
+        tokio::time::timeout(std::time::Duration::from_secs(5), growth.changed())
+            .await
+            .expect("the listener connects")
+            .unwrap();
+        let before = follower.hash_cache().mirrored();
+        let events: Vec<Event> = (0..5)
+            .map(|n| {
+                Event::SourceCited(concord_core::history::Source {
+                    file: format!("follow-{n}.txt"),
+                    title: "Source".into(),
+                    published: None,
+                })
+            })
+            .collect();
+        writer.commit(&events, None).await.unwrap();
+        let size = writer.ledger_size().await.unwrap();
+        let wanted = concord_ledger::log::stored_hash_count(size);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while follower.hash_cache().mirrored() < wanted {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the mirror stayed at {} of {wanted} (from {before})",
+                follower.hash_cache().mirrored()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    });
+}
