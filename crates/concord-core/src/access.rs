@@ -82,14 +82,8 @@ pub fn rule(event: &Event) -> Rule {
         Event::PositionRecorded(p) => Rule::OfDocument(p.position.document.clone()),
         Event::DocumentDecided(d) => Rule::OfDocument(d.document.clone()),
         Event::CommandSigned(c) => of_command(&c.command.command),
-        Event::IncidentReported(i) => Rule::Is(Guard::Released {
-            release: i.report.releasability.clone(),
-            originator: KeyOwner::Member(i.report.reporter),
-        }),
-        Event::AlertIssued(a) => Rule::Is(Guard::Released {
-            release: a.releasability.clone(),
-            originator: a.issuer,
-        }),
+        Event::IncidentReported(i) => Rule::Is(of_report(&i.report)),
+        Event::AlertIssued(a) => Rule::Is(of_alert(a)),
         Event::AssistanceRequested(_)
         | Event::ForcesPledged(_)
         | Event::DeploymentStepped(_)
@@ -104,10 +98,7 @@ pub fn rule(event: &Event) -> Rule {
 /// signature (reports, positions, alerts) are not logged apart, but are stated anyway.
 fn of_command(command: &Command) -> Rule {
     match command {
-        Command::ReportIncident(r) => Rule::Is(Guard::Released {
-            release: r.releasability.clone(),
-            originator: KeyOwner::Member(r.reporter),
-        }),
+        Command::ReportIncident(r) => Rule::Is(of_report(r)),
         Command::IssueAlert(_) => Rule::Is(Guard::Nobody),
         other => match other.subject() {
             Subject::Session(id) => Rule::OfSession(id),
@@ -115,6 +106,22 @@ fn of_command(command: &Command) -> Rule {
             Subject::Request(_) | Subject::Situation(_) => Rule::Is(Guard::Confidential),
             Subject::Incident(_) | Subject::Alert(_) => Rule::Is(Guard::Nobody),
         },
+    }
+}
+
+/// The guard of a version of an incident report: its own releasability, its reporter's.
+pub fn of_report(report: &crate::incident::IncidentReport) -> Guard {
+    Guard::Released {
+        release: report.releasability.clone(),
+        originator: KeyOwner::Member(report.reporter),
+    }
+}
+
+/// The guard of an issued alert: its releasability, its issuer's.
+pub fn of_alert(alert: &crate::council::IssuedAlert) -> Guard {
+    Guard::Released {
+        release: alert.releasability.clone(),
+        originator: alert.issuer,
     }
 }
 

@@ -41,6 +41,31 @@ pub struct SqliteStore {
     guards: concord_store::access::Guards,
 }
 
+/// Adds to an open `(FALSE` the reader's scope as conditions on the table aliased `table`
+/// (releasability in `release_to`, `release_group`), whose originator is in `originator`:
+/// the one form of the access policy that incident and alert lists choose rows by.
+fn push_scope(
+    q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+    scope: &concord_core::access::Scope,
+    originator: &str,
+    table: &str,
+) {
+    if let Some(own) = concord_store::incidents::scope_owner(scope) {
+        q.push(format!(" OR {originator} = ")).push_bind(own);
+    }
+    for release in &scope.releases {
+        q.push(format!(" OR {table}.release_to = "))
+            .push_bind(*release);
+    }
+    for group in &scope.groups {
+        q.push(format!(
+            " OR ({table}.release_to = 'group' AND {table}.release_group = "
+        ))
+        .push_bind(group.to_string())
+        .push(")");
+    }
+}
+
 fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -1006,17 +1031,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<String>, StoreError> {
         let mut q =
             sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT a.summary FROM alerts a WHERE (FALSE");
-        if let Some(own) = concord_store::incidents::scope_owner(scope) {
-            q.push(" OR a.issuer = ").push_bind(own);
-        }
-        for release in &scope.releases {
-            q.push(" OR a.release_to = ").push_bind(*release);
-        }
-        for group in &scope.groups {
-            q.push(" OR (a.release_to = 'group' AND a.release_group = ")
-                .push_bind(group.to_string())
-                .push(")");
-        }
+        push_scope(&mut q, scope, "a.issuer", "a");
         q.push(")");
         if let Some(situation) = &page.situation {
             q.push(" AND a.situation = ").push_bind(situation.clone());
@@ -1322,17 +1337,7 @@ impl Store for SqliteStore {
         );
         // The reader's scope first: nothing outside it is searched, ordered or counted.
         q.push(" AND (FALSE");
-        if let Some(own) = concord_store::incidents::scope_owner(scope) {
-            q.push(" OR r.reporter = ").push_bind(own);
-        }
-        for release in &scope.releases {
-            q.push(" OR r.release_to = ").push_bind(*release);
-        }
-        for group in &scope.groups {
-            q.push(" OR (r.release_to = 'group' AND r.release_group = ")
-                .push_bind(group.to_string())
-                .push(")");
-        }
+        push_scope(&mut q, scope, "r.reporter", "r");
         q.push(")");
         if let Some(ids) = &filter.ids {
             q.push(" AND r.id IN (NULL");

@@ -150,14 +150,7 @@ pub async fn alert(
 
 /// Whether the reader may read this alert.
 pub fn visible(reader: &Reader, groups: &[SharingGroup], alert: &IssuedAlert) -> bool {
-    access::may_read(
-        &Guard::Released {
-            release: alert.releasability.clone(),
-            originator: alert.issuer,
-        },
-        reader,
-        groups,
-    )
+    access::may_read(&access::of_alert(alert), reader, groups)
 }
 
 async fn issued(store: &dyn Store, subject: &str) -> Result<Option<IssuedAlert>, StoreError> {

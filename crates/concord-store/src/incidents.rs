@@ -3,9 +3,8 @@
 //! and the limit see only what the reader may read; one report's versions are filtered by
 //! the same policy.
 
-use concord_core::access::{self, Guard, Scope};
+use concord_core::access::{self, Scope};
 use concord_core::council::SignedIncident;
-use concord_core::keys::KeyOwner;
 use concord_core::releasability::{Reader, SharingGroup};
 
 use crate::{IncidentFilter, Store, StoreError};
@@ -61,15 +60,7 @@ pub async fn incident(
 
 /// Whether the reader may read this version.
 pub fn visible(reader: &Reader, groups: &[SharingGroup], incident: &SignedIncident) -> bool {
-    access::may_read(&guard(incident), reader, groups)
-}
-
-/// What guards a report version.
-pub fn guard(incident: &SignedIncident) -> Guard {
-    Guard::Released {
-        release: incident.report.releasability.clone(),
-        originator: KeyOwner::Member(incident.report.reporter),
-    }
+    access::may_read(&access::of_report(&incident.report), reader, groups)
 }
 
 /// Where a list of reports goes on: the sort key of the last one returned

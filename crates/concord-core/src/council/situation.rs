@@ -189,10 +189,7 @@ impl Council<'_> {
         // A report the secretariat may not read is, to it, a report that does not exist.
         let readable = state.incident.as_ref().is_some_and(|r| {
             crate::access::may_read(
-                &crate::access::Guard::Released {
-                    release: r.releasability.clone(),
-                    originator: crate::keys::KeyOwner::Member(r.reporter),
-                },
+                &crate::access::of_report(r),
                 &crate::releasability::Reader::Secretariat,
                 &self.charter.sharing_groups,
             )
