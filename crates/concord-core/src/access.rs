@@ -91,6 +91,18 @@ pub fn rule(event: &Event) -> Rule {
         Event::TokenIssued(_) | Event::TokenRevoked(_) | Event::AccountChanged(_) => {
             Rule::Is(Guard::Administration)
         }
+        // A programme's execution is read by whoever reads its document.
+        Event::ProgrammeItemAdded(i) => Rule::OfDocument(i.item.programme.clone()),
+        Event::ProgressReported(r) => Rule::OfDocument(r.report.programme.clone()),
+        // Contributions, arrears and staffing are the members' and the secretariat's.
+        Event::BudgetSet(_)
+        | Event::PaymentRecorded(_)
+        | Event::QuotaApportioned(_)
+        | Event::QuotaPostRenounced(_)
+        | Event::QuotaPostFilled(_) => Rule::Is(Guard::Confidential),
+        // That a chair submitted its report, and the report's hash, are public.
+        Event::AnnualReportSubmitted(_) => Rule::Is(Guard::Public),
+        Event::PriorityLinked(l) => of_link(&l.link.record),
     }
 }
 
@@ -100,12 +112,29 @@ fn of_command(command: &Command) -> Rule {
     match command {
         Command::ReportIncident(r) => Rule::Is(of_report(r)),
         Command::IssueAlert(_) => Rule::Is(Guard::Nobody),
+        Command::LinkPriority(l) => of_link(&l.record),
         other => match other.subject() {
             Subject::Session(id) => Rule::OfSession(id),
             Subject::Document(id) => Rule::OfDocument(id),
-            Subject::Request(_) | Subject::Situation(_) => Rule::Is(Guard::Confidential),
+            Subject::Request(_)
+            | Subject::Situation(_)
+            | Subject::Budget(_)
+            | Subject::Quota(_) => Rule::Is(Guard::Confidential),
+            Subject::Programme(id) => Rule::OfDocument(id),
+            Subject::Chairmanship(_) => Rule::Is(Guard::Public),
             Subject::Incident(_) | Subject::Alert(_) => Rule::Is(Guard::Nobody),
         },
+    }
+}
+
+/// The rule of a link between a priority and a record: the record's own, so that a link
+/// never names what its reader may not read.
+fn of_link(record: &crate::year::RecordRef) -> Rule {
+    use crate::year::RecordRef;
+    match record {
+        RecordRef::Document(id) | RecordRef::Programme(id) => Rule::OfDocument(id.clone()),
+        RecordRef::Session(id) => Rule::OfSession(id.clone()),
+        RecordRef::Exercise(_) | RecordRef::Operation(_) => Rule::Is(Guard::Public),
     }
 }
 

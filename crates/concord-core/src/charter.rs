@@ -37,6 +37,10 @@ pub struct CharterMember {
     pub name: Text,
     /// Capital city.
     pub capital: Text,
+    /// The name in the genitive ("запрос Казахстана"), for generated text; the short name
+    /// where not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name_of: Option<Text>,
     /// Status under the charter before any recorded change (usually `member`).
     #[serde(default = "member_status")]
     pub status: MemberStatus,
@@ -47,9 +51,86 @@ pub struct CharterMember {
         skip_serializing_if = "Option::is_none"
     )]
     pub since: Option<Date>,
-    /// Share of the organisation's budget, in percent.
+    /// Share of the organisation's budget, in percent, exact to the hundredth.
     #[serde(default)]
-    pub budget_share: f64,
+    pub budget_share: Share,
+}
+
+/// A share of the budget in percent, held exactly in hundredths of a percent (`12.5` is
+/// 1250): contributions and quota posts are computed from it in integers. Written as a
+/// number (`50`, `12.5`) or a string (`"12.5"`); more than two decimals are refused.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Share(u32);
+
+impl Share {
+    /// Hundredths of a percent: 10000 is the whole budget.
+    pub fn basis_points(self) -> u32 {
+        self.0
+    }
+
+    /// From hundredths of a percent.
+    pub fn from_basis_points(bp: u32) -> Share {
+        Share(bp)
+    }
+
+    fn parse(text: &str) -> Option<Share> {
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits = |p: &str| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit());
+        if !digits(whole)
+            || whole.len() > 3
+            || fraction.len() > 2
+            || (!fraction.is_empty() && !digits(fraction))
+        {
+            return None;
+        }
+        let whole: u32 = whole.parse().ok()?;
+        let cents: u32 = format!("{fraction:0<2}").parse().ok()?;
+        Some(Share(whole * 100 + cents))
+    }
+}
+
+impl std::fmt::Display for Share {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.0 % 100 == 0 {
+            write!(f, "{}", self.0 / 100)
+        } else {
+            write!(f, "{}.{:02}", self.0 / 100, self.0 % 100)
+        }
+    }
+}
+
+impl Serialize for Share {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if self.0 % 100 == 0 {
+            s.serialize_u32(self.0 / 100)
+        } else {
+            // Two decimals at most: the shortest float text of it is exact.
+            s.serialize_f64(f64::from(self.0) / 100.0)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Share {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Share, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Whole(u32),
+            Decimal(f64),
+            Text(String),
+        }
+        let text = match Written::deserialize(d)? {
+            Written::Whole(n) => n.to_string(),
+            // The float's shortest text is the decimal that was written.
+            Written::Decimal(x) => x.to_string(),
+            Written::Text(t) => t,
+        };
+        Share::parse(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!(
+                "`{text}` is not a share: a percentage with at most two decimals"
+            ))
+        })
+    }
 }
 
 fn member_status() -> MemberStatus {
@@ -141,6 +222,33 @@ pub struct Post {
     /// How holders succeed one another, in words.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub succession: Option<Text>,
+    /// The rotation among members, where the post rotates.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<crate::posts::PostRotation>,
+}
+
+/// The secretariat's quota posts: how many, for how long, counted from which year. They are
+/// apportioned among the members by budget share ([`crate::year::apportion`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuotaPosts {
+    /// The body whose posts they are.
+    pub body: Slug,
+    /// How many.
+    pub count: u32,
+    /// Years in a period.
+    pub term_years: u32,
+    /// A year a period begins; periods follow each other from it.
+    pub anchor_year: i32,
+}
+
+impl QuotaPosts {
+    /// The period (first and last year) that covers `year`.
+    pub fn period_of(&self, year: i32) -> (i32, i32) {
+        let years = i32::try_from(self.term_years.max(1)).unwrap_or(1);
+        let start = self.anchor_year + (year - self.anchor_year).div_euclid(years) * years;
+        (start, start + years - 1)
+    }
 }
 
 /// A named entry of a charter vocabulary (threat domain, document type).
@@ -170,6 +278,9 @@ pub struct Charter {
     pub bodies: Vec<Body>,
     /// The posts.
     pub posts: Vec<Post>,
+    /// The secretariat's quota posts, if the organisation has them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quota_posts: Option<QuotaPosts>,
     /// The threat domains the organisation works on.
     pub threat_domains: Vec<Term>,
     /// The kinds of document its bodies adopt.
@@ -193,6 +304,15 @@ impl Charter {
     /// A member named by the charter.
     pub fn member(&self, code: MemberCode) -> Option<&CharterMember> {
         self.members.iter().find(|m| m.code == code)
+    }
+
+    /// A member's name in the genitive, for generated text ("запрос Казахстана"); the code
+    /// for a state the charter does not name.
+    pub fn name_of(&self, code: MemberCode) -> Text {
+        self.member(code).map_or_else(
+            || Text::new(code.to_string(), code.to_string()),
+            |m| m.name_of.clone().unwrap_or_else(|| m.name.clone()),
+        )
     }
 
     /// A body by code.
@@ -224,7 +344,7 @@ impl Charter {
             return Err((members, "a charter names at least one member".into()));
         }
         let mut codes = BTreeSet::new();
-        let mut share = 0.0;
+        let mut share = 0u32;
         for (i, m) in self.members.iter().enumerate() {
             let at = members.index(i);
             if !codes.insert(m.code) {
@@ -232,18 +352,21 @@ impl Charter {
             }
             blank(&m.name, at.key("name"))?;
             blank(&m.capital, at.key("capital"))?;
-            if !(0.0..=100.0).contains(&m.budget_share) {
+            if m.budget_share.basis_points() > 10_000 {
                 return Err((
                     at.key("budget_share"),
                     "a budget share is a percentage from 0 to 100".into(),
                 ));
             }
-            share += m.budget_share;
+            share += m.budget_share.basis_points();
         }
-        if (share - 100.0).abs() > 1e-6 {
+        if share != 10_000 {
             return Err((
                 members,
-                format!("budget shares add up to {share}%, not 100%"),
+                format!(
+                    "budget shares add up to {}%, not 100%",
+                    Share::from_basis_points(share)
+                ),
             ));
         }
 
@@ -341,6 +464,33 @@ impl Charter {
                         format!("unknown member code `{code}`"),
                     ));
                 }
+            }
+            if let Some(r) = &p.rotation {
+                let at = at.key("rotation");
+                if r.term_years == 0 || r.term_years > 10 {
+                    return Err((at.key("term_years"), "a term is 1 to 10 years".into()));
+                }
+                if let Some(c) = r.order.iter().find(|c| !codes.contains(c)) {
+                    return Err((at.key("order"), format!("unknown member code `{c}`")));
+                }
+                if !r.order.contains(&r.anchor.member) {
+                    return Err((
+                        at.key("anchor"),
+                        format!("{} is not in the order", r.anchor.member),
+                    ));
+                }
+            }
+        }
+        if let Some(q) = &self.quota_posts {
+            let at = DataPath::root("quota_posts");
+            if !bodies.contains(&q.body) {
+                return Err((at.key("body"), format!("unknown body `{}`", q.body)));
+            }
+            if q.term_years == 0 || q.term_years > 10 {
+                return Err((at.key("term_years"), "a period is 1 to 10 years".into()));
+            }
+            if q.count > 10_000 {
+                return Err((at.key("count"), "at most 10,000 quota posts".into()));
             }
         }
         for (key, terms) in [

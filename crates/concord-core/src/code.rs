@@ -70,7 +70,7 @@ impl fmt::Debug for MemberCode {
 }
 
 /// A stable, readable identifier for a body, post, session, document or other record
-/// (`csc`, `secretary-general`, `csc-2023-11-28`).
+/// (`csc`, `secretary-general`, `csc-2023-minsk`).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Slug(String);

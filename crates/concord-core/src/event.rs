@@ -92,6 +92,24 @@ pub enum Event {
     AlertIssued(Box<IssuedAlert>),
     /// An account was opened, its rights changed, it was closed, or it signed in.
     AccountChanged(AccountChange),
+    /// An item of a programme or action plan was set out.
+    ProgrammeItemAdded(crate::year::ProgrammeItemAdded),
+    /// Progress on an item was reported.
+    ProgressReported(crate::year::ProgressReported),
+    /// A year's budget was set, with each member's contribution.
+    BudgetSet(crate::year::BudgetSet),
+    /// A member's payment was recorded.
+    PaymentRecorded(crate::year::PaymentRecorded),
+    /// A period's quota posts were apportioned.
+    QuotaApportioned(crate::year::QuotaApportioned),
+    /// A member renounced quota posts.
+    QuotaPostRenounced(crate::year::QuotaPostRenounced),
+    /// A quota post was filled.
+    QuotaPostFilled(crate::year::QuotaPostFilled),
+    /// A record was linked to a priority of the chair's year.
+    PriorityLinked(crate::year::PriorityLinked),
+    /// The chair's annual report was submitted.
+    AnnualReportSubmitted(crate::year::AnnualReportSubmitted),
 }
 
 impl Event {
@@ -128,6 +146,15 @@ impl Event {
             Event::SituationChanged(_) => "situation-changed",
             Event::AlertIssued(_) => "alert-issued",
             Event::AccountChanged(_) => "account-changed",
+            Event::ProgrammeItemAdded(_) => "programme-item-added",
+            Event::ProgressReported(_) => "progress-reported",
+            Event::BudgetSet(_) => "budget-set",
+            Event::PaymentRecorded(_) => "payment-recorded",
+            Event::QuotaApportioned(_) => "quota-apportioned",
+            Event::QuotaPostRenounced(_) => "quota-post-renounced",
+            Event::QuotaPostFilled(_) => "quota-post-filled",
+            Event::PriorityLinked(_) => "priority-linked",
+            Event::AnnualReportSubmitted(_) => "annual-report-submitted",
         }
     }
 
@@ -154,6 +181,16 @@ impl Event {
             Event::AlertIssued(a) => format!("alert/{}", a.alert.id),
             Event::AccountChanged(c) => format!("account/{}", c.username()),
             Event::LedgerNamed(_) => "ledger".to_owned(),
+            Event::ProgrammeItemAdded(i) => format!("programme/{}", i.item.programme),
+            Event::ProgressReported(r) => format!("programme/{}", r.report.programme),
+            Event::BudgetSet(b) => format!("budget/{}", b.budget.year),
+            Event::PaymentRecorded(p) => format!("budget/{}", p.payment.year),
+            Event::QuotaApportioned(a) => format!("quota/{}", a.apportion.period),
+            Event::QuotaPostRenounced(r) => format!("quota/{}", r.renounce.period),
+            Event::QuotaPostFilled(f) => format!("quota/{}", f.fill.period),
+            Event::ChairmanshipStated(s) => format!("chairmanship/{}", s.year),
+            Event::PriorityLinked(l) => format!("chairmanship/{}", l.link.year),
+            Event::AnnualReportSubmitted(r) => format!("chairmanship/{}", r.report.year),
             _ => return None,
         };
         Some(subject)

@@ -52,6 +52,10 @@ pub enum SessionFormat {
     Open,
     /// Closed.
     Closed,
+    /// Held by videoconference.
+    Videoconference,
+    /// An extraordinary session, outside the regular plan.
+    Extraordinary,
 }
 
 /// How a member stood towards a session.
@@ -61,6 +65,8 @@ pub enum SessionFormat {
 pub enum Attendance {
     /// Its delegation attended.
     Present,
+    /// Its delegation took part by video link.
+    PresentByVideo,
     /// Absent, but agreed all documents in advance (through its foreign ministry).
     AbsentAgreed,
     /// Absent without prior agreement.
@@ -74,6 +80,7 @@ impl Attendance {
     pub fn as_str(&self) -> &'static str {
         match self {
             Attendance::Present => "present",
+            Attendance::PresentByVideo => "present-by-video",
             Attendance::AbsentAgreed => "absent-agreed",
             Attendance::Absent => "absent",
             Attendance::Frozen => "frozen",
@@ -84,6 +91,7 @@ impl Attendance {
     pub fn parse(s: &str) -> Option<Attendance> {
         [
             Attendance::Present,
+            Attendance::PresentByVideo,
             Attendance::AbsentAgreed,
             Attendance::Absent,
             Attendance::Frozen,
@@ -102,13 +110,32 @@ pub struct Person {
     pub name: Text,
     /// Title or rank.
     pub title: Text,
+    /// In which capacity they represented their state, when a source says so (a head of
+    /// government may represent a state at the heads of state's council).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capacity: Option<Capacity>,
+}
+
+/// The capacity in which a person represented a state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Capacity {
+    /// Head of state.
+    HeadOfState,
+    /// Head of government.
+    HeadOfGovernment,
+    /// A minister.
+    Minister,
+    /// A plenipotentiary or other representative.
+    Representative,
 }
 
 /// A meeting of one body, or a joint meeting of several.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Session {
-    /// Identifier (`csc-2023-11-28`).
+    /// Identifier (`csc-2023-minsk`).
     pub id: Slug,
     /// The body meeting; several for a joint meeting.
     pub bodies: Vec<Slug>,
@@ -210,6 +237,9 @@ pub struct Appointment {
     /// Nationality, when a source gives it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nationality: Option<MemberCode>,
+    /// Acting, when a source says so: the rotation's turn is not spent by an acting holder.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub acting: bool,
     /// The session that decided the appointment, if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub decided_at: Option<Slug>,
@@ -557,10 +587,11 @@ impl History {
             for (code, attendance) in &s.attendance {
                 let here = at.key("attendance").key(code.as_str());
                 member(*code, here.clone())?;
-                let day = s.date.exact().ok_or_else(|| {
+                let day = s.date.day_or_bound().ok_or_else(|| {
                     (
                         at.key("date"),
-                        "attendance needs the exact day of the session".to_string(),
+                        "attendance needs the day of the session, or the latest it can be"
+                            .to_string(),
                     )
                 })?;
                 let frozen = timeline.status_on(*code, day).map(|st| st.status)

@@ -19,11 +19,13 @@ pub mod history;
 pub mod incident;
 pub mod keys;
 pub mod location;
+pub mod posts;
 pub mod registry;
 pub mod releasability;
 pub mod signatures;
 pub mod text;
 pub mod tokens;
+pub mod year;
 
 pub use chairmanship::{Chairmanship, RotationError};
 pub use charter::Charter;

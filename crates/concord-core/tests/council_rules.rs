@@ -128,7 +128,7 @@ fn circulated(world: &World) -> State {
         assistance: Default::default(),
         situation: Default::default(),
         alert: None,
-        sealed_before: false,
+        ..State::default()
     };
     let draft = Command::DraftDocument(Draft {
         id: "2026-moscow-declaration".parse().unwrap(),

@@ -43,7 +43,6 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(documents))
         .routes(routes!(document))
         .routes(routes!(exercises))
-        .routes(routes!(programmes))
         .routes(routes!(operations))
         .routes(routes!(sources))
         .merge(crate::ledger::routes())
@@ -51,6 +50,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .merge(crate::council::request_routes())
         .merge(crate::incidents::routes())
         .merge(crate::alerts::routes())
+        .merge(crate::year::routes())
         .merge(crate::stream::routes())
 }
 
@@ -95,7 +95,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-fn day_param(date: Option<&str>) -> Result<Date, Problem> {
+pub(crate) fn day_param(date: Option<&str>) -> Result<Date, Problem> {
     match date {
         None => Ok(time::OffsetDateTime::now_utc().date()),
         Some(d) => parse_day(d).map_err(|e| Problem::bad_parameter(format!("date: {e}"))),
@@ -478,14 +478,6 @@ async fn operations(State(state): State<AppState>) -> ApiResult<Value> {
     let all = state.store.operations().await?;
     Ok(Json(
         serde_json::to_value(all).expect("operations serialise"),
-    ))
-}
-
-#[utoipa::path(get, path = "/api/v1/programmes", tag = "registry", responses((status = 200, description = "Programmes", body = [Object]), crate::openapi::ReadErrors))]
-async fn programmes(State(state): State<AppState>) -> ApiResult<Value> {
-    let all = state.store.programmes().await?;
-    Ok(Json(
-        serde_json::to_value(all).expect("programmes serialise"),
     ))
 }
 

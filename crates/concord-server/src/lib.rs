@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod annual_pdf;
 pub mod api;
 pub mod assets;
 pub mod console;
@@ -18,6 +19,7 @@ pub mod press;
 pub mod problem;
 pub mod reader;
 pub mod stream;
+pub mod year;
 
 use std::future::Future;
 use std::sync::Arc;

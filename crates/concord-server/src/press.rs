@@ -54,15 +54,7 @@ async fn adopted(state: &AppState) -> Result<Vec<(Document, Option<SessionView>)
 
 /// The first day a partial date can mean.
 pub(crate) fn first_day(date: PartialDate) -> time::Date {
-    match date {
-        PartialDate::Day(d) => d,
-        PartialDate::Month(y, m) => {
-            time::Date::from_calendar_date(y, m, 1).expect("a month's first day")
-        }
-        PartialDate::Year(y) => {
-            time::Date::from_calendar_date(y, time::Month::January, 1).expect("a year's first day")
-        }
-    }
+    date.earliest()
 }
 
 #[derive(Template)]

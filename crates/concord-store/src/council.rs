@@ -289,6 +289,10 @@ async fn load(
 ) -> Result<(State, Vec<String>), StoreError> {
     let mut state = State::default();
     let mut also_read = Vec::new();
+    if let Some(found) = load_year(store, command, subject, &mut state).await? {
+        also_read.extend(found);
+        return Ok((state, also_read));
+    }
     if let Subject::Situation(_) = subject {
         let events = store.subject_events(&subject.name()).await?;
         state.situation = concord_core::council::SituationFile::fold(&events);
@@ -346,9 +350,7 @@ async fn load(
     let session_id = match subject {
         Subject::Session(id) => Some(id.to_string()),
         Subject::Document(_) => session_id,
-        Subject::Incident(_) | Subject::Request(_) | Subject::Situation(_) | Subject::Alert(_) => {
-            None
-        }
+        _ => None,
     };
     if let Some(id) = session_id {
         state.session = store.session(&id).await?;
@@ -510,4 +512,92 @@ pub async fn reader_for_token(
     };
     let timeline = charter.timeline(store.status_records().await?);
     Ok(Some(found.reader(&timeline, today)))
+}
+
+/// The state of the organisation's year's commands (programmes, budgets, quota posts, the
+/// chair's year), and the subjects read beside their own; `None` for other subjects.
+async fn load_year(
+    store: &dyn Store,
+    command: &Command,
+    subject: &Subject,
+    state: &mut State,
+) -> Result<Option<Vec<String>>, StoreError> {
+    use concord_core::year::{BudgetFile, ChairFile, ProgrammeFile, QuotaFile, RecordRef};
+    let name = subject.name();
+    let events = || store.subject_events(&name);
+    let document = match (subject, command) {
+        (Subject::Programme(id), _) => {
+            state.programme = ProgrammeFile::fold(&events().await?);
+            Some(id.clone())
+        }
+        (Subject::Budget(_), c) => {
+            state.budget = BudgetFile::fold(&events().await?);
+            match c {
+                Command::SetBudget(b) => Some(b.document.clone()),
+                _ => None,
+            }
+        }
+        (Subject::Quota(_), c) => {
+            state.quota = QuotaFile::fold(&events().await?);
+            match c {
+                Command::ApportionQuotaPosts(a) => Some(a.document.clone()),
+                _ => None,
+            }
+        }
+        (Subject::Chairmanship(year), c) => {
+            state.chairmanship = ChairFile::fold(&events().await?);
+            if state.chairmanship.statement.is_none() {
+                // A statement loaded with the history has no subject of its own.
+                state.chairmanship.statement = store
+                    .chairmanship_statements()
+                    .await?
+                    .into_iter()
+                    .find(|s| s.year == *year);
+            }
+            match c {
+                Command::LinkPriority(l) => {
+                    state.linked_record_exists = match &l.record {
+                        RecordRef::Document(id) | RecordRef::Programme(id) => {
+                            store.document(id.as_str()).await?.is_some()
+                        }
+                        RecordRef::Session(id) => store.session(id.as_str()).await?.is_some(),
+                        RecordRef::Exercise(id) => {
+                            store.exercises().await?.iter().any(|e| &e.id == id)
+                        }
+                        RecordRef::Operation(code) => {
+                            store.operations().await?.iter().any(|o| &o.code == code)
+                        }
+                    };
+                }
+                Command::SubmitAnnualReport(r) => {
+                    let charter = store
+                        .charter()
+                        .await?
+                        .ok_or_else(|| StoreError::Database("no charter".into()))?;
+                    let origin = queries::origin(store)
+                        .await
+                        .map_err(|e| StoreError::Database(e.to_string()))?;
+                    state.report_digest = crate::annual::report(
+                        store,
+                        &charter,
+                        &origin,
+                        r.year,
+                        crate::annual::Part::Full,
+                    )
+                    .await
+                    .ok()
+                    .map(|report| report.digest());
+                }
+                _ => {}
+            }
+            None
+        }
+        _ => return Ok(None),
+    };
+    let mut also_read = Vec::new();
+    if let Some(id) = document {
+        state.document = document_file(store, id.as_str()).await?;
+        also_read.push(Subject::Document(id).name());
+    }
+    Ok(Some(also_read))
 }

@@ -181,7 +181,7 @@ fn replay(charter: &Charter, origin: &str, history: &History) -> Result<Vec<Even
                 assistance: Default::default(),
                 situation: Default::default(),
                 alert: None,
-                sealed_before: false,
+                ..State::default()
             };
             let done = council
                 .decide(&demo.sign(owner, origin, command, day), &state, day)

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod accounts;
 pub mod alerts;
+pub mod annual;
 pub mod council;
 pub mod hash_cache;
 pub mod incidents;
@@ -16,6 +17,7 @@ pub mod init;
 pub mod ledger;
 pub mod projection;
 pub mod queries;
+pub mod year;
 
 use async_trait::async_trait;
 use concord_core::charter::Charter;

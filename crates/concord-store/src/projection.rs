@@ -372,6 +372,15 @@ pub fn read_row(event: &Event) -> ReadRow {
             body: encode(o),
         },
         Event::CommandSigned(_)
+        | Event::ProgrammeItemAdded(_)
+        | Event::ProgressReported(_)
+        | Event::BudgetSet(_)
+        | Event::PaymentRecorded(_)
+        | Event::QuotaApportioned(_)
+        | Event::QuotaPostRenounced(_)
+        | Event::QuotaPostFilled(_)
+        | Event::AnnualReportSubmitted(_)
+        | Event::PriorityLinked(_)
         | Event::LedgerNamed(_)
         | Event::AssistanceRequested(_)
         | Event::ForcesPledged(_)

@@ -79,7 +79,8 @@ pub struct MemberView {
     /// What established the status (empty for the charter's founding status).
     pub status_sources: Vec<String>,
     /// Budget share in percent.
-    pub budget_share: f64,
+    #[cfg_attr(feature = "openapi", schema(value_type = f64))]
+    pub budget_share: concord_core::charter::Share,
 }
 
 /// Every state the charter names, with its status on `day`.

@@ -149,6 +149,67 @@ enum Command {
         #[command(subcommand)]
         step: crate::council::CouncilStep,
     },
+    /// A step of the organisation's year (programmes, budget, quota posts, the chair's
+    /// priorities and report), signed with a key file and recorded.
+    Year {
+        /// The signing key.
+        #[arg(long, env = "CONCORD_KEY")]
+        key: PathBuf,
+        /// Print the signed command instead of recording it.
+        #[arg(long)]
+        print: bool,
+        #[command(subcommand)]
+        step: crate::year::YearStep,
+    },
+    /// Who holds each post on a day: the charter's rule and the recorded holders, and the
+    /// quota posts of the period.
+    Posts {
+        /// The day (YYYY-MM-DD); today if absent.
+        #[arg(long, value_parser = concord_core::date::parse_day)]
+        at: Option<time::Date>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Programmes and action plans with their items and progress.
+    Programmes {
+        /// The day they stand on (YYYY-MM-DD); today if absent.
+        #[arg(long, value_parser = concord_core::date::parse_day)]
+        at: Option<time::Date>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A year's budget: contributions, payments, arrears.
+    Budget {
+        /// The budget year.
+        #[arg(long)]
+        year: i32,
+        /// The day the accounts stand on (YYYY-MM-DD); today if absent.
+        #[arg(long, value_parser = concord_core::date::parse_day)]
+        at: Option<time::Date>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The chair's annual report of a year, generated from the record.
+    Report {
+        /// The year.
+        #[arg(long)]
+        year: i32,
+        /// Only the public part.
+        #[arg(long)]
+        public: bool,
+        /// The PDF's language: en or ru.
+        #[arg(long, default_value = "en", value_parser = ["en", "ru"])]
+        lang: String,
+        /// Write the PDF here.
+        #[arg(long)]
+        pdf: Option<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// People's accounts for the console.
     Users {
         #[command(subcommand)]
@@ -695,6 +756,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Council { key, print, step } => {
             let store = database::open(&cli.database).await?;
             crate::council::run(store.as_ref(), &key, step, print).await
+        }
+        Command::Year { key, print, step } => {
+            let store = database::open(&cli.database).await?;
+            crate::year::run(store.as_ref(), &key, step, print).await
+        }
+        Command::Posts { at, json } => {
+            let store = database::open(&cli.database).await?;
+            let at = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+            crate::year::posts(store.as_ref(), at, json).await
+        }
+        Command::Programmes { at, json } => {
+            let store = database::open(&cli.database).await?;
+            let at = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+            crate::year::programmes(store.as_ref(), at, json).await
+        }
+        Command::Budget { year, at, json } => {
+            let store = database::open(&cli.database).await?;
+            let at = at.unwrap_or_else(|| time::OffsetDateTime::now_utc().date());
+            crate::year::budget(store.as_ref(), year, at, json).await
+        }
+        Command::Report {
+            year,
+            public,
+            lang,
+            pdf,
+            json,
+        } => {
+            let store = database::open(&cli.database).await?;
+            crate::year::report(store.as_ref(), year, public, &lang, pdf, json).await
         }
         Command::Users { what } => {
             let store = database::open(&cli.database).await?;

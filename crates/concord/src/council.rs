@@ -69,7 +69,7 @@ pub enum CouncilStep {
         /// Member.
         #[arg(long)]
         member: MemberCode,
-        /// present, absent-agreed, absent or frozen.
+        /// present, present-by-video, absent-agreed, absent or frozen.
         #[arg(long, value_parser = parse_attendance)]
         attendance: Attendance,
     },
@@ -159,8 +159,9 @@ pub enum StanceArg {
 }
 
 fn parse_attendance(s: &str) -> Result<Attendance, String> {
-    Attendance::parse(s)
-        .ok_or_else(|| format!("`{s}`: one of present, absent-agreed, absent, frozen"))
+    Attendance::parse(s).ok_or_else(|| {
+        format!("`{s}`: one of present, present-by-video, absent-agreed, absent, frozen")
+    })
 }
 
 /// The command a step stands for. A position names the version under agreement and its

@@ -13,3 +13,4 @@ pub mod log_key;
 mod output;
 mod private_file;
 pub mod users;
+pub mod year;

@@ -244,7 +244,7 @@ fn the_registry_of_posts_exercises_and_programmes() {
             "{backend}"
         );
         assert_eq!(chief["nationality"], "RUS");
-        assert_eq!(chief["decided_at"], "csc-2023-11-28");
+        assert_eq!(chief["decided_at"], "csc-2023-minsk");
         let secretaries = appointments
             .as_array()
             .unwrap()

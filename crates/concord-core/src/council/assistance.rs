@@ -251,15 +251,13 @@ impl Council<'_> {
                 "Экстренные консультации по запросу о коллективной помощи, без очного заседания",
             ));
         }
+        let of = self.charter.name_of(c.requester);
         let title = Text::new(
             format!(
                 "Decision on the request of {} for collective assistance",
-                requester.name.en
+                of.en
             ),
-            format!(
-                "Решение по запросу {} о коллективной помощи",
-                requester.name.ru
-            ),
+            format!("Решение по запросу {} о коллективной помощи", of.ru),
         );
         let version = Version {
             document: decision_id.clone(),

@@ -13,6 +13,10 @@ use super::alert::IssueAlert;
 use super::assistance::{AdvanceDeployment, OrderDeployment, PledgeForces, RequestAssistance};
 use super::situation::{AttachReport, OpenSituation, SetCrisisLevel};
 use crate::text::Text;
+use crate::year::{
+    AddProgrammeItem, ApportionQuotaPosts, FillQuotaPost, LinkPriority, Party, RecordPayment,
+    RenounceQuotaPost, ReportProgress, SetBudget, StatePriorities, SubmitAnnualReport,
+};
 
 /// Opens a session of a body; the chair follows from the rotation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -158,6 +162,26 @@ pub enum Command {
     /// An alert (CAP 1.2) to the national centres, from the crisis-response centre or a
     /// member's national crisis centre.
     IssueAlert(IssueAlert),
+    /// The secretariat sets out an item of an adopted programme or action plan.
+    AddProgrammeItem(AddProgrammeItem),
+    /// The responsible party reports progress on an item.
+    ReportProgress(ReportProgress),
+    /// The secretariat sets a year's budget under its adopted document.
+    SetBudget(SetBudget),
+    /// The secretariat records a member's payment.
+    RecordPayment(RecordPayment),
+    /// The secretariat apportions a period's quota posts under an adopted decision.
+    ApportionQuotaPosts(ApportionQuotaPosts),
+    /// A member renounces some of its quota posts.
+    RenounceQuotaPost(RenounceQuotaPost),
+    /// The secretariat records who fills a member's quota post.
+    FillQuotaPost(FillQuotaPost),
+    /// The year's chair states its motto and priorities.
+    StatePriorities(StatePriorities),
+    /// The chair (or the secretariat) links a record to a priority.
+    LinkPriority(LinkPriority),
+    /// The year's chair submits its annual report.
+    SubmitAnnualReport(SubmitAnnualReport),
 }
 
 /// Whose key may sign a command.
@@ -365,6 +389,14 @@ pub enum Subject {
     Situation(Slug),
     /// An alert.
     Alert(Slug),
+    /// A programme or action plan being carried out (its document's id).
+    Programme(Slug),
+    /// A budget year.
+    Budget(i32),
+    /// A period of quota posts (its first year).
+    Quota(i32),
+    /// A chairmanship year: its priorities, their links and its annual report.
+    Chairmanship(i32),
 }
 
 impl Subject {
@@ -377,6 +409,10 @@ impl Subject {
             Subject::Request(id) => format!("request/{id}"),
             Subject::Situation(id) => format!("situation/{id}"),
             Subject::Alert(id) => format!("alert/{id}"),
+            Subject::Programme(id) => format!("programme/{id}"),
+            Subject::Budget(year) => format!("budget/{year}"),
+            Subject::Quota(year) => format!("quota/{year}"),
+            Subject::Chairmanship(year) => format!("chairmanship/{year}"),
         }
     }
 }
@@ -402,6 +438,16 @@ impl Command {
             Command::AttachReport(c) => Subject::Situation(c.situation.clone()),
             Command::SetCrisisLevel(c) => Subject::Situation(c.situation.clone()),
             Command::IssueAlert(c) => Subject::Alert(c.id.clone()),
+            Command::AddProgrammeItem(c) => Subject::Programme(c.programme.clone()),
+            Command::ReportProgress(c) => Subject::Programme(c.programme.clone()),
+            Command::SetBudget(c) => Subject::Budget(c.year),
+            Command::RecordPayment(c) => Subject::Budget(c.year),
+            Command::ApportionQuotaPosts(c) => Subject::Quota(c.period),
+            Command::RenounceQuotaPost(c) => Subject::Quota(c.period),
+            Command::FillQuotaPost(c) => Subject::Quota(c.period),
+            Command::StatePriorities(c) => Subject::Chairmanship(c.year),
+            Command::LinkPriority(c) => Subject::Chairmanship(c.year),
+            Command::SubmitAnnualReport(c) => Subject::Chairmanship(c.year),
         }
     }
 
@@ -435,6 +481,16 @@ impl Command {
             Command::AttachReport(_) => "attach-report",
             Command::SetCrisisLevel(_) => "set-crisis-level",
             Command::IssueAlert(_) => "issue-alert",
+            Command::AddProgrammeItem(_) => "add-programme-item",
+            Command::ReportProgress(_) => "report-progress",
+            Command::SetBudget(_) => "set-budget",
+            Command::RecordPayment(_) => "record-payment",
+            Command::ApportionQuotaPosts(_) => "apportion-quota-posts",
+            Command::RenounceQuotaPost(_) => "renounce-quota-post",
+            Command::FillQuotaPost(_) => "fill-quota-post",
+            Command::StatePriorities(_) => "state-priorities",
+            Command::LinkPriority(_) => "link-priority",
+            Command::SubmitAnnualReport(_) => "submit-annual-report",
         }
     }
 
@@ -447,6 +503,13 @@ impl Command {
             Command::PledgeForces(p) => Signer::Member(p.member),
             Command::RecordAttendance(a) => Signer::SecretariatOr(a.member),
             Command::IssueAlert(_) => Signer::Anyone,
+            Command::ReportProgress(p) => match &p.reporter {
+                Party::Member(m) => Signer::Member(*m),
+                Party::Body(_) => Signer::Secretariat,
+            },
+            Command::RenounceQuotaPost(r) => Signer::Member(r.member),
+            Command::SubmitAnnualReport(r) => Signer::Member(r.chair),
+            Command::StatePriorities(r) => Signer::Member(r.chair),
             Command::OpenSession(_)
             | Command::AddAgendaItem(_)
             | Command::DraftDocument(_)
@@ -457,7 +520,13 @@ impl Command {
             | Command::AdvanceDeployment(_)
             | Command::OpenSituation(_)
             | Command::AttachReport(_)
-            | Command::SetCrisisLevel(_) => Signer::Secretariat,
+            | Command::SetCrisisLevel(_)
+            | Command::AddProgrammeItem(_)
+            | Command::SetBudget(_)
+            | Command::RecordPayment(_)
+            | Command::ApportionQuotaPosts(_)
+            | Command::FillQuotaPost(_)
+            | Command::LinkPriority(_) => Signer::Secretariat,
         }
     }
 }

@@ -193,6 +193,24 @@ pub enum CouncilError {
     /// The rotation cannot name the chair.
     #[error("the chair cannot be determined: {0}")]
     Rotation(String),
+    /// The document a command builds on is not adopted (or not of the right type).
+    #[error("{0}")]
+    NotAdopted(String),
+    /// A progress report by a party that does not answer for the item.
+    #[error("{0}")]
+    NotResponsible(String),
+    /// A payment larger than what is owed.
+    #[error("{0}")]
+    Overpaid(String),
+    /// No vacant quota post to renounce or fill.
+    #[error("{0}")]
+    NoQuotaPostLeft(String),
+    /// Someone other than the year's chair submits its report.
+    #[error("{0}")]
+    NotChair(String),
+    /// The report signed is not the report as generated from the record.
+    #[error("{0}")]
+    ReportChanged(String),
 }
 
 pub(crate) fn list(codes: &[MemberCode]) -> String {
@@ -237,6 +255,12 @@ impl CouncilError {
             CouncilError::NotCap12(_) => "not-cap-1.2",
             CouncilError::ScopeMismatch(_) => "cap-scope-mismatch",
             CouncilError::NotOwnName { .. } => "not-own-name",
+            CouncilError::NotAdopted(_) => "not-adopted",
+            CouncilError::NotResponsible(_) => "not-responsible",
+            CouncilError::Overpaid(_) => "exceeds-assessment",
+            CouncilError::NoQuotaPostLeft(_) => "no-quota-post-left",
+            CouncilError::NotChair(_) => "not-the-chair",
+            CouncilError::ReportChanged(_) => "report-changed",
         }
     }
 }

@@ -96,6 +96,16 @@ impl Council<'_> {
             Command::SetCrisisLevel(c) => self.set_level(c, state, now)?,
             Command::IssueAlert(c) => self.issue_alert(signed, c, owner, state, now)?,
             Command::ReportIncident(r) => self.report_incident(signed, r, state, now)?,
+            Command::AddProgrammeItem(c) => self.add_programme_item(c, state, today)?,
+            Command::ReportProgress(c) => self.report_progress(c, state, today)?,
+            Command::SetBudget(c) => self.set_budget(c, state, today)?,
+            Command::RecordPayment(c) => self.record_payment(c, state, today)?,
+            Command::ApportionQuotaPosts(c) => self.apportion_quota_posts(c, state, today)?,
+            Command::RenounceQuotaPost(c) => self.renounce_quota_post(c, state, today)?,
+            Command::FillQuotaPost(c) => self.fill_quota_post(c, state, today)?,
+            Command::StatePriorities(c) => self.state_priorities(c, state)?,
+            Command::LinkPriority(c) => self.link_priority(c, state, today)?,
+            Command::SubmitAnnualReport(c) => self.submit_annual_report(c, state, today)?,
             _ => self.carry_out(signed, state, today)?,
         };
         // Positions, reports and alerts carry their own signatures (a report's or an
@@ -200,7 +210,17 @@ impl Council<'_> {
             | Command::OpenSituation(_)
             | Command::AttachReport(_)
             | Command::SetCrisisLevel(_)
-            | Command::IssueAlert(_) => {
+            | Command::IssueAlert(_)
+            | Command::AddProgrammeItem(_)
+            | Command::ReportProgress(_)
+            | Command::SetBudget(_)
+            | Command::RecordPayment(_)
+            | Command::ApportionQuotaPosts(_)
+            | Command::RenounceQuotaPost(_)
+            | Command::FillQuotaPost(_)
+            | Command::StatePriorities(_)
+            | Command::LinkPriority(_)
+            | Command::SubmitAnnualReport(_) => {
                 unreachable!("decide_at carries out these commands itself")
             }
         }

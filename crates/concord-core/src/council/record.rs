@@ -167,6 +167,19 @@ pub struct State {
     pub situation: super::situation::SituationFile,
     /// The alert the command names, if it exists.
     pub alert: Option<super::alert::IssuedAlert>,
+    /// The programme the command names (empty if nothing is recorded of it).
+    pub programme: crate::year::ProgrammeFile,
+    /// The budget year the command names (empty if nothing is recorded of it).
+    pub budget: crate::year::BudgetFile,
+    /// The quota period the command names (empty if nothing is recorded of it).
+    pub quota: crate::year::QuotaFile,
+    /// The chairmanship year the command names (empty if nothing is recorded of it).
+    pub chairmanship: crate::year::ChairFile,
+    /// Whether the record a priority link names exists (read by the edge).
+    pub linked_record_exists: bool,
+    /// SHA-256 of that year's report as generated now from the record (by the edge, which
+    /// renders it).
+    pub report_digest: Option<String>,
     /// Whether the command's seal (key and nonce) was received before.
     pub sealed_before: bool,
 }
