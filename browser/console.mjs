@@ -118,6 +118,29 @@ try {
   check(positions.includes('KAZ') && positions.includes('agrees'), `the position is listed: ${positions}`);
   await head.screenshot({ path: `${out}/agreed.png`, fullPage: true });
 
+  step = 'Kazakhstan reports progress on its programme item, signing in the browser';
+  await head.click('#nav-year');
+  const item = `#programme-${fixtures.programme} tr.item`;
+  check((await head.textContent(item)).includes(fixtures.item_title), 'the item is listed with its title');
+  const form = `#programme-${fixtures.programme} form.signed-command`;
+  await head.fill(`${form} input[name=percent]`, '100');
+  await head.fill(`${form} input[name="note.en"]`, 'Two outposts handed over');
+  await head.fill(`${form} input[name="note.ru"]`, 'Переданы две заставы');
+  await head.setInputFiles(`${form} .key-file`, fixtures.key_file);
+  await head.click(`${form} button.primary`);
+  await head.waitForSelector(`${form} .sign-result.done`, { timeout: 10000 });
+  await head.waitForFunction((sel) => !document.querySelector(sel), form, { timeout: 10000 });
+  check((await head.textContent(item)).includes('done'), `the item is done: ${await head.textContent(item)}`);
+  await head.screenshot({ path: `${out}/year.png`, fullPage: true });
+
+  step = 'the chair\'s annual report, with its charts, in Russian';
+  await head.goto(`${base}/year/report`);
+  check((await head.textContent('#report-digest')).length === 64, 'the report states its SHA-256');
+  check((await head.$$('svg.chart rect')).length >= 1, 'the report draws its charts');
+  const pdf = await head.request.get(`${base}/api/v1/annual-reports/${fixtures.year}/pdf?lang=ru`);
+  check(pdf.status() === 200 && (await pdf.body()).subarray(0, 5).toString() === '%PDF-', 'the PDF is served');
+  await head.screenshot({ path: `${out}/annual-report.png`, fullPage: true });
+
   console.log('browser: all steps passed; screenshots in', out);
   await browser.close();
 } catch (e) {

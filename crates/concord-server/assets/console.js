@@ -114,25 +114,63 @@
     };
   }
 
-  // Signs the position in the browser (WebCrypto Ed25519) and sends only the signature:
-  // the delegation's key never leaves this computer.
+  // The seal's moment: now, whole seconds, UTC.
+  function now() {
+    return new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  }
+
+  // Seals `command` with `key` for the deployment `origin` at `issuedAt` (WebCrypto
+  // Ed25519, a random nonce) and posts it: only the signature leaves this computer.
+  function signAndSend(key, origin, command, issuedAt) {
+    var nonce = base64(crypto.getRandomValues(new Uint8Array(16)))
+      .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+    // PKCS #8 wrapping of an Ed25519 seed (RFC 8410).
+    var prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
+    var pkcs8 = new Uint8Array(48);
+    pkcs8.set(prefix); pkcs8.set(key.seed, 16);
+    var signable = { origin: origin, issued_at: issuedAt, nonce: nonce, command: command };
+    var message = new TextEncoder().encode('concord-command-v2\n' + canonical(signable));
+    return crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
+      .then(function (k) { return crypto.subtle.sign({ name: 'Ed25519' }, k, message); })
+      .then(function (signature) {
+        return fetch('/api/v1/council/commands', {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            command: command,
+            seal: { key: key.id, issued_at: issuedAt, nonce: nonce, signature: base64(signature) }
+          })
+        });
+      });
+  }
+
+  // Reads the key file, checks its owner, signs and sends; says how it went.
+  function signForm(file, d, say, build) {
+    if (!file) { say(d.failed, false); return; }
+    file.text().then(function (text) {
+      var key = readKeyFile(text);
+      var signer = d.signer || d.member;
+      if (key.owner !== signer) { throw new Error('the key is ' + key.owner + '\'s, not ' + signer + '\'s'); }
+      var issuedAt = now();
+      return signAndSend(key, d.origin, build(issuedAt), issuedAt);
+    }).then(function (response) {
+      if (!response) { return; }
+      return response.json().then(function (body) {
+        if (response.status === 201) { say(d.done, true); setTimeout(function () { location.reload(); }, 300); }
+        else { say(d.failed + ' ' + (body.detail || response.status), false); }
+      });
+    }).catch(function (err) { say(d.failed + ' ' + err.message, false); });
+  }
+
+  // A position on a circulated version, signed by the delegation's key.
   function positionForm() {
     var form = document.getElementById('position-form');
     if (!form) { return; }
     var result = document.getElementById('sign-result');
     form.addEventListener('submit', function (e) {
       e.preventDefault();
-      var file = document.getElementById('key-file').files[0];
       var d = form.dataset;
       var say = function (text, ok) { result.textContent = text; result.className = ok ? 'done' : 'error'; };
-      if (!file) { say(d.failed + ' ' + document.querySelector('label[for=key-file]').textContent, false); return; }
-      file.text().then(function (text) {
-        var key = readKeyFile(text);
-        if (key.owner !== d.member) { throw new Error('the key is ' + key.owner + '\'s, not ' + d.member + '\'s'); }
-        // The seal: this moment (whole seconds, UTC), a random nonce, this deployment.
-        var issuedAt = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
-        var nonce = base64(crypto.getRandomValues(new Uint8Array(16)))
-          .replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+      signForm(document.getElementById('key-file').files[0], d, say, function (issuedAt) {
         var command = {
           action: 'record-position', document: d.document, version: Number(d.version), hash: d.hash,
           member: d.member, stance: document.getElementById('stance').value, signed_on: issuedAt.slice(0, 10)
@@ -141,30 +179,35 @@
         var signatory = document.getElementById('signatory').value.trim();
         if (reason) { command.reason = reason; }
         if (signatory) { command.signatory = signatory; }
-        // PKCS #8 wrapping of an Ed25519 seed (RFC 8410).
-        var prefix = [0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20];
-        var pkcs8 = new Uint8Array(48);
-        pkcs8.set(prefix); pkcs8.set(key.seed, 16);
-        var signable = { origin: d.origin, issued_at: issuedAt, nonce: nonce, command: command };
-        var message = new TextEncoder().encode('concord-command-v2\n' + canonical(signable));
-        return crypto.subtle.importKey('pkcs8', pkcs8, { name: 'Ed25519' }, false, ['sign'])
-          .then(function (k) { return crypto.subtle.sign({ name: 'Ed25519' }, k, message); })
-          .then(function (signature) {
-            return fetch('/api/v1/council/commands', {
-              method: 'POST', headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({
-                command: command,
-                seal: { key: key.id, issued_at: issuedAt, nonce: nonce, signature: base64(signature) }
-              })
-            });
-          })
-          .then(function (response) {
-            return response.json().then(function (body) {
-              if (response.status === 201) { say(d.done, true); setTimeout(function () { location.reload(); }, 300); }
-              else { say(d.failed + ' ' + (body.detail || response.status), false); }
-            });
+        return command;
+      });
+    });
+  }
+
+  // Any other signed command: the page fixes some fields (data-fixed), the inputs give the
+  // rest (`note.en` is field `en` of `note`; data-type="number" is a number).
+  function signedForms() {
+    document.querySelectorAll('form.signed-command').forEach(function (form) {
+      var result = form.querySelector('.sign-result');
+      form.addEventListener('submit', function (e) {
+        e.preventDefault();
+        var d = form.dataset;
+        var say = function (text, ok) { result.textContent = text; result.className = 'sign-result ' + (ok ? 'done' : 'error'); };
+        signForm(form.querySelector('.key-file').files[0], d, say, function () {
+          var command = Object.assign({ action: d.action }, JSON.parse(d.fixed));
+          form.querySelectorAll('input[name]').forEach(function (input) {
+            var path = input.name.split('.');
+            var value = input.dataset.type === 'number' ? Number(input.value) : input.value.trim();
+            var at = command;
+            path.slice(0, -1).forEach(function (p) { at = at[p] = at[p] || {}; });
+            at[path[path.length - 1]] = value;
           });
-      }).catch(function (err) { say(d.failed + ' ' + err.message, false); });
+          if (command.action === 'report-progress') {
+            command.status = command.percent >= 100 ? 'done' : 'in-progress';
+          }
+          return command;
+        });
+      });
     });
   }
 
@@ -252,5 +295,5 @@
     });
   }
 
-  document.addEventListener('DOMContentLoaded', function () { mapPage(); liveFeed(); positionForm(); ledgerPage(); });
+  document.addEventListener('DOMContentLoaded', function () { mapPage(); liveFeed(); positionForm(); signedForms(); ledgerPage(); });
 })();

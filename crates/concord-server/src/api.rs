@@ -76,6 +76,7 @@ pub fn routes() -> Router<AppState> {
     .merge(crate::console::routes())
     .merge(crate::press::routes())
     .merge(crate::pages::routes())
+    .merge(crate::year_pages::routes())
     .merge(crate::admin::routes())
     .merge(crate::assets::routes())
     .fallback(not_found)

@@ -20,6 +20,7 @@ pub mod problem;
 pub mod reader;
 pub mod stream;
 pub mod year;
+pub mod year_pages;
 
 use std::future::Future;
 use std::sync::Arc;

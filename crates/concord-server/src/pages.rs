@@ -274,7 +274,7 @@ async fn registry(State(state): State<AppState>, headers: HeaderMap) -> Result<R
     Ok(render(page).into_response())
 }
 
-fn status_word(t: &Messages, status: DocumentStatus) -> String {
+pub(crate) fn status_word(t: &Messages, status: DocumentStatus) -> String {
     let id = match status {
         DocumentStatus::Adopted => "document-status-adopted",
         DocumentStatus::Submitted => "document-status-submitted",

@@ -25,8 +25,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(budget))
         .routes(routes!(quota))
         .routes(routes!(holders))
-        .routes(routes!(report))
-        .routes(routes!(report_pdf))
+        .routes(routes!(annual_report))
+        .routes(routes!(annual_report_pdf))
 }
 
 /// A day to read as of.
@@ -199,7 +199,7 @@ async fn generate(
 
 /// The chair's annual report of a year, generated from the record.
 #[utoipa::path(get, path = "/api/v1/annual-reports/{year}", tag = "year", params(("year" = String, Path, description = "The chairmanship year"), ReportParams), responses((status = 200, description = "The report, its SHA-256 and its submission", body = ReportAnswer), crate::openapi::ReadErrors))]
-async fn report(
+async fn annual_report(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
     Path(y): Path<String>,
@@ -220,7 +220,7 @@ async fn report(
 
 /// The chair's annual report as a PDF (fonts embedded; the same bytes every time).
 #[utoipa::path(get, path = "/api/v1/annual-reports/{year}/pdf", tag = "year", params(("year" = String, Path, description = "The chairmanship year"), ReportParams), responses((status = 200, description = "The report as PDF", content_type = "application/pdf", body = Vec<u8>), crate::openapi::ReadErrors))]
-async fn report_pdf(
+async fn annual_report_pdf(
     State(state): State<AppState>,
     ReaderOf(reader): ReaderOf,
     Path(y): Path<String>,

@@ -135,6 +135,25 @@ fn the_console_in_a_browser() {
         );
         assert_eq!(reply.status, 201, "{reply:?}");
     }
+    // An adopted programme with an item Kazakhstan answers for.
+    assert_eq!(
+        common::adopt(&server, &delegations, "browser-programme", "programme", &[]),
+        "adopted"
+    );
+    let item_title = "Hand over two border outposts";
+    let item = Council::AddProgrammeItem(concord_core::year::AddProgrammeItem {
+        programme: "browser-programme".parse().unwrap(),
+        number: 1,
+        title: concord_core::text::Text::new(item_title, "Передать две пограничные заставы"),
+        responsible: concord_core::year::Party::Member("KAZ".parse().unwrap()),
+        deadline: today + time::Duration::days(90),
+        funding: None,
+    });
+    let reply = post_json(
+        &server.url("/api/v1/council/commands"),
+        &delegations.sign("secretariat", item),
+    );
+    assert_eq!(reply.status, 201, "{reply:?}");
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("KAZ.key");
     std::fs::write(&key_file, delegations.key_file("KAZ")).unwrap();
@@ -150,6 +169,9 @@ fn the_console_in_a_browser() {
             "alert": alert,
             "alert_headline": headline,
             "kaz_report_title": title,
+            "programme": "browser-programme",
+            "item_title": item_title,
+            "year": today.year(),
         })
         .to_string(),
     )
@@ -169,6 +191,13 @@ fn the_console_in_a_browser() {
     );
     assert!(run.status.success(), "{said}");
     assert!(said.contains("all steps passed"), "{said}");
+    // The progress the browser signed is on record.
+    let programme = server.get("/api/v1/programmes/browser-programme").json;
+    assert_eq!(programme["items"][0]["status"], "done", "{programme}");
+    assert_eq!(
+        programme["items"][0]["reports"][0]["report"]["note"]["ru"],
+        "Переданы две заставы"
+    );
     // The position the browser signed is on record, signature checked by the server.
     let agreement = server
         .get("/api/v1/documents/browser-declaration/agreement")

@@ -226,6 +226,8 @@ pub struct Reply {
     pub json: Value,
     /// The body as text.
     pub text: String,
+    /// The body's bytes.
+    pub bytes: Vec<u8>,
     /// The `Link` header, if any (`<…>; rel="next"`).
     pub link: Option<String>,
 }
@@ -279,12 +281,14 @@ fn reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
         .get("link")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    let body = response.body_mut().read_to_string().unwrap();
+    let bytes = response.body_mut().read_to_vec().unwrap();
+    let body = String::from_utf8_lossy(&bytes).into_owned();
     Reply {
         status: response.status().as_u16(),
         content_type,
         json: serde_json::from_str(&body).unwrap_or(Value::Null),
         text: body,
+        bytes,
         link,
     }
 }
@@ -654,4 +658,93 @@ pub fn open_account(
             .await
             .unwrap();
     });
+}
+
+/// Takes a new document of `doc_type` through the council's procedure at a session opened
+/// today (opened first if need be): drafted, circulated, every member that may vote
+/// agreeing except those given another stance, decided. Returns the decision's outcome.
+pub fn adopt(
+    server: &TestServer,
+    delegations: &Delegations,
+    id: &str,
+    doc_type: &str,
+    stances: &[(&str, concord_core::consensus::Stance)],
+) -> String {
+    use concord_core::consensus::{Position, Stance};
+    use concord_core::council::{Circulate, Command, Decide, Draft, OpenSession};
+    use concord_core::text::Text;
+    let today = time::OffsetDateTime::now_utc().date();
+    let session = format!("csc-adopting-{today}");
+    let post = |owner: &str, command: Command| {
+        post_json(
+            &server.url("/api/v1/council/commands"),
+            &delegations.sign(owner, command),
+        )
+    };
+    let open = post(
+        "secretariat",
+        Command::OpenSession(OpenSession {
+            id: session.parse().unwrap(),
+            body: "csc".parse().unwrap(),
+            date: today,
+            city: Text::new("Moscow", "Москва"),
+            country: "RUS".parse().unwrap(),
+            venue: None,
+            formats: vec![],
+            confidential: false,
+        }),
+    );
+    assert!(open.status == 201 || open.status == 409, "{open:?}");
+    for command in [
+        Command::DraftDocument(Draft {
+            id: id.parse().unwrap(),
+            session: session.parse().unwrap(),
+            doc_type: doc_type.parse().unwrap(),
+            title: Text::new(format!("The {doc_type} {id}"), format!("Документ {id}")),
+            text: Text::new("Text.", "Текст."),
+        }),
+        Command::Circulate(Circulate {
+            document: id.parse().unwrap(),
+            version: 1,
+        }),
+    ] {
+        let reply = post("secretariat", command);
+        assert_eq!(reply.status, 201, "{reply:?}");
+    }
+    let agreement = server
+        .get(&format!("/api/v1/documents/{id}/agreement"))
+        .json;
+    let under = &agreement["under_agreement"];
+    for member in ["BLR", "KAZ", "KGZ", "RUS", "TJK"] {
+        let stance = stances
+            .iter()
+            .find(|(m, _)| *m == member)
+            .map_or(Stance::Agree, |(_, s)| *s);
+        let reply = post(
+            member,
+            Command::RecordPosition(Position {
+                document: id.parse().unwrap(),
+                version: under["version"].as_u64().unwrap() as u32,
+                hash: under["hash"].as_str().unwrap().to_owned(),
+                member: member.parse().unwrap(),
+                stance,
+                reason: (stance == Stance::Object).then(|| "not this text".to_owned()),
+                signatory: None,
+                signed_on: today,
+            }),
+        );
+        assert_eq!(reply.status, 201, "{member}: {reply:?}");
+    }
+    let decided = post(
+        "secretariat",
+        Command::Decide(Decide {
+            document: id.parse().unwrap(),
+            urgent: false,
+        }),
+    );
+    assert_eq!(decided.status, 201, "{decided:?}");
+    server.get(&format!("/api/v1/documents/{id}")).json["status"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned()
 }

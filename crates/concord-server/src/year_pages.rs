@@ -1,0 +1,725 @@
+//! The console's pages of the organisation's year: programmes with their items and the
+//! forms to report on them, the budget with arrears, quota posts, posts by the charter's
+//! rule, and the chair's annual report with its charts. Forms sign in the browser, with the
+//! delegation's or the secretariat's key file, like a position on a document.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use concord_core::accounts::Affiliation;
+use concord_core::year::{ItemStatus, Party};
+use concord_store::annual::{self, Part};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::AppState;
+use crate::console::{Chrome, chrome, render, visitor};
+use crate::i18n::{Messages, messages};
+use crate::problem::Problem;
+
+/// The routes.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/year", get(year_page))
+        .route("/year/report", get(report_page))
+}
+
+/// A field of a signed form.
+pub(crate) struct Field {
+    name: &'static str,
+    label: String,
+    kind: &'static str,
+    value: String,
+}
+
+/// A form whose command is signed in the browser: the action, the fields fixed by the
+/// page (JSON), the inputs, and whose key must sign.
+pub(crate) struct SignedForm {
+    action: &'static str,
+    fixed: String,
+    signer: String,
+    origin: String,
+    heading: String,
+    fields: Vec<Field>,
+    key_label: String,
+    button: String,
+    done: String,
+    failed: String,
+}
+
+impl SignedForm {
+    fn new(
+        t: &Messages,
+        origin: &str,
+        action: &'static str,
+        heading: String,
+        signer: String,
+        fixed: serde_json::Value,
+        fields: Vec<Field>,
+    ) -> SignedForm {
+        SignedForm {
+            action,
+            fixed: fixed.to_string(),
+            signer,
+            origin: origin.to_owned(),
+            heading,
+            fields,
+            key_label: t.get("year-sign-key"),
+            button: t.get("year-sign"),
+            done: t.get("year-sign-done"),
+            failed: t.get("year-sign-failed"),
+        }
+    }
+}
+
+fn field(name: &'static str, label: String, kind: &'static str, value: impl Into<String>) -> Field {
+    Field {
+        name,
+        label,
+        kind,
+        value: value.into(),
+    }
+}
+
+struct ItemLine {
+    number: u32,
+    title: String,
+    responsible: String,
+    deadline: String,
+    status: String,
+    percent: u8,
+    overdue: bool,
+    form: Option<SignedForm>,
+}
+
+struct ProgrammeLine {
+    id: String,
+    title: String,
+    status: String,
+    percent: u32,
+    summary: String,
+    items: Vec<ItemLine>,
+}
+
+struct Table {
+    summary: String,
+    headers: Vec<String>,
+    rows: Vec<(Vec<String>, bool)>,
+    form: Option<SignedForm>,
+}
+
+struct QuotaTable {
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+    form: Option<SignedForm>,
+}
+
+#[derive(Template)]
+#[template(path = "year.html")]
+struct YearPage {
+    chrome: Chrome,
+    year: i32,
+    report_link: String,
+    programmes_heading: String,
+    programmes: Vec<ProgrammeLine>,
+    labels: [String; 4],
+    no_items: String,
+    overdue_word: String,
+    budget_heading: String,
+    budget: Option<Table>,
+    budget_none: String,
+    quota_heading: String,
+    quota: Option<QuotaTable>,
+    quota_none: String,
+    posts_heading: String,
+    posts_headers: Vec<String>,
+    posts: Vec<Vec<String>>,
+}
+
+/// The year asked for.
+#[derive(Deserialize)]
+struct YearQuery {
+    year: Option<i32>,
+}
+
+fn party_name(state: &AppState, lang: &str, party: &Party) -> String {
+    match party {
+        Party::Member(m) => state
+            .charter
+            .member(*m)
+            .map_or_else(|| m.to_string(), |c| c.name.get(lang).to_owned()),
+        Party::Body(b) => state
+            .charter
+            .body(b)
+            .map_or_else(|| b.to_string(), |c| c.name.get(lang).to_owned()),
+    }
+}
+
+fn item_word(t: &Messages, s: ItemStatus) -> String {
+    t.get(match s {
+        ItemStatus::NotStarted => "year-item-not-started",
+        ItemStatus::InProgress => "year-item-in-progress",
+        ItemStatus::Done => "year-item-done",
+    })
+}
+
+/// Whether the account's officials sign for `party`: a state's for its own items, the
+/// secretariat's for a body's.
+fn signs_for(affiliation: &Affiliation, party: &Party) -> bool {
+    matches!(
+        (affiliation, party),
+        (Affiliation::State(a), Party::Member(m)) if a == m
+    ) || matches!(
+        (affiliation, party),
+        (Affiliation::Secretariat, Party::Body(_))
+    )
+}
+
+fn signer_of(affiliation: &Affiliation) -> String {
+    match affiliation {
+        Affiliation::State(m) => m.to_string(),
+        _ => "secretariat".to_owned(),
+    }
+}
+
+async fn year_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, Problem> {
+    let v = visitor(&state, &headers).await?;
+    let Some(signed_in) = v.signed_in.clone() else {
+        return Ok(crate::console::to_sign_in(&v));
+    };
+    let t = messages(v.language);
+    let lang = t.language().tag();
+    let today = time::OffsetDateTime::now_utc().date();
+    let year = q
+        .year
+        .filter(|y| (1900..=2200).contains(y))
+        .unwrap_or(today.year());
+    let store = state.store.as_ref();
+    let timeline = state.charter.timeline(store.status_records().await?);
+    let account = &signed_in.1;
+    let reader = account.reader(&timeline, today);
+    let origin = &state.deployment.origin;
+    let mut programmes = Vec::new();
+    for p in concord_store::year::programmes(store, &state.charter, &reader, today).await? {
+        let items = p
+            .items
+            .iter()
+            .map(|i| ItemLine {
+                number: i.item.number,
+                title: i.item.title.get(lang).to_owned(),
+                responsible: party_name(&state, lang, &i.item.responsible),
+                deadline: concord_core::PartialDate::Day(i.item.deadline).spoken(lang),
+                status: item_word(t, i.status),
+                percent: i.percent,
+                overdue: i.overdue,
+                form: (i.status != ItemStatus::Done
+                    && signs_for(&account.affiliation, &i.item.responsible))
+                .then(|| {
+                    SignedForm::new(
+                        t,
+                        origin,
+                        "report-progress",
+                        t.get("year-report-progress"),
+                        signer_of(&account.affiliation),
+                        json!({ "programme": p.id, "item": i.item.number, "reporter": i.item.responsible }),
+                        vec![
+                            field("percent", t.get("year-percent"), "number", i.percent.to_string()),
+                            field("note.en", t.get("year-note-en"), "text", ""),
+                            field("note.ru", t.get("year-note-ru"), "text", ""),
+                        ],
+                    )
+                }),
+            })
+            .collect();
+        programmes.push(ProgrammeLine {
+            id: p.id.to_string(),
+            title: p.title.get(lang).to_owned(),
+            status: crate::pages::status_word(t, p.status),
+            percent: p.percent,
+            summary: format!(
+                "{}: {} · {}: {} · {}: {}",
+                t.get("year-items"),
+                p.items.len(),
+                t.get("year-item-done"),
+                p.done,
+                t.get("year-overdue"),
+                p.overdue
+            ),
+            items,
+        });
+    }
+    let secretariat = matches!(account.affiliation, Affiliation::Secretariat);
+    let budget = concord_store::year::budget(store, &state.charter, &reader, year, today)
+        .await?
+        .map(|b| Table {
+            summary: format!(
+                "{} {} · {} {} · {} {}",
+                b.total.grouped(),
+                b.currency,
+                t.get("year-paid"),
+                b.paid.grouped(),
+                t.get("year-outstanding"),
+                b.outstanding.grouped()
+            ),
+            headers: [
+                "year-member",
+                "year-assessed",
+                "year-paid",
+                "year-outstanding",
+            ]
+            .map(|id| t.get(id))
+            .to_vec(),
+            rows: b
+                .accounts
+                .iter()
+                .map(|a| {
+                    let mut name = party_name(&state, lang, &Party::Member(a.contribution.member));
+                    if a.contribution.stayed_out {
+                        name = format!("{name} ({})", t.get("year-stayed-out"));
+                    }
+                    let mut outstanding = a.outstanding.grouped();
+                    if a.in_arrears {
+                        outstanding = format!("{outstanding} — {}", t.get("year-in-arrears"));
+                    }
+                    (
+                        vec![
+                            name,
+                            a.contribution.assessed.grouped(),
+                            a.paid.grouped(),
+                            outstanding,
+                        ],
+                        a.in_arrears,
+                    )
+                })
+                .collect(),
+            form: secretariat.then(|| {
+                SignedForm::new(
+                    t,
+                    origin,
+                    "record-payment",
+                    t.get("year-record-payment"),
+                    "secretariat".into(),
+                    json!({ "year": year }),
+                    vec![
+                        field("member", t.get("year-member"), "text", ""),
+                        field("amount", t.get("year-amount"), "text", ""),
+                        field(
+                            "received_on",
+                            t.get("year-received-on"),
+                            "date",
+                            today.to_string(),
+                        ),
+                        field("reference", t.get("year-reference"), "text", ""),
+                    ],
+                )
+            }),
+        });
+    let quota_rule = state.charter.quota_posts.as_ref();
+    let (from, until) = quota_rule.map_or((year, year), |r| r.period_of(year));
+    let quota = concord_store::year::quota(store, &state.charter, &reader, year)
+        .await?
+        .map(|q| QuotaTable {
+            headers: [
+                "year-member",
+                "year-allotted",
+                "year-renounced",
+                "year-vacant",
+                "year-holders",
+            ]
+            .map(|id| t.get(id))
+            .to_vec(),
+            rows: q
+                .members
+                .iter()
+                .map(|m| {
+                    let holders: Vec<String> = m
+                        .holders
+                        .iter()
+                        .map(|h| {
+                            format!(
+                                "{} — {} ({})",
+                                h.post.get(lang),
+                                h.holder.get(lang),
+                                concord_core::PartialDate::Day(h.until).spoken(lang)
+                            )
+                        })
+                        .collect();
+                    vec![
+                        party_name(&state, lang, &Party::Member(m.member)),
+                        m.allotted.to_string(),
+                        m.renounced.to_string(),
+                        m.vacant.to_string(),
+                        holders.join("; "),
+                    ]
+                })
+                .collect(),
+            form: match account.affiliation {
+                Affiliation::State(m)
+                    if q.members.iter().any(|x| x.member == m && x.vacant > 0) =>
+                {
+                    Some(SignedForm::new(
+                        t,
+                        origin,
+                        "renounce-quota-post",
+                        t.get("year-renounce"),
+                        m.to_string(),
+                        json!({ "period": q.from, "member": m }),
+                        vec![field("posts", t.get("year-vacant"), "number", "1")],
+                    ))
+                }
+                _ => None,
+            },
+        });
+    let posts = concord_store::year::posts(store, &state.charter, today, None)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let rule = match (&p.term, p.held_by_nationals_of) {
+                (Some(term), _) => format!(
+                    "{} ({} – {})",
+                    party_name(&state, lang, &Party::Member(term.member)),
+                    concord_core::PartialDate::Day(term.from).spoken(lang),
+                    concord_core::PartialDate::Day(term.until).spoken(lang)
+                ),
+                (None, Some(m)) => party_name(&state, lang, &Party::Member(m)),
+                (None, None) => "—".to_owned(),
+            };
+            let (holder, check) =
+                p.holder
+                    .as_ref()
+                    .map_or(("—".to_owned(), String::new()), |h| {
+                        (
+                            h.appointment.person.name.get(lang).to_owned(),
+                            serde_json::to_value(h.check)
+                                .ok()
+                                .and_then(|v| v.as_str().map(str::to_owned))
+                                .unwrap_or_default(),
+                        )
+                    });
+            vec![p.name.get(lang).to_owned(), rule, holder, check]
+        })
+        .collect();
+    let page = YearPage {
+        chrome: chrome(t, t.get("year-title"), Some(&signed_in)),
+        year,
+        report_link: t.with("year-report-link", &[("year", &year.to_string())]),
+        programmes_heading: t.get("year-programmes"),
+        programmes,
+        labels: [
+            "year-items",
+            "year-responsible",
+            "year-deadline",
+            "year-status",
+        ]
+        .map(|id| t.get(id)),
+        no_items: t.get("year-no-items"),
+        overdue_word: t.get("year-overdue"),
+        budget_heading: t.with("year-budget", &[("year", &year.to_string())]),
+        budget,
+        budget_none: t.with("year-budget-none", &[("year", &year.to_string())]),
+        quota_heading: t.with(
+            "year-quota",
+            &[("from", &from.to_string()), ("until", &until.to_string())],
+        ),
+        quota,
+        quota_none: t.get("year-quota-none"),
+        posts_heading: t.get("year-posts"),
+        posts_headers: [
+            "year-post",
+            "year-rule-gives",
+            "year-recorded-holder",
+            "year-check",
+        ]
+        .map(|id| t.get(id))
+        .to_vec(),
+        posts,
+    };
+    Ok(render(page).into_response())
+}
+
+struct Section {
+    heading: String,
+    lines: Vec<String>,
+    bars: Vec<(String, u64, u32)>,
+}
+
+#[derive(Template)]
+#[template(path = "annual.html")]
+struct AnnualPage {
+    chrome: Chrome,
+    year: i32,
+    chair: String,
+    motto: Option<String>,
+    digest_label: String,
+    digest: String,
+    submission: String,
+    pdf: String,
+    form: Option<SignedForm>,
+    sections: Vec<Section>,
+}
+
+/// Bars scaled to 380 pixels at the largest value.
+fn bars(values: Vec<(String, u64)>) -> Vec<(String, u64, u32)> {
+    let max = values.iter().map(|v| v.1).max().unwrap_or(0).max(1);
+    values
+        .into_iter()
+        .map(|(label, value)| {
+            let width = u32::try_from(value * 380 / max).unwrap_or(380);
+            (label, value, width)
+        })
+        .collect()
+}
+
+async fn report_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<YearQuery>,
+) -> Result<Response, Problem> {
+    let v = visitor(&state, &headers).await?;
+    let Some(signed_in) = v.signed_in.clone() else {
+        return Ok(crate::console::to_sign_in(&v));
+    };
+    let t = messages(v.language);
+    let lang = t.language().tag();
+    let today = time::OffsetDateTime::now_utc().date();
+    let year = q
+        .year
+        .filter(|y| (1900..=2200).contains(y))
+        .unwrap_or(today.year());
+    let store = state.store.as_ref();
+    let timeline = state.charter.timeline(store.status_records().await?);
+    let account = &signed_in.1;
+    let reader = account.reader(&timeline, today);
+    let part = if concord_store::access::reads_confidential(&reader, &state.charter.sharing_groups)
+    {
+        Part::Full
+    } else {
+        Part::Public
+    };
+    let report =
+        annual::report(store, &state.charter, &state.deployment.origin, year, part).await?;
+    let digest = report.digest();
+    let submitted = concord_core::year::ChairFile::fold(
+        &store
+            .subject_events(&format!("chairmanship/{year}"))
+            .await?,
+    )
+    .report;
+    let submission = match &submitted {
+        Some(s) if s.report.sha256 == digest || part == Part::Public => t.with(
+            "annual-submitted",
+            &[("day", &concord_core::PartialDate::Day(s.on).spoken(lang))],
+        ),
+        Some(s) => t.with(
+            "annual-submitted-differs",
+            &[("day", &concord_core::PartialDate::Day(s.on).spoken(lang))],
+        ),
+        None => t.get("annual-not-submitted"),
+    };
+    let form = match account.affiliation {
+        Affiliation::State(m) if m == report.chair && submitted.is_none() && part == Part::Full => {
+            Some(SignedForm::new(
+                t,
+                &state.deployment.origin,
+                "submit-annual-report",
+                t.get("annual-submit"),
+                m.to_string(),
+                json!({ "year": year, "chair": m, "sha256": digest }),
+                vec![],
+            ))
+        }
+        _ => None,
+    };
+    let name = |m: concord_core::code::MemberCode| party_name(&state, lang, &Party::Member(m));
+    let mut sections = vec![Section {
+        heading: t.get("annual-priorities"),
+        lines: report
+            .priorities
+            .iter()
+            .map(|p| {
+                let served: Vec<&str> = p.served_by.iter().map(|s| s.title.get(lang)).collect();
+                let served = if served.is_empty() {
+                    t.get("annual-nothing-linked")
+                } else {
+                    served.join("; ")
+                };
+                format!("{}. {} — {served}", p.number, p.text.get(lang))
+            })
+            .collect(),
+        bars: vec![],
+    }];
+    sections.push(Section {
+        heading: t.get("annual-sessions"),
+        lines: report
+            .sessions
+            .iter()
+            .map(|s| {
+                let bodies: Vec<&str> = s.bodies.iter().map(|b| b.get(lang)).collect();
+                let attendance: Vec<String> = s
+                    .attendance
+                    .iter()
+                    .map(|(m, a)| format!("{} {}", name(*m), a.as_str()))
+                    .collect();
+                format!(
+                    "{} — {}, {} — {}",
+                    bodies.join(" + "),
+                    s.date_spoken.get(lang),
+                    s.city.as_ref().map(|c| c.get(lang)).unwrap_or_default(),
+                    attendance.join(", ")
+                )
+            })
+            .collect(),
+        bars: vec![],
+    });
+    sections.push(Section {
+        heading: t.get("annual-documents"),
+        lines: report
+            .documents
+            .iter()
+            .map(|d| {
+                let mut line = format!(
+                    "{} — {}",
+                    d.title.get(lang),
+                    crate::pages::status_word(t, d.status)
+                );
+                for m in &d.stayed_out {
+                    line.push_str(&format!("; {} — {}", name(*m), t.get("year-stayed-out")));
+                }
+                for o in &d.objections {
+                    line.push_str(&format!(
+                        "; {}: {}",
+                        name(o.member),
+                        o.reason.clone().unwrap_or_default()
+                    ));
+                }
+                line
+            })
+            .collect(),
+        bars: vec![],
+    });
+    sections.push(Section {
+        heading: t.get("annual-programmes"),
+        lines: vec![],
+        bars: bars(
+            report
+                .programmes
+                .iter()
+                .map(|p| (p.title.get(lang).to_owned(), u64::from(p.percent)))
+                .collect(),
+        ),
+    });
+    sections.push(Section {
+        heading: t.get("annual-exercises"),
+        lines: report
+            .exercises
+            .list
+            .iter()
+            .map(|e| e.name.get(lang).to_owned())
+            .collect(),
+        bars: vec![],
+    });
+    if let Some(incidents) = &report.incidents {
+        sections.push(Section {
+            heading: t.get("annual-incidents-domain"),
+            lines: vec![],
+            bars: bars(
+                incidents
+                    .iter()
+                    .map(|d| (d.name.get(lang).to_owned(), u64::from(d.total)))
+                    .collect(),
+            ),
+        });
+        let mut months = [0u64; 12];
+        for d in incidents {
+            for (m, n) in d.months.iter().enumerate() {
+                months[m] += u64::from(*n);
+            }
+        }
+        sections.push(Section {
+            heading: t.get("annual-incidents-month"),
+            lines: vec![],
+            bars: bars(
+                months
+                    .iter()
+                    .enumerate()
+                    .map(|(m, n)| {
+                        let month = time::Month::try_from(m as u8 + 1).expect("twelve months");
+                        (
+                            concord_core::PartialDate::Month(year, month).spoken(lang),
+                            *n,
+                        )
+                    })
+                    .collect(),
+            ),
+        });
+    }
+    if let Some(requests) = &report.requests {
+        sections.push(Section {
+            heading: t.get("annual-requests"),
+            lines: if requests.is_empty() {
+                vec![t.get("annual-none")]
+            } else {
+                requests
+                    .iter()
+                    .map(|r| {
+                        format!(
+                            "{} — {} ({}): {} / {}",
+                            r.id,
+                            name(r.requester),
+                            r.requested_on,
+                            r.decision.as_deref().unwrap_or("—"),
+                            r.deployment.as_deref().unwrap_or("—")
+                        )
+                    })
+                    .collect()
+            },
+            bars: vec![],
+        });
+    }
+    if let Some(b) = &report.budget {
+        sections.push(Section {
+            heading: t.get("annual-budget"),
+            lines: b
+                .members
+                .iter()
+                .map(|m| {
+                    format!(
+                        "{}: {} {} / {} {} / {} {}",
+                        name(m.member),
+                        t.get("year-assessed"),
+                        m.assessed,
+                        t.get("year-paid"),
+                        m.paid,
+                        t.get("year-outstanding"),
+                        m.outstanding
+                    )
+                })
+                .collect(),
+            bars: vec![],
+        });
+    }
+    let page = AnnualPage {
+        chrome: chrome(
+            t,
+            t.with("annual-title", &[("year", &year.to_string())]),
+            Some(&signed_in),
+        ),
+        year,
+        chair: t.with("annual-chair", &[("chair", &name(report.chair))]),
+        motto: report.motto.as_ref().map(|m| m.get(lang).to_owned()),
+        digest_label: t.get("annual-digest"),
+        digest,
+        submission,
+        pdf: t.get("annual-pdf"),
+        form,
+        sections,
+    };
+    Ok(render(page).into_response())
+}
