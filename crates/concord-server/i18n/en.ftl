@@ -189,3 +189,4 @@ annual-incidents-month = Incidents by month
 annual-requests = Requests for collective assistance and deployments
 annual-budget = Budget execution
 annual-none = None recorded.
+press-reports = The chairs' annual reports (public part)

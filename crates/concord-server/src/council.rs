@@ -58,7 +58,7 @@ pub(crate) async fn carry_out(
 }
 
 /// Carries out one signed command (`{"command": {...}, "seal": {"key", "issued_at", "nonce", "signature"}}`).
-#[utoipa::path(post, path = "/api/v1/council/commands", tag = "council", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"seal\": {\"key\": ..., \"issued_at\": ..., \"nonce\": ..., \"signature\": ...}}; see docs/council.md"), responses((status = 201, description = "Recorded: the action, the events, the last ledger leaf", body = Object), crate::openapi::CommandErrors))]
+#[utoipa::path(post, path = "/api/v1/council/commands", tag = "council", request_body(content = Object, description = "A signed command: {\"command\": {\"action\": ...}, \"seal\": {\"key\": ..., \"issued_at\": ..., \"nonce\": ..., \"signature\": ...}}; see docs/council.md and docs/year.md"), responses((status = 201, description = "Recorded: the action, the events, the last ledger leaf", body = Object), crate::openapi::CommandErrors))]
 async fn command(
     State(state): State<AppState>,
     body: Bytes,

@@ -67,6 +67,37 @@ struct PressPage {
     documents_heading: String,
     documents: Vec<(String, String)>,
     no_documents: String,
+    reports_heading: String,
+    reports: Vec<(i32, String)>,
+}
+
+/// The chairs' submitted annual reports, newest first: the year and what the press centre
+/// says of it (the public part is served at `/api/v1/annual-reports/{year}/pdf?part=public`).
+async fn submitted_reports(state: &AppState, lang: &str) -> Result<Vec<(i32, String)>, Problem> {
+    let store = state.store.as_ref();
+    let mut out = Vec::new();
+    for subject in store.subjects("chairmanship").await?.into_iter().rev() {
+        let file = concord_core::year::ChairFile::fold(&store.subject_events(&subject).await?);
+        if let Some(r) = file.report {
+            let chair = state.charter.name_of(r.report.chair);
+            let text = match lang {
+                "ru" => format!(
+                    "Годовой отчёт председательства {} за {} год, представлен {}",
+                    chair.ru,
+                    r.report.year,
+                    PartialDate::Day(r.on).spoken("ru")
+                ),
+                _ => format!(
+                    "Annual report of the chairmanship of {} for {}, submitted {}",
+                    chair.en,
+                    r.report.year,
+                    PartialDate::Day(r.on).spoken("en")
+                ),
+            };
+            out.push((r.report.year, text));
+        }
+    }
+    Ok(out)
 }
 
 async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, Problem> {
@@ -80,7 +111,7 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
             let when = s
                 .map(|s| {
                     let city = s.city.map(|c| c.get(lang).to_owned()).unwrap_or_default();
-                    format!("{city}, {}", s.date)
+                    format!("{city}, {}", s.date.spoken(lang))
                 })
                 .unwrap_or_default();
             (d.title.get(lang).to_owned(), when)
@@ -94,6 +125,8 @@ async fn page(State(state): State<AppState>, headers: HeaderMap) -> Result<Respo
         documents_heading: t.get("press-documents"),
         documents,
         no_documents: t.get("press-no-documents"),
+        reports_heading: t.get("press-reports"),
+        reports: submitted_reports(&state, lang).await?,
     };
     Ok(render(page).into_response())
 }

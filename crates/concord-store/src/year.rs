@@ -358,7 +358,7 @@ pub async fn posts(
                 })
             })
             .collect();
-        holders.sort_by(|a, b| b.known_from.cmp(&a.known_from));
+        holders.sort_by_key(|h| std::cmp::Reverse(h.known_from));
         out.push(PostView {
             code: post.code.clone(),
             name: post.name.clone(),

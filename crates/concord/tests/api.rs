@@ -213,6 +213,11 @@ fn every_session_cites_its_articles_and_partial_dates_stay_partial() {
         let mut sorted = dates.clone();
         sorted.sort_by_key(|d| d.parse::<concord_core::PartialDate>().unwrap());
         assert_eq!(dates, sorted, "{backend}: sessions come in date order");
+        let astana = server.get("/api/v1/sessions/csc-2018-11-08");
+        assert_eq!(
+            astana.json["heads"]["ARM"]["capacity"], "head-of-government",
+            "{backend}: Armenia's acting prime minister represented it"
+        );
         let minsk = server.get("/api/v1/sessions/csc-2023-minsk");
         assert_eq!(
             minsk.json["date"], "..2023-11-28",

@@ -53,6 +53,19 @@ fn a_whole_crisis_from_request_to_completed_deployment() {
             }),
         );
         let decision = format!("consultations-{id}-decision");
+        // Generated Russian declines the requester's name (the charter's genitive).
+        let title = &server
+            .get_as(&kaz, &format!("/api/v1/documents/{decision}"))
+            .json["title"];
+        assert_eq!(
+            title["ru"], "Решение по запросу Таджикистана о коллективной помощи",
+            "{}",
+            db.backend
+        );
+        assert_eq!(
+            title["en"],
+            "Decision on the request of Tajikistan for collective assistance"
+        );
         let agreement = server
             .get_as(&kaz, &format!("/api/v1/documents/{decision}/agreement"))
             .json;

@@ -425,6 +425,22 @@ fn a_year_of_the_organisation_from_programme_to_the_chairs_signed_report() {
             .json;
         assert_eq!(answered["submitted"]["report"]["sha256"], sha.as_str());
         assert_eq!(answered["matches_submitted"], true);
+        // The press centre publishes the public part.
+        let press = server.get("/press");
+        assert!(
+            press.text.contains("Годовой отчёт председательства")
+                && press
+                    .text
+                    .contains("/api/v1/annual-reports/2026/pdf?part=public"),
+            "{}",
+            press.text
+        );
+        let public_pdf = server.get("/api/v1/annual-reports/2026/pdf?part=public&lang=ru");
+        assert_eq!(public_pdf.status, 200);
+        assert_ne!(
+            public_pdf.bytes, pdf.bytes,
+            "the public part is not the full report"
+        );
         // The submission is on the ledger, for the public too.
         let size = server.get("/healthz").json["events"].as_u64().unwrap();
         let entries: Value = server
@@ -438,5 +454,57 @@ fn a_year_of_the_organisation_from_programme_to_the_chairs_signed_report() {
             "{}: the submitted hash is a public ledger entry",
             db.backend
         );
+    }
+}
+
+#[test]
+fn an_extraordinary_session_by_videoconference_with_a_member_attending_by_video() {
+    use concord_core::council::{AttendanceRecord, OpenSession};
+    use concord_core::history::{Attendance, SessionFormat};
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        let today = day(0);
+        let id = format!("csc-extraordinary-{today}");
+        let post = |owner: &str, command: Command| {
+            post_json(
+                &server.url("/api/v1/council/commands"),
+                &delegations.sign(owner, command),
+            )
+        };
+        let reply = post(
+            "secretariat",
+            Command::OpenSession(OpenSession {
+                id: id.parse().unwrap(),
+                body: "csc".parse().unwrap(),
+                date: today,
+                city: Text::new("Moscow", "Москва"),
+                country: "RUS".parse().unwrap(),
+                venue: None,
+                formats: vec![SessionFormat::Extraordinary, SessionFormat::Videoconference],
+                confidential: false,
+            }),
+        );
+        assert_eq!(reply.status, 201, "{reply:?}");
+        // Kazakhstan's president joins by video: it records its own attendance.
+        let reply = post(
+            "KAZ",
+            Command::RecordAttendance(AttendanceRecord {
+                session: id.parse().unwrap(),
+                member: "KAZ".parse().unwrap(),
+                attendance: Attendance::PresentByVideo,
+            }),
+        );
+        assert_eq!(reply.status, 201, "{reply:?}");
+        let session = server.get(&format!("/api/v1/sessions/{id}")).json;
+        assert_eq!(
+            session["formats"],
+            serde_json::json!(["extraordinary", "videoconference"]),
+            "{}",
+            db.backend
+        );
+        assert_eq!(session["attendance"]["KAZ"], "present-by-video");
+        let printed = cli(&db, &["sessions", "--year", &today.year().to_string()]);
+        assert!(printed.contains(&id), "{printed}");
     }
 }
