@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod alerts;
+pub mod annual_page;
 pub mod annual_pdf;
 pub mod api;
 pub mod assets;

@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use concord_core::accounts::Affiliation;
 use concord_core::year::{ItemStatus, Party};
-use concord_store::annual::{self, Part};
 use serde::Deserialize;
 use serde_json::json;
 
@@ -24,34 +23,34 @@ use crate::problem::Problem;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/year", get(year_page))
-        .route("/year/report", get(report_page))
+        .route("/year/report", get(crate::annual_page::report_page))
 }
 
 /// A field of a signed form.
 pub(crate) struct Field {
-    name: &'static str,
-    label: String,
-    kind: &'static str,
-    value: String,
+    pub(crate) name: &'static str,
+    pub(crate) label: String,
+    pub(crate) kind: &'static str,
+    pub(crate) value: String,
 }
 
 /// A form whose command is signed in the browser: the action, the fields fixed by the
 /// page (JSON), the inputs, and whose key must sign.
 pub(crate) struct SignedForm {
-    action: &'static str,
-    fixed: String,
-    signer: String,
-    origin: String,
-    heading: String,
-    fields: Vec<Field>,
-    key_label: String,
-    button: String,
-    done: String,
-    failed: String,
+    pub(crate) action: &'static str,
+    pub(crate) fixed: String,
+    pub(crate) signer: String,
+    pub(crate) origin: String,
+    pub(crate) heading: String,
+    pub(crate) fields: Vec<Field>,
+    pub(crate) key_label: String,
+    pub(crate) button: String,
+    pub(crate) done: String,
+    pub(crate) failed: String,
 }
 
 impl SignedForm {
-    fn new(
+    pub(crate) fn new(
         t: &Messages,
         origin: &str,
         action: &'static str,
@@ -141,11 +140,11 @@ struct YearPage {
 
 /// The year asked for.
 #[derive(Deserialize)]
-struct YearQuery {
-    year: Option<i32>,
+pub(crate) struct YearQuery {
+    pub(crate) year: Option<i32>,
 }
 
-fn party_name(state: &AppState, lang: &str, party: &Party) -> String {
+pub(crate) fn party_name(state: &AppState, lang: &str, party: &Party) -> String {
     match party {
         Party::Member(m) => state
             .charter
@@ -178,6 +177,45 @@ fn signs_for(affiliation: &Affiliation, party: &Party) -> bool {
     )
 }
 
+/// Who is looking, in which language, at which year, reading as whom.
+pub(crate) struct Viewer {
+    pub(crate) t: &'static Messages,
+    pub(crate) signed_in: (
+        concord_store::ConsoleSession,
+        concord_core::accounts::Account,
+    ),
+    pub(crate) today: time::Date,
+    pub(crate) year: i32,
+    pub(crate) reader: concord_core::releasability::Reader,
+}
+
+impl Viewer {
+    /// The signed-in viewer, or the way to the sign-in page.
+    pub(crate) async fn of(
+        state: &AppState,
+        headers: &HeaderMap,
+        q: &YearQuery,
+    ) -> Result<Result<Viewer, Response>, Problem> {
+        let v = visitor(state, headers).await?;
+        let Some(signed_in) = v.signed_in.clone() else {
+            return Ok(Err(crate::console::to_sign_in(&v)));
+        };
+        let today = time::OffsetDateTime::now_utc().date();
+        let timeline = state.charter.timeline(state.store.status_records().await?);
+        let reader = signed_in.1.reader(&timeline, today);
+        Ok(Ok(Viewer {
+            t: messages(v.language),
+            signed_in,
+            today,
+            year: q
+                .year
+                .filter(|y| (1900..=2200).contains(y))
+                .unwrap_or(today.year()),
+            reader,
+        }))
+    }
+}
+
 fn signer_of(affiliation: &Affiliation) -> String {
     match affiliation {
         Affiliation::State(m) => m.to_string(),
@@ -190,21 +228,62 @@ async fn year_page(
     headers: HeaderMap,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, Problem> {
-    let v = visitor(&state, &headers).await?;
-    let Some(signed_in) = v.signed_in.clone() else {
-        return Ok(crate::console::to_sign_in(&v));
+    let c = match Viewer::of(&state, &headers, &q).await? {
+        Ok(c) => c,
+        Err(to_sign_in) => return Ok(to_sign_in),
     };
-    let t = messages(v.language);
-    let lang = t.language().tag();
-    let today = time::OffsetDateTime::now_utc().date();
-    let year = q
-        .year
-        .filter(|y| (1900..=2200).contains(y))
-        .unwrap_or(today.year());
+    let (t, year) = (c.t, c.year);
+    let (from, until) = state
+        .charter
+        .quota_posts
+        .as_ref()
+        .map_or((year, year), |r| r.period_of(year));
+    let programmes = programme_lines(&state, &c).await?;
+    let budget = budget_table(&state, &c).await?;
+    let quota = quota_table(&state, &c).await?;
+    let posts = post_rows(&state, &c).await?;
+    let page = YearPage {
+        chrome: chrome(t, t.get("year-title"), Some(&c.signed_in)),
+        year,
+        report_link: t.with("year-report-link", &[("year", &year.to_string())]),
+        programmes_heading: t.get("year-programmes"),
+        programmes,
+        labels: [
+            "year-items",
+            "year-responsible",
+            "year-deadline",
+            "year-status",
+        ]
+        .map(|id| t.get(id)),
+        no_items: t.get("year-no-items"),
+        overdue_word: t.get("year-overdue"),
+        budget_heading: t.with("year-budget", &[("year", &year.to_string())]),
+        budget,
+        budget_none: t.with("year-budget-none", &[("year", &year.to_string())]),
+        quota_heading: t.with(
+            "year-quota",
+            &[("from", &from.to_string()), ("until", &until.to_string())],
+        ),
+        quota,
+        quota_none: t.get("year-quota-none"),
+        posts_heading: t.get("year-posts"),
+        posts_headers: [
+            "year-post",
+            "year-rule-gives",
+            "year-recorded-holder",
+            "year-check",
+        ]
+        .map(|id| t.get(id))
+        .to_vec(),
+        posts,
+    };
+    Ok(render(page).into_response())
+}
+
+async fn programme_lines(state: &AppState, c: &Viewer) -> Result<Vec<ProgrammeLine>, Problem> {
+    let (t, lang, today, reader) = (c.t, c.t.language().tag(), c.today, c.reader);
+    let account = &c.signed_in.1;
     let store = state.store.as_ref();
-    let timeline = state.charter.timeline(store.status_records().await?);
-    let account = &signed_in.1;
-    let reader = account.reader(&timeline, today);
     let origin = &state.deployment.origin;
     let mut programmes = Vec::new();
     for p in concord_store::year::programmes(store, &state.charter, &reader, today).await? {
@@ -214,7 +293,7 @@ async fn year_page(
             .map(|i| ItemLine {
                 number: i.item.number,
                 title: i.item.title.get(lang).to_owned(),
-                responsible: party_name(&state, lang, &i.item.responsible),
+                responsible: party_name(state, lang, &i.item.responsible),
                 deadline: concord_core::PartialDate::Day(i.item.deadline).spoken(lang),
                 status: item_word(t, i.status),
                 percent: i.percent,
@@ -255,6 +334,14 @@ async fn year_page(
             items,
         });
     }
+    Ok(programmes)
+}
+
+async fn budget_table(state: &AppState, c: &Viewer) -> Result<Option<Table>, Problem> {
+    let (t, lang, today, year, reader) = (c.t, c.t.language().tag(), c.today, c.year, c.reader);
+    let account = &c.signed_in.1;
+    let store = state.store.as_ref();
+    let origin = &state.deployment.origin;
     let secretariat = matches!(account.affiliation, Affiliation::Secretariat);
     let budget = concord_store::year::budget(store, &state.charter, &reader, year, today)
         .await?
@@ -280,7 +367,7 @@ async fn year_page(
                 .accounts
                 .iter()
                 .map(|a| {
-                    let mut name = party_name(&state, lang, &Party::Member(a.contribution.member));
+                    let mut name = party_name(state, lang, &Party::Member(a.contribution.member));
                     if a.contribution.stayed_out {
                         name = format!("{name} ({})", t.get("year-stayed-out"));
                     }
@@ -321,8 +408,14 @@ async fn year_page(
                 )
             }),
         });
-    let quota_rule = state.charter.quota_posts.as_ref();
-    let (from, until) = quota_rule.map_or((year, year), |r| r.period_of(year));
+    Ok(budget)
+}
+
+async fn quota_table(state: &AppState, c: &Viewer) -> Result<Option<QuotaTable>, Problem> {
+    let (t, lang, year, reader) = (c.t, c.t.language().tag(), c.year, c.reader);
+    let account = &c.signed_in.1;
+    let store = state.store.as_ref();
+    let origin = &state.deployment.origin;
     let quota = concord_store::year::quota(store, &state.charter, &reader, year)
         .await?
         .map(|q| QuotaTable {
@@ -352,7 +445,7 @@ async fn year_page(
                         })
                         .collect();
                     vec![
-                        party_name(&state, lang, &Party::Member(m.member)),
+                        party_name(state, lang, &Party::Member(m.member)),
                         m.allotted.to_string(),
                         m.renounced.to_string(),
                         m.vacant.to_string(),
@@ -377,6 +470,12 @@ async fn year_page(
                 _ => None,
             },
         });
+    Ok(quota)
+}
+
+async fn post_rows(state: &AppState, c: &Viewer) -> Result<Vec<Vec<String>>, Problem> {
+    let (lang, today) = (c.t.language().tag(), c.today);
+    let store = state.store.as_ref();
     let posts = concord_store::year::posts(store, &state.charter, today, None)
         .await?
         .into_iter()
@@ -384,11 +483,11 @@ async fn year_page(
             let rule = match (&p.term, p.held_by_nationals_of) {
                 (Some(term), _) => format!(
                     "{} ({} – {})",
-                    party_name(&state, lang, &Party::Member(term.member)),
+                    party_name(state, lang, &Party::Member(term.member)),
                     concord_core::PartialDate::Day(term.from).spoken(lang),
                     concord_core::PartialDate::Day(term.until).spoken(lang)
                 ),
-                (None, Some(m)) => party_name(&state, lang, &Party::Member(m)),
+                (None, Some(m)) => party_name(state, lang, &Party::Member(m)),
                 (None, None) => "—".to_owned(),
             };
             let (holder, check) =
@@ -406,320 +505,5 @@ async fn year_page(
             vec![p.name.get(lang).to_owned(), rule, holder, check]
         })
         .collect();
-    let page = YearPage {
-        chrome: chrome(t, t.get("year-title"), Some(&signed_in)),
-        year,
-        report_link: t.with("year-report-link", &[("year", &year.to_string())]),
-        programmes_heading: t.get("year-programmes"),
-        programmes,
-        labels: [
-            "year-items",
-            "year-responsible",
-            "year-deadline",
-            "year-status",
-        ]
-        .map(|id| t.get(id)),
-        no_items: t.get("year-no-items"),
-        overdue_word: t.get("year-overdue"),
-        budget_heading: t.with("year-budget", &[("year", &year.to_string())]),
-        budget,
-        budget_none: t.with("year-budget-none", &[("year", &year.to_string())]),
-        quota_heading: t.with(
-            "year-quota",
-            &[("from", &from.to_string()), ("until", &until.to_string())],
-        ),
-        quota,
-        quota_none: t.get("year-quota-none"),
-        posts_heading: t.get("year-posts"),
-        posts_headers: [
-            "year-post",
-            "year-rule-gives",
-            "year-recorded-holder",
-            "year-check",
-        ]
-        .map(|id| t.get(id))
-        .to_vec(),
-        posts,
-    };
-    Ok(render(page).into_response())
-}
-
-struct Section {
-    heading: String,
-    lines: Vec<String>,
-    bars: Vec<(String, u64, u32)>,
-}
-
-#[derive(Template)]
-#[template(path = "annual.html")]
-struct AnnualPage {
-    chrome: Chrome,
-    year: i32,
-    chair: String,
-    motto: Option<String>,
-    digest_label: String,
-    digest: String,
-    submission: String,
-    pdf: String,
-    form: Option<SignedForm>,
-    sections: Vec<Section>,
-}
-
-/// Bars scaled to 380 pixels at the largest value.
-fn bars(values: Vec<(String, u64)>) -> Vec<(String, u64, u32)> {
-    let max = values.iter().map(|v| v.1).max().unwrap_or(0).max(1);
-    values
-        .into_iter()
-        .map(|(label, value)| {
-            let width = u32::try_from(value * 380 / max).unwrap_or(380);
-            (label, value, width)
-        })
-        .collect()
-}
-
-async fn report_page(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<YearQuery>,
-) -> Result<Response, Problem> {
-    let v = visitor(&state, &headers).await?;
-    let Some(signed_in) = v.signed_in.clone() else {
-        return Ok(crate::console::to_sign_in(&v));
-    };
-    let t = messages(v.language);
-    let lang = t.language().tag();
-    let today = time::OffsetDateTime::now_utc().date();
-    let year = q
-        .year
-        .filter(|y| (1900..=2200).contains(y))
-        .unwrap_or(today.year());
-    let store = state.store.as_ref();
-    let timeline = state.charter.timeline(store.status_records().await?);
-    let account = &signed_in.1;
-    let reader = account.reader(&timeline, today);
-    let part = if concord_store::access::reads_confidential(&reader, &state.charter.sharing_groups)
-    {
-        Part::Full
-    } else {
-        Part::Public
-    };
-    let report =
-        annual::report(store, &state.charter, &state.deployment.origin, year, part).await?;
-    let digest = report.digest();
-    let submitted = concord_core::year::ChairFile::fold(
-        &store
-            .subject_events(&format!("chairmanship/{year}"))
-            .await?,
-    )
-    .report;
-    let submission = match &submitted {
-        Some(s) if s.report.sha256 == digest || part == Part::Public => t.with(
-            "annual-submitted",
-            &[("day", &concord_core::PartialDate::Day(s.on).spoken(lang))],
-        ),
-        Some(s) => t.with(
-            "annual-submitted-differs",
-            &[("day", &concord_core::PartialDate::Day(s.on).spoken(lang))],
-        ),
-        None => t.get("annual-not-submitted"),
-    };
-    let form = match account.affiliation {
-        Affiliation::State(m) if m == report.chair && submitted.is_none() && part == Part::Full => {
-            Some(SignedForm::new(
-                t,
-                &state.deployment.origin,
-                "submit-annual-report",
-                t.get("annual-submit"),
-                m.to_string(),
-                json!({ "year": year, "chair": m, "sha256": digest }),
-                vec![],
-            ))
-        }
-        _ => None,
-    };
-    let name = |m: concord_core::code::MemberCode| party_name(&state, lang, &Party::Member(m));
-    let mut sections = vec![Section {
-        heading: t.get("annual-priorities"),
-        lines: report
-            .priorities
-            .iter()
-            .map(|p| {
-                let served: Vec<&str> = p.served_by.iter().map(|s| s.title.get(lang)).collect();
-                let served = if served.is_empty() {
-                    t.get("annual-nothing-linked")
-                } else {
-                    served.join("; ")
-                };
-                format!("{}. {} — {served}", p.number, p.text.get(lang))
-            })
-            .collect(),
-        bars: vec![],
-    }];
-    sections.push(Section {
-        heading: t.get("annual-sessions"),
-        lines: report
-            .sessions
-            .iter()
-            .map(|s| {
-                let bodies: Vec<&str> = s.bodies.iter().map(|b| b.get(lang)).collect();
-                let attendance: Vec<String> = s
-                    .attendance
-                    .iter()
-                    .map(|(m, a)| format!("{} {}", name(*m), a.as_str()))
-                    .collect();
-                format!(
-                    "{} — {}, {} — {}",
-                    bodies.join(" + "),
-                    s.date_spoken.get(lang),
-                    s.city.as_ref().map(|c| c.get(lang)).unwrap_or_default(),
-                    attendance.join(", ")
-                )
-            })
-            .collect(),
-        bars: vec![],
-    });
-    sections.push(Section {
-        heading: t.get("annual-documents"),
-        lines: report
-            .documents
-            .iter()
-            .map(|d| {
-                let mut line = format!(
-                    "{} — {}",
-                    d.title.get(lang),
-                    crate::pages::status_word(t, d.status)
-                );
-                for m in &d.stayed_out {
-                    line.push_str(&format!("; {} — {}", name(*m), t.get("year-stayed-out")));
-                }
-                for o in &d.objections {
-                    line.push_str(&format!(
-                        "; {}: {}",
-                        name(o.member),
-                        o.reason.clone().unwrap_or_default()
-                    ));
-                }
-                line
-            })
-            .collect(),
-        bars: vec![],
-    });
-    sections.push(Section {
-        heading: t.get("annual-programmes"),
-        lines: vec![],
-        bars: bars(
-            report
-                .programmes
-                .iter()
-                .map(|p| (p.title.get(lang).to_owned(), u64::from(p.percent)))
-                .collect(),
-        ),
-    });
-    sections.push(Section {
-        heading: t.get("annual-exercises"),
-        lines: report
-            .exercises
-            .list
-            .iter()
-            .map(|e| e.name.get(lang).to_owned())
-            .collect(),
-        bars: vec![],
-    });
-    if let Some(incidents) = &report.incidents {
-        sections.push(Section {
-            heading: t.get("annual-incidents-domain"),
-            lines: vec![],
-            bars: bars(
-                incidents
-                    .iter()
-                    .map(|d| (d.name.get(lang).to_owned(), u64::from(d.total)))
-                    .collect(),
-            ),
-        });
-        let mut months = [0u64; 12];
-        for d in incidents {
-            for (m, n) in d.months.iter().enumerate() {
-                months[m] += u64::from(*n);
-            }
-        }
-        sections.push(Section {
-            heading: t.get("annual-incidents-month"),
-            lines: vec![],
-            bars: bars(
-                months
-                    .iter()
-                    .enumerate()
-                    .map(|(m, n)| {
-                        let month = time::Month::try_from(m as u8 + 1).expect("twelve months");
-                        (
-                            concord_core::PartialDate::Month(year, month).spoken(lang),
-                            *n,
-                        )
-                    })
-                    .collect(),
-            ),
-        });
-    }
-    if let Some(requests) = &report.requests {
-        sections.push(Section {
-            heading: t.get("annual-requests"),
-            lines: if requests.is_empty() {
-                vec![t.get("annual-none")]
-            } else {
-                requests
-                    .iter()
-                    .map(|r| {
-                        format!(
-                            "{} — {} ({}): {} / {}",
-                            r.id,
-                            name(r.requester),
-                            r.requested_on,
-                            r.decision.as_deref().unwrap_or("—"),
-                            r.deployment.as_deref().unwrap_or("—")
-                        )
-                    })
-                    .collect()
-            },
-            bars: vec![],
-        });
-    }
-    if let Some(b) = &report.budget {
-        sections.push(Section {
-            heading: t.get("annual-budget"),
-            lines: b
-                .members
-                .iter()
-                .map(|m| {
-                    format!(
-                        "{}: {} {} / {} {} / {} {}",
-                        name(m.member),
-                        t.get("year-assessed"),
-                        m.assessed,
-                        t.get("year-paid"),
-                        m.paid,
-                        t.get("year-outstanding"),
-                        m.outstanding
-                    )
-                })
-                .collect(),
-            bars: vec![],
-        });
-    }
-    let page = AnnualPage {
-        chrome: chrome(
-            t,
-            t.with("annual-title", &[("year", &year.to_string())]),
-            Some(&signed_in),
-        ),
-        year,
-        chair: t.with("annual-chair", &[("chair", &name(report.chair))]),
-        motto: report.motto.as_ref().map(|m| m.get(lang).to_owned()),
-        digest_label: t.get("annual-digest"),
-        digest,
-        submission,
-        pdf: t.get("annual-pdf"),
-        form,
-        sections,
-    };
-    Ok(render(page).into_response())
+    Ok(posts)
 }
