@@ -133,6 +133,20 @@ try {
   check((await head.textContent(item)).includes('done'), `the item is done: ${await head.textContent(item)}`);
   await head.screenshot({ path: `${out}/year.png`, fullPage: true });
 
+  step = 'the secretariat sets out the next item in the console, signing with its key';
+  const sec = await signIn('en-US', fixtures.secretariat);
+  await sec.click('#nav-year');
+  const add = sec.locator('form[data-action="add-programme-item"]', { hasText: fixtures.programme });
+  await add.locator('input[name="title.en"]').fill('Train the border guards');
+  await add.locator('input[name="title.ru"]').fill('Обучить пограничников');
+  await add.locator('input[name="responsible"]').fill('KGZ');
+  await add.locator('input[name="deadline"]').fill(`${fixtures.year + 1}-06-30`);
+  await add.locator('.key-file').setInputFiles(fixtures.secretariat_key_file);
+  await add.locator('button.primary').click();
+  await add.locator('.sign-result.done').waitFor({ timeout: 10000 });
+  await sec.waitForFunction(() => document.body.textContent.includes('Train the border guards'), null, { timeout: 10000 });
+  await sec.screenshot({ path: `${out}/year-secretariat.png`, fullPage: true });
+
   step = 'the chair\'s annual report, with its charts, in Russian';
   await head.goto(`${base}/year/report`);
   check((await head.textContent('#report-digest')).length === 64, 'the report states its SHA-256');

@@ -184,6 +184,22 @@
     });
   }
 
+  // A field's text as the command's value: a number, a party (`KAZ`, `body:joint-staff`),
+  // a record (`programme:ID`), or the text itself.
+  function convert(type, text) {
+    if (type === 'number') { return Number(text); }
+    if (type === 'party') {
+      return text.indexOf('body:') === 0 ? { body: text.slice(5) } : { member: text.toUpperCase() };
+    }
+    if (type === 'record') {
+      var at = text.indexOf(':');
+      var record = {};
+      record[text.slice(0, at)] = text.slice(at + 1);
+      return record;
+    }
+    return text;
+  }
+
   // Any other signed command: the page fixes some fields (data-fixed), the inputs give the
   // rest (`note.en` is field `en` of `note`; data-type="number" is a number).
   function signedForms() {
@@ -197,7 +213,7 @@
           var command = Object.assign({ action: d.action }, JSON.parse(d.fixed));
           form.querySelectorAll('input[name]').forEach(function (input) {
             var path = input.name.split('.');
-            var value = input.dataset.type === 'number' ? Number(input.value) : input.value.trim();
+            var value = convert(input.dataset.type, input.value.trim());
             var at = command;
             path.slice(0, -1).forEach(function (p) { at = at[p] = at[p] || {}; });
             at[path[path.length - 1]] = value;

@@ -31,6 +31,9 @@ pub(crate) struct Field {
     pub(crate) name: &'static str,
     pub(crate) label: String,
     pub(crate) kind: &'static str,
+    /// How the script turns the text into the command's value: `number`, `party` (`KAZ` or
+    /// `body:CODE`), `record` (`programme:ID`…), or as typed if empty.
+    pub(crate) convert: &'static str,
     pub(crate) value: String,
 }
 
@@ -79,7 +82,19 @@ fn field(name: &'static str, label: String, kind: &'static str, value: impl Into
         name,
         label,
         kind,
+        convert: if kind == "number" { "number" } else { "" },
         value: value.into(),
+    }
+}
+
+/// A text field the script turns into a structured value (`party`, `record`).
+fn typed(name: &'static str, label: String, convert: &'static str) -> Field {
+    Field {
+        name,
+        label,
+        kind: "text",
+        convert,
+        value: String::new(),
     }
 }
 
@@ -136,6 +151,8 @@ struct YearPage {
     posts_heading: String,
     posts_headers: Vec<String>,
     posts: Vec<Vec<String>>,
+    steps_heading: String,
+    steps: Vec<SignedForm>,
 }
 
 /// The year asked for.
@@ -242,6 +259,7 @@ async fn year_page(
     let budget = budget_table(&state, &c).await?;
     let quota = quota_table(&state, &c).await?;
     let posts = post_rows(&state, &c).await?;
+    let steps = secretariat_steps(&state, &c, budget.is_none(), quota.is_none()).await?;
     let page = YearPage {
         chrome: chrome(t, t.get("year-title"), Some(&c.signed_in)),
         year,
@@ -276,6 +294,8 @@ async fn year_page(
         .map(|id| t.get(id))
         .to_vec(),
         posts,
+        steps_heading: t.get("year-steps"),
+        steps,
     };
     Ok(render(page).into_response())
 }
@@ -506,4 +526,99 @@ async fn post_rows(state: &AppState, c: &Viewer) -> Result<Vec<Vec<String>>, Pro
         })
         .collect();
     Ok(posts)
+}
+
+/// The secretariat's own steps, each a form signed with the secretariat's key: set out the
+/// next item of each adopted programme, set the year's budget, apportion the period's quota
+/// posts, fill a quota post, link a record to a priority of the year.
+async fn secretariat_steps(
+    state: &AppState,
+    c: &Viewer,
+    no_budget: bool,
+    no_quota: bool,
+) -> Result<Vec<SignedForm>, Problem> {
+    if !matches!(c.signed_in.1.affiliation, Affiliation::Secretariat) {
+        return Ok(vec![]);
+    }
+    let (t, lang, year) = (c.t, c.t.language().tag(), c.year);
+    let origin = &state.deployment.origin;
+    let form = |action, heading: String, fixed, fields| {
+        SignedForm::new(
+            t,
+            origin,
+            action,
+            heading,
+            "secretariat".into(),
+            fixed,
+            fields,
+        )
+    };
+    let mut steps = Vec::new();
+    let programmes =
+        concord_store::year::programmes(state.store.as_ref(), &state.charter, &c.reader, c.today)
+            .await?;
+    for p in programmes
+        .iter()
+        .filter(|p| p.status == concord_core::history::DocumentStatus::Adopted)
+    {
+        steps.push(form(
+            "add-programme-item",
+            format!("{}: {}", t.get("year-add-item"), p.title.get(lang)),
+            json!({ "programme": p.id, "number": p.items.len() + 1 }),
+            vec![
+                field("title.en", t.get("year-item-title-en"), "text", ""),
+                field("title.ru", t.get("year-item-title-ru"), "text", ""),
+                typed("responsible", t.get("year-responsible-code"), "party"),
+                field("deadline", t.get("year-deadline"), "date", ""),
+            ],
+        ));
+    }
+    if no_budget {
+        steps.push(form(
+            "set-budget",
+            t.with("year-set-budget", &[("year", &year.to_string())]),
+            json!({ "year": year }),
+            vec![
+                field("document", t.get("year-document"), "text", ""),
+                field("currency", t.get("year-currency"), "text", "RUB"),
+                field("total", t.get("year-amount"), "text", ""),
+            ],
+        ));
+    }
+    if let Some(rule) = &state.charter.quota_posts {
+        let (from, _) = rule.period_of(year);
+        if no_quota {
+            steps.push(form(
+                "apportion-quota-posts",
+                t.get("year-apportion"),
+                json!({ "period": from }),
+                vec![field("document", t.get("year-document"), "text", "")],
+            ));
+        } else {
+            steps.push(form(
+                "fill-quota-post",
+                t.get("year-fill"),
+                json!({ "period": from }),
+                vec![
+                    field("member", t.get("year-member"), "text", ""),
+                    field("post.en", t.get("year-post-en"), "text", ""),
+                    field("post.ru", t.get("year-post-ru"), "text", ""),
+                    field("holder.en", t.get("year-holder-en"), "text", ""),
+                    field("holder.ru", t.get("year-holder-ru"), "text", ""),
+                    field("from", t.get("year-from"), "date", ""),
+                    field("until", t.get("year-until"), "date", ""),
+                ],
+            ));
+        }
+    }
+    steps.push(form(
+        "link-priority",
+        t.with("year-link", &[("year", &year.to_string())]),
+        json!({ "year": year }),
+        vec![
+            field("priority", t.get("year-priority-number"), "number", "1"),
+            typed("record", t.get("year-record"), "record"),
+        ],
+    ));
+    Ok(steps)
 }

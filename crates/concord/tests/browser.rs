@@ -52,6 +52,7 @@ fn the_console_in_a_browser() {
             ("kz.duty", "KAZ", Role::DutyOfficer),
             ("by.duty", "BLR", Role::DutyOfficer),
             ("kz.head", "KAZ", Role::HeadOfDelegation),
+            ("sec.officer", "secretariat", Role::SecretariatOfficer),
         ] {
             let account = Account {
                 username: username.into(),
@@ -157,6 +158,8 @@ fn the_console_in_a_browser() {
     let dir = tempfile::tempdir().unwrap();
     let key_file = dir.path().join("KAZ.key");
     std::fs::write(&key_file, delegations.key_file("KAZ")).unwrap();
+    let secretariat_key = dir.path().join("secretariat.key");
+    std::fs::write(&secretariat_key, delegations.key_file("secretariat")).unwrap();
     let fixtures = dir.path().join("fixtures.json");
     std::fs::write(
         &fixtures,
@@ -170,6 +173,8 @@ fn the_console_in_a_browser() {
             "alert_headline": headline,
             "kaz_report_title": title,
             "programme": "browser-programme",
+            "secretariat": {"username": "sec.officer", "password": password},
+            "secretariat_key_file": secretariat_key,
             "item_title": item_title,
             "year": today.year(),
         })
@@ -194,6 +199,10 @@ fn the_console_in_a_browser() {
     // The progress the browser signed is on record.
     let programme = server.get("/api/v1/programmes/browser-programme").json;
     assert_eq!(programme["items"][0]["status"], "done", "{programme}");
+    assert_eq!(
+        programme["items"][1]["item"]["responsible"]["member"], "KGZ",
+        "the secretariat set out the second item in the console: {programme}"
+    );
     assert_eq!(
         programme["items"][0]["reports"][0]["report"]["note"]["ru"],
         "Переданы две заставы"
