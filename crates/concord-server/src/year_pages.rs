@@ -139,6 +139,8 @@ struct YearPage {
     report_link: String,
     programmes_heading: String,
     programmes: Vec<ProgrammeLine>,
+    by_party_headers: Vec<String>,
+    by_party: Vec<Vec<String>>,
     labels: [String; 4],
     no_items: String,
     overdue_word: String,
@@ -255,7 +257,7 @@ async fn year_page(
         .quota_posts
         .as_ref()
         .map_or((year, year), |r| r.period_of(year));
-    let programmes = programme_lines(&state, &c).await?;
+    let (programmes, by_party) = programme_lines(&state, &c).await?;
     let budget = budget_table(&state, &c).await?;
     let quota = quota_table(&state, &c).await?;
     let posts = post_rows(&state, &c).await?;
@@ -266,6 +268,15 @@ async fn year_page(
         report_link: t.with("year-report-link", &[("year", &year.to_string())]),
         programmes_heading: t.get("year-programmes"),
         programmes,
+        by_party_headers: [
+            "year-responsible",
+            "year-items",
+            "year-item-done",
+            "year-overdue",
+        ]
+        .map(|id| t.get(id))
+        .to_vec(),
+        by_party,
         labels: [
             "year-items",
             "year-responsible",
@@ -300,13 +311,28 @@ async fn year_page(
     Ok(render(page).into_response())
 }
 
-async fn programme_lines(state: &AppState, c: &Viewer) -> Result<Vec<ProgrammeLine>, Problem> {
+async fn programme_lines(
+    state: &AppState,
+    c: &Viewer,
+) -> Result<(Vec<ProgrammeLine>, Vec<Vec<String>>), Problem> {
     let (t, lang, today, reader) = (c.t, c.t.language().tag(), c.today, c.reader);
     let account = &c.signed_in.1;
     let store = state.store.as_ref();
     let origin = &state.deployment.origin;
     let mut programmes = Vec::new();
-    for p in concord_store::year::programmes(store, &state.charter, &reader, today).await? {
+    let views = concord_store::year::programmes(store, &state.charter, &reader, today).await?;
+    let by_party = concord_store::year::progress_by_party(&views)
+        .iter()
+        .map(|p| {
+            vec![
+                party_name(state, lang, &p.party),
+                p.items.to_string(),
+                p.done.to_string(),
+                p.overdue.to_string(),
+            ]
+        })
+        .collect();
+    for p in views {
         let items = p
             .items
             .iter()
@@ -354,7 +380,7 @@ async fn programme_lines(state: &AppState, c: &Viewer) -> Result<Vec<ProgrammeLi
             items,
         });
     }
-    Ok(programmes)
+    Ok((programmes, by_party))
 }
 
 async fn budget_table(state: &AppState, c: &Viewer) -> Result<Option<Table>, Problem> {

@@ -69,6 +69,23 @@ pub struct PartyProgress {
     pub overdue: usize,
 }
 
+/// Each party's items across `programmes`: how many, done, overdue (by party).
+pub fn progress_by_party(programmes: &[ProgrammeView]) -> Vec<PartyProgress> {
+    let mut out: Vec<PartyProgress> = Vec::new();
+    for p in programmes.iter().flat_map(|p| &p.by_party) {
+        match out.iter_mut().find(|o| o.party == p.party) {
+            Some(o) => {
+                o.items += p.items;
+                o.done += p.done;
+                o.overdue += p.overdue;
+            }
+            None => out.push(p.clone()),
+        }
+    }
+    out.sort_by(|a, b| a.party.cmp(&b.party));
+    out
+}
+
 /// Every programme and action plan the reader may read, standing on `day`: adopted
 /// documents of those types, with their items, and the history's programmes.
 pub async fn programmes(

@@ -480,6 +480,12 @@ pub async fn programmes(store: &dyn Store, day: time::Date, json: bool) -> anyho
         println!("{}", serde_json::to_string_pretty(&all)?);
         return Ok(());
     }
+    for p in concord_store::year::progress_by_party(&all) {
+        println!(
+            "{}: {} items, {} done, {} overdue",
+            p.party, p.items, p.done, p.overdue
+        );
+    }
     for p in &all {
         println!(
             "{} ({}, {}): {} items, {} done, {} overdue, {}%",

@@ -157,6 +157,11 @@ fn a_year_of_the_organisation_from_programme_to_the_chairs_signed_report() {
             listed.contains("1. Item 1 — KAZ") && listed.contains("OVERDUE"),
             "{listed}"
         );
+        assert!(
+            listed.contains("KAZ: 1 items, 0 done, 1 overdue")
+                && listed.contains("KGZ: 1 items, 1 done, 0 overdue"),
+            "progress per member: {listed}"
+        );
 
         // The budget: Kyrgyzstan stays out of the decision; every obliged member is assessed
         // by the charter's shares, Armenia (frozen) included.
