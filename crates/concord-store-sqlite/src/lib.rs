@@ -658,6 +658,7 @@ struct Queued {
 impl SqliteStore {
     /// Commits `batch` in one transaction, each write in a savepoint; answers each.
     async fn commit_batch(&self, batch: Vec<Queued>) {
+        let started = std::time::Instant::now();
         let now = now();
         let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
         let fail_all = |batch: Vec<Queued>, e: &StoreError| {
@@ -730,9 +731,15 @@ impl SqliteStore {
         {
             return fail_all(batch, &db_error(e));
         }
+        let written = started.elapsed();
         if let Err(e) = tx.commit().await {
             return fail_all(batch, &db_error(e));
         }
+        tracing::debug!(
+            write_us = written.as_micros() as u64,
+            commit_us = (started.elapsed() - written).as_micros() as u64,
+            "batch written and committed"
+        );
         if let Some((first, _)) = mirror.first() {
             let ordered: Vec<Hash> = mirror.iter().map(|(_, h)| *h).collect();
             self.hash_cache.extend_mirror(*first, &ordered);

@@ -154,6 +154,7 @@ pub async fn execute_many(
     let mut seen = std::collections::HashSet::new();
     let first: Vec<bool> = names.iter().map(|n| seen.insert(n.as_str())).collect();
     let seals: Vec<crate::SealId> = signed.iter().map(seal_of).collect();
+    let started = std::time::Instant::now();
     // Four independent reads, at once (each its own connection of the pool).
     let context = async {
         let (heads, seen, statuses, keys) = tokio::try_join!(
@@ -175,6 +176,7 @@ pub async fn execute_many(
         }
     };
     let council = deployment.council(&timeline, &keys);
+    let read = started.elapsed();
     // A seal twice in one batch: the later ones go one by one, after the first is in.
     let mut seals_in_batch = std::collections::HashSet::new();
     let first: Vec<bool> = first
@@ -228,6 +230,13 @@ pub async fn execute_many(
         .iter()
         .flat_map(|(_, e)| e.iter().cloned())
         .collect();
+    let decided = started.elapsed();
+    tracing::debug!(
+        commands = signed.len(),
+        read_us = read.as_micros() as u64,
+        decide_us = (decided - read).as_micros() as u64,
+        "batch read and decided"
+    );
     if !all.is_empty() {
         match store.append(&all, None, &expect).await {
             Ok(last) => {
