@@ -79,7 +79,7 @@ impl Share {
         if !digits(whole)
             || whole.len() > 3
             || fraction.len() > 2
-            || (!fraction.is_empty() && !digits(fraction))
+            || (text.contains('.') && !digits(fraction))
         {
             return None;
         }
@@ -546,6 +546,39 @@ pub(crate) fn blank(text: &Text, at: DataPath) -> Result<(), (DataPath, String)>
 
 #[cfg(test)]
 mod tests {
+
+    mod shares {
+        use super::super::Share;
+        use proptest::prelude::*;
+
+        fn read(json: &str) -> Option<Share> {
+            serde_json::from_str(json).ok()
+        }
+
+        #[test]
+        fn shares_are_exact_hundredths_of_a_percent() {
+            assert_eq!(read("50").unwrap().basis_points(), 5000);
+            assert_eq!(read("12.5").unwrap().basis_points(), 1250);
+            assert_eq!(read("\"33.34\"").unwrap().basis_points(), 3334);
+            assert_eq!(read("\"0.01\"").unwrap().to_string(), "0.01");
+            for bad in [
+                "-1", "12.345", "\"1e2\"", "\"\"", "\"12.\"", "\".5\"", "1000.5",
+            ] {
+                assert_eq!(read(bad), None, "{bad} accepted");
+            }
+        }
+
+        proptest! {
+            /// Any text is read without panic; every share written reads back the same.
+            #[test]
+            fn any_text_reads_without_panic_and_shares_round_trip(s in "\\PC{0,12}", bp in 0u32..=99_999) {
+                let _ = read(&format!("{s:?}"));
+                let share = Share::from_basis_points(bp);
+                let json = serde_json::to_string(&share).unwrap();
+                prop_assert_eq!(read(&json), Some(share));
+            }
+        }
+    }
     use super::*;
 
     const CHARTER: &str = include_str!("../../../data/charter.toml");

@@ -172,6 +172,12 @@ impl Council<'_> {
                 "a chair states 1 to 50 priorities".into(),
             ));
         }
+        for p in &c.priorities {
+            super::said("a priority", p, 500)?;
+        }
+        if let Some(m) = &c.motto {
+            super::said("the motto", m, 300)?;
+        }
         Ok(vec![Event::ChairmanshipStated(ChairmanshipStatement {
             year: c.year,
             member: c.chair,

@@ -108,3 +108,39 @@ pub(crate) fn adopted<'s>(
         ))),
     }
 }
+
+/// Refuses a text that is blank in either language or longer than `max` characters: what a
+/// person reads must say something, and stay a size a page can show.
+pub(crate) fn said(what: &str, text: &crate::text::Text, max: usize) -> Result<(), CouncilError> {
+    for (lang, t) in [("English", &text.en), ("Russian", &text.ru)] {
+        if t.trim().is_empty() {
+            return Err(CouncilError::OutOfOrder(format!(
+                "{what} is blank in {lang}"
+            )));
+        }
+        if t.chars().count() > max {
+            return Err(CouncilError::OutOfOrder(format!(
+                "{what} is longer than {max} characters in {lang}"
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::Text;
+
+    #[test]
+    fn a_text_says_something_in_both_languages_within_its_size() {
+        assert!(said("x", &Text::new("Secure borders", "Надёжные границы"), 50).is_ok());
+        let blank = said("the title", &Text::new("Title", "  "), 50).unwrap_err();
+        assert_eq!(blank.rule(), "out-of-order");
+        assert!(blank.to_string().contains("blank in Russian"), "{blank}");
+        let long = said("the title", &Text::new("x".repeat(51), "y"), 50).unwrap_err();
+        assert!(long.to_string().contains("longer than 50"), "{long}");
+        // Characters, not bytes: 50 Cyrillic letters fit.
+        assert!(said("x", &Text::new("a", "я".repeat(50)), 50).is_ok());
+    }
+}

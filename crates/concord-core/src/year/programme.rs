@@ -12,7 +12,7 @@ use crate::event::Event;
 use crate::keys::KeyOwner;
 use crate::text::Text;
 
-use super::{Amount, Currency, Party, adopted};
+use super::{Amount, Currency, Party, adopted, said};
 
 /// The document types that are carried out item by item.
 pub const PROGRAMME_TYPES: [&str; 2] = ["programme", "action-plan"];
@@ -203,6 +203,7 @@ impl Council<'_> {
             )));
         }
         self.check_party(&c.responsible)?;
+        said("the item's title", &c.title, 500)?;
         Ok(vec![Event::ProgrammeItemAdded(ProgrammeItemAdded {
             item: c.clone(),
             on: today,
@@ -235,6 +236,7 @@ impl Council<'_> {
                 "percent is 0 to 99 while in progress and 100 when done".into(),
             ));
         }
+        said("the report's note", &c.note, 2000)?;
         if c.status == ItemStatus::NotStarted {
             return Err(CouncilError::OutOfOrder(
                 "a report says the item is in progress or done".into(),

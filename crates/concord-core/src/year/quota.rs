@@ -322,17 +322,8 @@ impl Council<'_> {
                 "a quota post of {from}–{until} is held within the period, from before until"
             )));
         }
-        for (what, text) in [("post", &c.post), ("holder", &c.holder)] {
-            if text.en.trim().is_empty()
-                || text.ru.trim().is_empty()
-                || text.en.len() > 200
-                || text.ru.len() > 400
-            {
-                return Err(CouncilError::OutOfOrder(format!(
-                    "the {what} is named in English and Russian, at most 200 characters"
-                )));
-            }
-        }
+        super::said("the post", &c.post, 200)?;
+        super::said("the holder", &c.holder, 200)?;
         Ok(vec![Event::QuotaPostFilled(QuotaPostFilled {
             fill: c.clone(),
             on: today,
