@@ -99,7 +99,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
 pub(crate) fn day_param(date: Option<&str>) -> Result<Date, Problem> {
     match date {
         None => Ok(time::OffsetDateTime::now_utc().date()),
-        Some(d) => parse_day(d).map_err(|e| Problem::bad_parameter(format!("date: {e}"))),
+        Some(d) => parse_day(d).map_err(|_| {
+            Problem::bad_parameter(format!("date: `{d}` is not a day: write YYYY-MM-DD"))
+        }),
     }
 }
 

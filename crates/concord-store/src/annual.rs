@@ -289,6 +289,11 @@ pub async fn report(
     let groups = &charter.sharing_groups;
     let end = Date::from_calendar_date(year, Month::December, 31)
         .map_err(|_| QueryError::OutOfRange(format!("{year} is not a year")))?;
+    if year > crate::projection::now().year() {
+        return Err(QueryError::OutOfRange(format!(
+            "the year {year} has not begun: there is no record to report on"
+        )));
+    }
     let timeline = charter.timeline(store.status_records().await?);
     let chair = charter.chairmanship.chair_for_year(&timeline, year)?.member;
     let file = ChairFile::fold(
