@@ -353,6 +353,17 @@ enum BenchTarget {
         #[arg(long)]
         json: bool,
     },
+    /// What one signed incident report costs, piece by piece, on one core without the
+    /// database: JSON, key, canonical message, signature check, decision, ledger entry,
+    /// read row.
+    Report {
+        /// Reports to time.
+        #[arg(long, default_value_t = 5000)]
+        reports: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Incident search over many reports: domain + country + 30-day window + bounding box.
     Search {
         /// Reports to store.
@@ -652,6 +663,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     f.bare_rows_per_second,
                     f.ratio * 100.0
                 );
+                Ok(())
+            }
+        }
+        Command::Bench {
+            what: BenchTarget::Report { reports, json },
+        } => {
+            let f = crate::bench_report::run(reports)?;
+            if json {
+                print_json(&f)
+            } else {
+                println!(
+                    "one signed incident report, piece by piece ({} reports, one core, µs each):",
+                    f.reports
+                );
+                for (what, us) in [
+                    ("read the posted JSON", f.parse_json_us),
+                    ("read the registered key", f.parse_key_us),
+                    ("canonical message", f.canonical_message_us),
+                    ("message + strict Ed25519 check", f.verify_us),
+                    ("whole decision (Council::decide_at)", f.decide_us),
+                    ("ledger entry (JSON, salt, hash)", f.ledger_entry_us),
+                    ("read row", f.read_row_us),
+                ] {
+                    println!("  {what:<40} {us:>8.1}");
+                }
                 Ok(())
             }
         }

@@ -363,6 +363,28 @@ fn bench_audit_prints_the_ratio() {
 }
 
 #[test]
+fn bench_report_prints_each_piece_and_the_decision_covers_the_signature_check() {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args(["bench", "report", "--reports", "50", "--json"])
+        .output()
+        .unwrap();
+    let f = json(&out);
+    assert_eq!(f["reports"], 50);
+    let us = |k: &str| f[k].as_f64().unwrap_or_else(|| panic!("{k}: {f}"));
+    for k in [
+        "parse_json_us",
+        "parse_key_us",
+        "canonical_message_us",
+        "ledger_entry_us",
+        "read_row_us",
+    ] {
+        assert!(us(k) > 0.0, "{k}: {f}");
+    }
+    // The decision checks the signature, so it costs more than the check's message alone.
+    assert!(us("decide_us") > us("canonical_message_us"), "{f}");
+}
+
+#[test]
 fn bench_council_prints_the_three_figures_beside_their_targets() {
     let out = Command::new(env!("CARGO_BIN_EXE_concord"))
         .args([
