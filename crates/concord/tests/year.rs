@@ -374,6 +374,56 @@ fn a_year_of_the_organisation_from_programme_to_the_chairs_signed_report() {
                 record: RecordRef::Programme("border-programme-2026".parse().unwrap()),
             }),
         );
+        // A link to a confidential document is read only where the document is: not in the
+        // public report, withheld in the public ledger.
+        let secret_session = format!("csc-closed-{}", day(0));
+        for command in [
+            Command::OpenSession(concord_core::council::OpenSession {
+                id: secret_session.parse().unwrap(),
+                body: "csc".parse().unwrap(),
+                date: day(0),
+                city: Text::new("Moscow", "Москва"),
+                country: "RUS".parse().unwrap(),
+                venue: None,
+                formats: vec![],
+                confidential: true,
+            }),
+            Command::DraftDocument(concord_core::council::Draft {
+                id: "closed-border-plan".parse().unwrap(),
+                session: secret_session.parse().unwrap(),
+                doc_type: "decision".parse().unwrap(),
+                title: Text::new("Closed border plan", "Закрытый план"),
+                text: Text::new("…", "…"),
+            }),
+            Command::LinkPriority(LinkPriority {
+                year: 2026,
+                priority: 1,
+                record: RecordRef::Document("closed-border-plan".parse().unwrap()),
+            }),
+        ] {
+            ok("secretariat", command);
+        }
+        let linked_at = server.get("/healthz").json["events"].as_u64().unwrap() - 2;
+        let entry = &server
+            .get(&format!(
+                "/api/v1/ledger/entries?start={linked_at}&end={}",
+                linked_at + 1
+            ))
+            .json[0];
+        assert_eq!(entry["withheld"], true, "{} {entry}", db.backend);
+        let public = server.get("/api/v1/annual-reports/2026").json;
+        assert!(
+            !public.to_string().contains("closed-border-plan")
+                && !public.to_string().contains("Closed border plan"),
+            "{public}"
+        );
+        let full = server
+            .get_as(&secretariat, "/api/v1/annual-reports/2026")
+            .json;
+        assert_eq!(
+            full["report"]["priorities"][0]["served_by"][1]["title"]["en"],
+            "Closed border plan"
+        );
         let report = server
             .get_as(&secretariat, "/api/v1/annual-reports/2026")
             .json;
