@@ -470,6 +470,9 @@ impl Charter {
                 if r.term_years == 0 || r.term_years > 10 {
                     return Err((at.key("term_years"), "a term is 1 to 10 years".into()));
                 }
+                if !(1900..=2200).contains(&r.since) || !(1900..=2200).contains(&r.anchor.from) {
+                    return Err((at.key("anchor"), "years from 1900 to 2200".into()));
+                }
                 if let Some(c) = r.order.iter().find(|c| !codes.contains(c)) {
                     return Err((at.key("order"), format!("unknown member code `{c}`")));
                 }
@@ -488,6 +491,9 @@ impl Charter {
             }
             if q.term_years == 0 || q.term_years > 10 {
                 return Err((at.key("term_years"), "a period is 1 to 10 years".into()));
+            }
+            if !(1900..=2200).contains(&q.anchor_year) {
+                return Err((at.key("anchor_year"), "a year from 1900 to 2200".into()));
             }
             if q.count > 10_000 {
                 return Err((at.key("count"), "at most 10,000 quota posts".into()));

@@ -202,6 +202,11 @@ impl Council<'_> {
             self.charter.quota_posts.as_ref().ok_or_else(|| {
                 CouncilError::NotInCharter("the charter has no quota posts".into())
             })?;
+        if !(1900..=2200).contains(&period) {
+            return Err(CouncilError::OutOfOrder(format!(
+                "{period} is not a year of quota posts (1900 to 2200)"
+            )));
+        }
         let (from, until) = rule.period_of(period);
         if from != period {
             return Err(CouncilError::OutOfOrder(format!(
