@@ -33,10 +33,10 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// A signed-in page's context: messages, the account's session, who it reads as.
-struct Context {
-    t: &'static Messages,
-    signed_in: (ConsoleSession, Account),
-    reader: Reader,
+pub(crate) struct Context {
+    pub(crate) t: &'static Messages,
+    pub(crate) signed_in: (ConsoleSession, Account),
+    pub(crate) reader: Reader,
 }
 
 impl Context {
@@ -50,7 +50,7 @@ impl Context {
 }
 
 /// The page's context, or the way to the sign-in page.
-async fn context(
+pub(crate) async fn context(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Result<Context, Response>, Problem> {

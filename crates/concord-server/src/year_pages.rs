@@ -15,8 +15,8 @@ use serde::Deserialize;
 use serde_json::json;
 
 use crate::AppState;
-use crate::console::{Chrome, chrome, render, visitor};
-use crate::i18n::{Messages, messages};
+use crate::console::{Chrome, chrome, render};
+use crate::i18n::Messages;
 use crate::problem::Problem;
 
 /// The routes.
@@ -215,22 +215,20 @@ impl Viewer {
         headers: &HeaderMap,
         q: &YearQuery,
     ) -> Result<Result<Viewer, Response>, Problem> {
-        let v = visitor(state, headers).await?;
-        let Some(signed_in) = v.signed_in.clone() else {
-            return Ok(Err(crate::console::to_sign_in(&v)));
+        let c = match crate::pages::context(state, headers).await? {
+            Ok(c) => c,
+            Err(to_sign_in) => return Ok(Err(to_sign_in)),
         };
         let today = time::OffsetDateTime::now_utc().date();
-        let timeline = state.charter.timeline(state.store.status_records().await?);
-        let reader = signed_in.1.reader(&timeline, today);
         Ok(Ok(Viewer {
-            t: messages(v.language),
-            signed_in,
+            t: c.t,
+            signed_in: c.signed_in,
             today,
+            reader: c.reader,
             year: q
                 .year
                 .filter(|y| (1900..=2200).contains(y))
                 .unwrap_or(today.year()),
-            reader,
         }))
     }
 }
