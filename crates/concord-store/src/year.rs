@@ -94,12 +94,10 @@ pub async fn programmes(
     reader: &Reader,
     day: Date,
 ) -> Result<Vec<ProgrammeView>, QueryError> {
+    let history = store.programmes().await?;
     let mut out = Vec::new();
     for d in store.documents(None).await? {
-        if !concord_core::year::PROGRAMME_TYPES.contains(&d.doc_type.as_str()) {
-            continue;
-        }
-        if let Some(view) = programme(store, charter, reader, d.id.as_str(), day).await? {
+        if let Some(view) = view(store, charter, reader, d, &history, day).await? {
             out.push(view);
         }
     }
@@ -114,12 +112,26 @@ pub async fn programme(
     id: &str,
     day: Date,
 ) -> Result<Option<ProgrammeView>, QueryError> {
-    let groups = &charter.sharing_groups;
     let Some(doc) = store.document(id).await? else {
         return Ok(None);
     };
+    let history = store.programmes().await?;
+    view(store, charter, reader, doc, &history, day).await
+}
+
+/// A document as a programme, if it is one and the reader may read it; `history` is the
+/// history's programmes, for what the articles say of it.
+async fn view(
+    store: &dyn Store,
+    charter: &Charter,
+    reader: &Reader,
+    doc: concord_core::history::Document,
+    history: &[concord_core::history::Programme],
+    day: Date,
+) -> Result<Option<ProgrammeView>, QueryError> {
+    let id = doc.id.as_str();
     if !concord_core::year::PROGRAMME_TYPES.contains(&doc.doc_type.as_str())
-        || !may_read_document(store, reader, groups, id).await?
+        || !may_read_document(store, reader, &charter.sharing_groups, id).await?
     {
         return Ok(None);
     }
@@ -149,11 +161,10 @@ pub async fn programme(
     } else {
         items.iter().map(|i| u32::from(i.percent)).sum::<u32>() / items.len() as u32
     };
-    let history = store
-        .programmes()
-        .await?
-        .into_iter()
-        .find(|p| p.document.as_ref().is_some_and(|d| d.as_str() == id));
+    let history = history
+        .iter()
+        .find(|p| p.document.as_ref().is_some_and(|d| d.as_str() == id))
+        .cloned();
     Ok(Some(ProgrammeView {
         id: doc.id.clone(),
         document: doc.id.clone(),
