@@ -563,3 +563,199 @@ fn an_extraordinary_session_by_videoconference_with_a_member_attending_by_video(
         assert!(printed.contains(&id), "{printed}");
     }
 }
+
+/// Writes `owner`'s key file as `concord keys generate` would (owner-only).
+fn key_file(delegations: &Delegations, dir: &std::path::Path, owner: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let path = dir.join(format!("{owner}.key"));
+    std::fs::write(&path, delegations.key_file(owner)).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+#[test]
+fn the_years_steps_signed_on_the_command_line() {
+    for db in TestDatabase::all() {
+        let server = TestServer::start(&db);
+        let delegations = Delegations::register(&db);
+        let dir = tempfile::tempdir().unwrap();
+        let secretariat = key_file(&delegations, dir.path(), "secretariat");
+        let kaz = key_file(&delegations, dir.path(), "KAZ");
+        let chair = server.get("/api/v1/chairmanships/2026").json["member"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let chair_key = key_file(&delegations, dir.path(), &chair);
+        assert_eq!(
+            adopt(&server, &delegations, "cli-programme", "action-plan", &[]),
+            "adopted"
+        );
+        assert_eq!(
+            adopt(&server, &delegations, "cli-budget", "budget", &[]),
+            "adopted"
+        );
+        assert_eq!(
+            adopt(&server, &delegations, "cli-quota", "decision", &[]),
+            "adopted"
+        );
+        let deadline = day(-3).to_string();
+        let today = day(0).to_string();
+        for (key, args) in [
+            (
+                &secretariat,
+                vec![
+                    "programme-item",
+                    "--programme",
+                    "cli-programme",
+                    "--number",
+                    "1",
+                    "--title-en",
+                    "Joint drill",
+                    "--title-ru",
+                    "Совместное учение",
+                    "--responsible",
+                    "KAZ",
+                    "--deadline",
+                    deadline.as_str(),
+                    "--funding",
+                    "25000.50",
+                    "--currency",
+                    "RUB",
+                ],
+            ),
+            (
+                &kaz,
+                vec![
+                    "progress",
+                    "--programme",
+                    "cli-programme",
+                    "--item",
+                    "1",
+                    "--status",
+                    "in-progress",
+                    "--percent",
+                    "60",
+                    "--note-en",
+                    "Planned",
+                    "--note-ru",
+                    "Спланировано",
+                ],
+            ),
+            (
+                &secretariat,
+                vec![
+                    "budget",
+                    "--year",
+                    "2026",
+                    "--document",
+                    "cli-budget",
+                    "--currency",
+                    "RUB",
+                    "--total",
+                    "2000000.00",
+                ],
+            ),
+            (
+                &secretariat,
+                vec![
+                    "payment",
+                    "--year",
+                    "2026",
+                    "--member",
+                    "KAZ",
+                    "--amount",
+                    "200000.00",
+                    "--received-on",
+                    today.as_str(),
+                ],
+            ),
+            (
+                &secretariat,
+                vec![
+                    "quota-apportion",
+                    "--period",
+                    "2026",
+                    "--document",
+                    "cli-quota",
+                ],
+            ),
+            (&kaz, vec!["quota-renounce", "--period", "2026"]),
+            (
+                &chair_key,
+                vec![
+                    "priorities",
+                    "--year",
+                    "2026",
+                    "--priority-en",
+                    "Secure borders",
+                    "--priority-ru",
+                    "Надёжные границы",
+                ],
+            ),
+            (
+                &secretariat,
+                vec![
+                    "link",
+                    "--year",
+                    "2026",
+                    "--priority",
+                    "1",
+                    "--record",
+                    "programme:cli-programme",
+                ],
+            ),
+            (&chair_key, vec!["submit-report", "--year", "2026"]),
+        ] {
+            let mut all = vec!["year", "--key", key.as_str()];
+            all.extend(args.iter().copied());
+            let printed = cli(&db, &all);
+            assert!(
+                printed.contains("recorded"),
+                "{} {all:?}: {printed}",
+                db.backend
+            );
+        }
+        // A member's key cannot set the budget: refused, named, nothing recorded.
+        let out = Process::new(env!("CARGO_BIN_EXE_concord"))
+            .args([
+                "--database",
+                &db.url,
+                "year",
+                "--key",
+                &kaz,
+                "payment",
+                "--year",
+                "2026",
+                "--member",
+                "KAZ",
+                "--amount",
+                "1.00",
+                "--received-on",
+                &today,
+            ])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("wrong-signer"),
+            "{out:?}"
+        );
+        let programme = server.get("/api/v1/programmes/cli-programme").json;
+        assert_eq!(programme["items"][0]["overdue"], true, "{programme}");
+        assert_eq!(
+            programme["items"][0]["item"]["funding"]["amount"],
+            "25000.50"
+        );
+        let listed = cli(&db, &["budget", "--year", "2026"]);
+        assert!(
+            listed.contains("KAZ  assessed        200000.00  paid        200000.00"),
+            "{listed}"
+        );
+        let report = server.get("/api/v1/annual-reports/2026").json;
+        assert_eq!(
+            report["submitted"]["report"]["chair"],
+            chair.as_str(),
+            "{report}"
+        );
+    }
+}
