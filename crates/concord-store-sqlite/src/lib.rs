@@ -66,6 +66,25 @@ fn push_scope(
     }
 }
 
+/// Keeps the rows after a page's cursor, in a list ordered by `time` descending then `id`:
+/// the keyset condition every paged list uses.
+fn push_after(
+    q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
+    time: &str,
+    id: &str,
+    after: Option<&(String, String)>,
+) {
+    if let Some((at, last)) = after {
+        q.push(format!(" AND ({time} < "))
+            .push_bind(at.clone())
+            .push(format!(" OR ({time} = "))
+            .push_bind(at.clone())
+            .push(format!(" AND {id} > "))
+            .push_bind(last.clone())
+            .push("))");
+    }
+}
+
 fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -1043,15 +1062,7 @@ impl Store for SqliteStore {
         if let Some(situation) = &page.situation {
             q.push(" AND a.situation = ").push_bind(situation.clone());
         }
-        if let Some((at, id)) = &page.after {
-            q.push(" AND (a.received_at < ")
-                .push_bind(at.clone())
-                .push(" OR (a.received_at = ")
-                .push_bind(at.clone())
-                .push(" AND a.id > ")
-                .push_bind(id.clone())
-                .push("))");
-        }
+        push_after(&mut q, "a.received_at", "a.id", page.after.as_ref());
         q.push(" ORDER BY a.received_at DESC, a.id LIMIT ")
             .push_bind(page.limit);
         q.build_query_scalar()
@@ -1068,15 +1079,7 @@ impl Store for SqliteStore {
         let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
             "SELECT id, opened_at, title, level, reports FROM situations WHERE TRUE",
         );
-        if let Some((at, id)) = after {
-            q.push(" AND (opened_at < ")
-                .push_bind(at.clone())
-                .push(" OR (opened_at = ")
-                .push_bind(at.clone())
-                .push(" AND id > ")
-                .push_bind(id.clone())
-                .push("))");
-        }
+        push_after(&mut q, "opened_at", "id", after);
         q.push(" ORDER BY opened_at DESC, id LIMIT ")
             .push_bind(limit);
         let rows: Vec<(String, String, String, String, String)> = q
@@ -1353,15 +1356,7 @@ impl Store for SqliteStore {
             }
             q.push(")");
         }
-        if let Some((time, id)) = &filter.after {
-            q.push(" AND (r.occurred_at < ")
-                .push_bind(time.clone())
-                .push(" OR (r.occurred_at = ")
-                .push_bind(time.clone())
-                .push(" AND r.id > ")
-                .push_bind(id.clone())
-                .push("))");
-        }
+        push_after(&mut q, "r.occurred_at", "r.id", filter.after.as_ref());
         if let Some(domain) = &filter.domain {
             q.push(" AND r.domain = ").push_bind(domain.clone());
         }
