@@ -255,11 +255,14 @@ async fn year_page(
         .quota_posts
         .as_ref()
         .map_or((year, year), |r| r.period_of(year));
-    let (programmes, by_party) = programme_lines(&state, &c).await?;
+    let views =
+        concord_store::year::programmes(state.store.as_ref(), &state.charter, &c.reader, c.today)
+            .await?;
+    let (programmes, by_party) = programme_lines(&state, &c, &views);
     let budget = budget_table(&state, &c).await?;
     let quota = quota_table(&state, &c).await?;
     let posts = post_rows(&state, &c).await?;
-    let steps = secretariat_steps(&state, &c, budget.is_none(), quota.is_none()).await?;
+    let steps = secretariat_steps(&state, &c, &views, budget.is_none(), quota.is_none());
     let page = YearPage {
         chrome: chrome(t, t.get("year-title"), Some(&c.signed_in)),
         year,
@@ -309,17 +312,16 @@ async fn year_page(
     Ok(render(page).into_response())
 }
 
-async fn programme_lines(
+fn programme_lines(
     state: &AppState,
     c: &Viewer,
-) -> Result<(Vec<ProgrammeLine>, Vec<Vec<String>>), Problem> {
-    let (t, lang, today, reader) = (c.t, c.t.language().tag(), c.today, c.reader);
+    views: &[concord_store::year::ProgrammeView],
+) -> (Vec<ProgrammeLine>, Vec<Vec<String>>) {
+    let (t, lang) = (c.t, c.t.language().tag());
     let account = &c.signed_in.1;
-    let store = state.store.as_ref();
     let origin = &state.deployment.origin;
     let mut programmes = Vec::new();
-    let views = concord_store::year::programmes(store, &state.charter, &reader, today).await?;
-    let by_party = concord_store::year::progress_by_party(&views)
+    let by_party = concord_store::year::progress_by_party(views)
         .iter()
         .map(|p| {
             vec![
@@ -378,7 +380,7 @@ async fn programme_lines(
             items,
         });
     }
-    Ok((programmes, by_party))
+    (programmes, by_party)
 }
 
 async fn budget_table(state: &AppState, c: &Viewer) -> Result<Option<Table>, Problem> {
@@ -555,14 +557,15 @@ async fn post_rows(state: &AppState, c: &Viewer) -> Result<Vec<Vec<String>>, Pro
 /// The secretariat's own steps, each a form signed with the secretariat's key: set out the
 /// next item of each adopted programme, set the year's budget, apportion the period's quota
 /// posts, fill a quota post, link a record to a priority of the year.
-async fn secretariat_steps(
+fn secretariat_steps(
     state: &AppState,
     c: &Viewer,
+    programmes: &[concord_store::year::ProgrammeView],
     no_budget: bool,
     no_quota: bool,
-) -> Result<Vec<SignedForm>, Problem> {
+) -> Vec<SignedForm> {
     if !matches!(c.signed_in.1.affiliation, Affiliation::Secretariat) {
-        return Ok(vec![]);
+        return vec![];
     }
     let (t, lang, year) = (c.t, c.t.language().tag(), c.year);
     let origin = &state.deployment.origin;
@@ -578,9 +581,6 @@ async fn secretariat_steps(
         )
     };
     let mut steps = Vec::new();
-    let programmes =
-        concord_store::year::programmes(state.store.as_ref(), &state.charter, &c.reader, c.today)
-            .await?;
     for p in programmes
         .iter()
         .filter(|p| p.status == concord_core::history::DocumentStatus::Adopted)
@@ -644,5 +644,5 @@ async fn secretariat_steps(
             typed("record", t.get("year-record"), "record"),
         ],
     ));
-    Ok(steps)
+    steps
 }
