@@ -72,6 +72,7 @@ pub fn rule(event: &Event) -> Rule {
         | Event::OperationRecorded(_)
         | Event::KeyRegistered(_)
         | Event::KeyRetired(_)
+        | Event::NodeRegistered(_)
         | Event::LedgerNamed(_) => Rule::Is(Guard::Public),
         Event::SessionRecorded(s) => Rule::Is(of_session(s)),
         Event::DocumentRecorded(d) => Rule::OfSession(d.session.clone()),

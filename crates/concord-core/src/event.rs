@@ -26,6 +26,10 @@ use crate::tokens::{ApiToken, TokenRevocation};
 pub struct LedgerName {
     /// The origin (`CSTO.concord/ledger/3f9a0c…`): a C2SP key name, no spaces or `+`.
     pub origin: String,
+    /// On a member state's node: the state, and the secretariat's log key it trusts to
+    /// bring it the registry. Absent on the secretariat's node.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<crate::federation::NodeOf>,
 }
 
 /// One change to the system.
@@ -60,6 +64,8 @@ pub enum Event {
     KeyRegistered(KeyRegistration),
     /// A key's validity ended (rotation or revocation).
     KeyRetired(KeyRetirement),
+    /// A node of the federation was registered.
+    NodeRegistered(crate::federation::NodeRegistration),
     /// An item was added to a session's agenda.
     AgendaItemAdded(AgendaItemAdded),
     /// A member's attendance at a session was recorded.
@@ -130,6 +136,7 @@ impl Event {
             Event::OperationRecorded(_) => "operation-recorded",
             Event::KeyRegistered(_) => "key-registered",
             Event::KeyRetired(_) => "key-retired",
+            Event::NodeRegistered(_) => "node-registered",
             Event::AgendaItemAdded(_) => "agenda-item-added",
             Event::AttendanceRecorded(_) => "attendance-recorded",
             Event::VersionRecorded(_) => "version-recorded",
@@ -173,6 +180,7 @@ impl Event {
             Event::CommandSigned(c) => c.command.command.subject().name(),
             Event::IncidentReported(i) => format!("incident/{}", i.report.id),
             Event::KeyRegistered(_) | Event::KeyRetired(_) => "keys".to_owned(),
+            Event::NodeRegistered(_) => "nodes".to_owned(),
             Event::TokenIssued(_) | Event::TokenRevoked(_) => "tokens".to_owned(),
             Event::AssistanceRequested(r) => format!("request/{}", r.id),
             Event::ForcesPledged(p) => format!("request/{}", p.pledge.request),

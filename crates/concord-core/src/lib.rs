@@ -15,6 +15,7 @@ pub mod consensus;
 pub mod council;
 pub mod date;
 pub mod event;
+pub mod federation;
 pub mod history;
 pub mod incident;
 pub mod keys;

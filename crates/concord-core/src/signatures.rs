@@ -38,26 +38,74 @@ pub struct SignedItem {
     pub signature: SignatureB64,
     /// The key that must have made it.
     pub key: PublicKey,
+    /// Whose key it is.
+    pub owner: crate::keys::KeyOwner,
 }
 
 /// The keys registered so far in the log, to check signatures as the log goes on.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct SignatureAudit {
     keys: HashMap<String, (KeyRegistration, PublicKey)>,
     /// The ledger's origin, which every seal names, once the log has named it.
     origin: Option<String>,
+    /// Whether keys registered in the log itself count (a log that holds the registry);
+    /// a member state's node's log registers nothing that others trust.
+    log_registers_keys: bool,
+}
+
+impl Default for SignatureAudit {
+    fn default() -> Self {
+        SignatureAudit::new()
+    }
 }
 
 impl SignatureAudit {
+    /// An audit of a whole log that holds its own registry (this node's).
+    pub fn new() -> SignatureAudit {
+        SignatureAudit {
+            keys: HashMap::new(),
+            origin: None,
+            log_registers_keys: true,
+        }
+    }
+
+    /// An audit of another node's log `origin`, with the keys of the registry this node
+    /// holds; `holds_registry` for the secretariat's log, whose own registrations count.
+    pub fn of_peer(origin: &str, keys: &[KeyRegistration], holds_registry: bool) -> SignatureAudit {
+        let mut audit = SignatureAudit {
+            keys: HashMap::new(),
+            origin: Some(origin.to_owned()),
+            log_registers_keys: holds_registry,
+        };
+        for k in keys {
+            if let Ok(public) = PublicKey::parse(&k.public_key) {
+                audit.keys.insert(k.key_id.clone(), (k.clone(), public));
+            }
+        }
+        audit
+    }
+
     /// Takes in the event at `leaf`: registers keys, and returns the signatures it carries
     /// once their key, owner and date are checked. An error names what is wrong.
     pub fn observe(&mut self, leaf: u64, event: &Event) -> Result<Vec<SignedItem>, String> {
         match event {
             Event::LedgerNamed(name) => {
-                if self.origin.is_some() {
-                    return Err(format!("entry {leaf}: the ledger is named a second time"));
+                match &self.origin {
+                    Some(origin) if leaf == 1 && *origin == name.origin => {}
+                    Some(origin) if leaf == 1 => {
+                        return Err(format!(
+                            "entry {leaf}: the log names itself `{}`, not `{origin}`",
+                            name.origin
+                        ));
+                    }
+                    Some(_) => {
+                        return Err(format!("entry {leaf}: the ledger is named a second time"));
+                    }
+                    None => self.origin = Some(name.origin.clone()),
                 }
-                self.origin = Some(name.origin.clone());
+                Ok(vec![])
+            }
+            Event::KeyRegistered(_) | Event::KeyRetired(_) if !self.log_registers_keys => {
                 Ok(vec![])
             }
             Event::KeyRegistered(k) => {
@@ -169,6 +217,7 @@ impl SignatureAudit {
             message: seal.message(origin, command),
             signature,
             key: *public,
+            owner: key.owner,
         })
     }
 }

@@ -453,6 +453,7 @@ fn the_signature_audit_takes_keys_from_the_log_and_names_a_forged_position() {
     let mut log: Vec<Event> =
         std::iter::once(Event::LedgerNamed(concord_core::event::LedgerName {
             origin: ORIGIN.into(),
+            node: None,
         }))
         .chain(world.keys.iter().cloned().map(Event::KeyRegistered))
         .collect();
@@ -469,7 +470,7 @@ fn the_signature_audit_takes_keys_from_the_log_and_names_a_forged_position() {
     log.extend(decide(&world, &state).unwrap());
 
     let check = |log: &[Event]| {
-        let mut audit = SignatureAudit::default();
+        let mut audit = SignatureAudit::new();
         let mut items = vec![];
         for (leaf, event) in log.iter().enumerate() {
             items.extend(audit.observe(leaf as u64, event)?);

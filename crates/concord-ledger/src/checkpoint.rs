@@ -82,6 +82,13 @@ impl LogKey {
     }
 }
 
+/// The name (the log's origin) of a well-formed Ed25519 verifier key.
+pub fn verifier_origin(verifier_key: &str) -> Result<String, LedgerError> {
+    let verifier =
+        StandardVerifier::new(verifier_key).map_err(|e| LedgerError::Key(e.to_string()))?;
+    Ok(signed_note::Verifier::name(&verifier).to_owned())
+}
+
 /// A checkpoint whose signature verified.
 #[derive(Debug, Clone, PartialEq)]
 pub struct VerifiedCheckpoint {

@@ -51,6 +51,11 @@ impl SecretKey {
         SignatureB64(self.key.sign(&command_message(value)))
     }
 
+    /// Signs raw bytes (a message that carries its own context, such as a node's request).
+    pub fn sign_message(&self, message: &[u8]) -> SignatureB64 {
+        SignatureB64(self.key.sign(message))
+    }
+
     /// The key file text: a header naming the owner, then the 32-byte seed in base64.
     pub fn to_file_text(&self, owner: &str) -> String {
         format!(

@@ -46,6 +46,7 @@ fn json_api() -> OpenApiRouter<AppState> {
         .routes(routes!(operations))
         .routes(routes!(sources))
         .merge(crate::ledger::routes())
+        .merge(crate::federation::routes())
         .merge(crate::council::routes())
         .merge(crate::council::request_routes())
         .merge(crate::incidents::routes())

@@ -9,6 +9,7 @@ pub mod api;
 pub mod assets;
 pub mod console;
 pub mod council;
+pub mod federation;
 pub mod i18n;
 pub mod incidents;
 pub mod intake;
@@ -47,6 +48,10 @@ pub struct AppState {
     pub intake: intake::SharedIntake,
     /// Failed sign-ins, to slow down guessing.
     pub sign_in_limiter: Arc<console::SignInLimiter>,
+    /// This node in a federation (its owner and node key), if it takes part in one.
+    pub node: Option<Arc<federation::NodeIdentity>>,
+    /// The peers this node pulls from, as last seen.
+    pub peers: federation::SharedPeers,
 }
 
 impl AppState {
@@ -65,7 +70,15 @@ impl AppState {
             log_key: Arc::new(log_key),
             intake: Default::default(),
             sign_in_limiter: Default::default(),
+            node: None,
+            peers: Default::default(),
         }
+    }
+
+    /// The same state, for a node of a federation with this identity.
+    pub fn with_node(mut self, node: federation::NodeIdentity) -> AppState {
+        self.node = Some(Arc::new(node));
+        self
     }
 }
 

@@ -42,6 +42,10 @@ pub struct Tailed {
     pub data: String,
     /// Who may read it.
     pub guard: Guard,
+    /// The other node's log it came from (received from a peer), or `None` for this
+    /// node's own ledger. An entry from a peer is sent without an id: ids are this
+    /// ledger's leaf indexes, which `Last-Event-ID` resumes from.
+    pub origin: Option<String>,
 }
 
 /// The ledger's tail, shared by every stream.
@@ -100,6 +104,22 @@ impl Tail {
         tail
     }
 
+    /// Sends an entry received from a peer's log to the open streams, for whoever may read
+    /// it.
+    pub fn publish_received(&self, origin: &str, index: u64, data: String, guard: Guard) {
+        let kind = serde_json::from_str::<Value>(&data)
+            .ok()
+            .and_then(|v| v["event"]["type"].as_str().map(str::to_owned))
+            .unwrap_or_else(|| "event".to_owned());
+        let _ = self.entries.send(Arc::new(Tailed {
+            index,
+            kind,
+            data,
+            guard,
+            origin: Some(origin.to_owned()),
+        }));
+    }
+
     /// Tells the tailer the ledger grew.
     pub fn wake(&self) {
         let _ = self.wake.send(());
@@ -150,6 +170,7 @@ async fn read(store: &dyn Store, start: u64, end: u64) -> Result<Vec<Tailed>, Pr
                 .to_owned(),
             guard: store.guards().of_entry(store, &entry).await?,
             data: body,
+            origin: None,
         });
     }
     Ok(out)
@@ -163,10 +184,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The SSE event for `t` if `reader` may read it.
 fn visible(reader: &Reader, groups: &[SharingGroup], t: &Tailed) -> Option<SseEvent> {
     permits(&t.guard, reader, groups).then(|| {
-        SseEvent::default()
-            .id(t.index.to_string())
-            .event(&t.kind)
-            .data(&t.data)
+        let event = SseEvent::default().event(&t.kind).data(&t.data);
+        match t.origin {
+            None => event.id(t.index.to_string()),
+            Some(_) => event,
+        }
     })
 }
 
@@ -264,6 +286,13 @@ async fn stream(
                 }
             };
             match received {
+                Ok(t) if t.origin.is_some() => {
+                    if let Some(event) = visible(&reader, &charter.sharing_groups, &t)
+                        && tx.send(Ok(event)).await.is_err()
+                    {
+                        return;
+                    }
+                }
                 Ok(t) if t.index < next => {}
                 Ok(t) => {
                     if t.index > next

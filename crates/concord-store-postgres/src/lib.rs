@@ -17,8 +17,11 @@ use concord_core::keys::KeyRegistration;
 use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
+use concord_store::federation;
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row, seal_of};
+use concord_store::projection::{
+    IncidentRow, ReadRow, ledger_entry, now, read_row, received_row, seal_of,
+};
 use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
 };
@@ -323,6 +326,21 @@ async fn apply(
             .execute(&mut **tx)
             .await?;
         }
+        ReadRow::Node {
+            origin,
+            owner,
+            body,
+        } => {
+            sqlx::query(
+                "INSERT INTO nodes (origin, owner, body) VALUES ($1, $2, $3) \
+                 ON CONFLICT (origin) DO UPDATE SET owner = excluded.owner, body = excluded.body",
+            )
+            .bind(origin)
+            .bind(owner)
+            .bind(body)
+            .execute(&mut **tx)
+            .await?;
+        }
         ReadRow::KeyRetired {
             key_id,
             valid_until,
@@ -490,6 +508,10 @@ async fn apply(
             .await?;
         }
         ReadRow::Nothing => {}
+        ReadRow::DocumentStatus {
+            document_id,
+            status,
+        } => set_document_status(tx, &document_id, &status).await?,
         ReadRow::Decision {
             document_id,
             status,
@@ -1276,4 +1298,184 @@ impl Store for PostgresStore {
             .map_err(db_error)?;
         Ok(())
     }
+
+    async fn nodes(&self) -> Result<Vec<concord_core::federation::NodeRegistration>, StoreError> {
+        let bodies: Vec<String> =
+            sqlx::query_scalar("SELECT body FROM nodes ORDER BY owner, origin")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        StoreError::decode_all("node", bodies)
+    }
+
+    async fn mirror_heads(&self) -> Result<Vec<federation::MirrorHead>, StoreError> {
+        let rows: Vec<(String, i64, String)> =
+            sqlx::query_as("SELECT origin, size, note FROM mirror_checkpoints ORDER BY origin")
+                .fetch_all(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(origin, size, note)| federation::MirrorHead {
+                origin,
+                size: size as u64,
+                note,
+            })
+            .collect())
+    }
+
+    async fn mirror_size(&self, origin: &str) -> Result<u64, StoreError> {
+        let size: i64 = sqlx::query_scalar(
+            "SELECT COALESCE(MAX(idx) + 1, 0) FROM mirror_leaves WHERE origin = $1",
+        )
+        .bind(origin)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(size as u64)
+    }
+
+    async fn mirror_confirmed(&self, origin: &str) -> Result<u64, StoreError> {
+        let upto: Option<i64> =
+            sqlx::query_scalar("SELECT upto FROM mirror_confirmed WHERE origin = $1")
+                .bind(origin)
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(db_error)?;
+        Ok(upto.unwrap_or(0) as u64)
+    }
+
+    async fn mirror_hashes(&self, origin: &str, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
+        let found: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT idx, hash FROM mirror_hashes WHERE origin = $1 AND idx = ANY($2)",
+        )
+        .bind(origin)
+        .bind(indexes.iter().map(|&i| i as i64).collect::<Vec<i64>>())
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        StoreError::hashes_in_order(indexes, found)
+    }
+
+    async fn mirror_leaves(
+        &self,
+        origin: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<federation::MirrorLeaf>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>, Option<String>)> = sqlx::query_as(
+            "SELECT idx, leaf_hash, entry FROM mirror_leaves WHERE origin = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+        )
+        .bind(origin)
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        federation::MirrorLeaf::from_rows(rows)
+    }
+
+    async fn receive(&self, received: &federation::Received) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        for leaf in &received.leaves {
+            sqlx::query(
+                "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry WHERE mirror_leaves.entry IS NULL",
+            )
+            .bind(&received.origin)
+            .bind(leaf.index as i64)
+            .bind(leaf.leaf_hash.0.to_vec())
+            .bind(leaf.entry.as_deref())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        for (idx, hash) in &received.hashes {
+            sqlx::query("INSERT INTO mirror_hashes (origin, idx, hash) VALUES ($1, $2, $3)")
+                .bind(&received.origin)
+                .bind(*idx as i64)
+                .bind(hash.0.to_vec())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        if let Some(head) = &received.head {
+            sqlx::query(
+                "INSERT INTO mirror_checkpoints (origin, size, note, received_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (origin) DO UPDATE SET size = excluded.size, note = excluded.note, received_at = excluded.received_at",
+            )
+            .bind(&head.origin)
+            .bind(head.size as i64)
+            .bind(&head.note)
+            .bind(&received.received_at)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        }
+        if let Some(upto) = received.confirmed {
+            sqlx::query("INSERT INTO mirror_confirmed (origin, upto) VALUES ($1, $2) ON CONFLICT (origin) DO UPDATE SET upto = GREATEST(mirror_confirmed.upto, excluded.upto)")
+                .bind(&received.origin)
+                .bind(upto as i64)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        for (index, event) in &received.applied {
+            apply(&mut tx, *index as i64, received_row(event))
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+
+    async fn record_refusal(&self, refusal: &federation::Refusal) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO federation_refusals (at, peer, origin, reason, evidence) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&refusal.at)
+        .bind(&refusal.peer)
+        .bind(&refusal.origin)
+        .bind(&refusal.reason)
+        .bind(&refusal.evidence)
+        .execute(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn refusals(&self, limit: i64) -> Result<Vec<federation::Refusal>, StoreError> {
+        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
+            "SELECT at, peer, origin, reason, evidence FROM federation_refusals ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(rows
+            .into_iter()
+            .map(|(at, peer, origin, reason, evidence)| federation::Refusal {
+                at,
+                peer,
+                origin,
+                reason,
+                evidence,
+            })
+            .collect())
+    }
+}
+
+/// Sets a document's status (a decision's outcome).
+async fn set_document_status(
+    tx: &mut Transaction<'_, Postgres>,
+    document_id: &str,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE documents SET body = jsonb_set(body::jsonb, '{status}', to_jsonb($1::text))::text WHERE id = $2",
+    )
+    .bind(status)
+    .bind(document_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -65,15 +65,27 @@ pub struct Deployment {
     pub charter: std::sync::Arc<concord_core::charter::Charter>,
     /// The ledger's origin, which every signed command must name.
     pub origin: String,
+    /// On a member state's node: the state, and the secretariat's log key it trusts.
+    pub node: Option<concord_core::federation::NodeOf>,
 }
 
 impl Deployment {
     /// Reads both from the store.
     pub async fn read(store: &dyn Store) -> Result<Deployment, QueryError> {
+        let name = queries::ledger_name(store).await?;
         Ok(Deployment {
             charter: std::sync::Arc::new(queries::charter(store).await?),
-            origin: queries::origin(store).await?,
+            origin: name.origin,
+            node: name.node,
         })
+    }
+
+    /// Whose node this is: the state named at its start, or the secretariat.
+    pub fn owner(&self) -> concord_core::keys::KeyOwner {
+        match &self.node {
+            Some(node) => concord_core::keys::KeyOwner::Member(node.state),
+            None => concord_core::keys::KeyOwner::Secretariat,
+        }
     }
 
     fn council<'a>(

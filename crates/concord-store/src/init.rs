@@ -279,8 +279,17 @@ fn new_origin(charter: &Charter) -> String {
 /// every step signed with demo keys generated here and registered as `demo` keys. Their
 /// secrets are dropped when this returns.
 pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), InitError> {
+    prepare_node(files, None)
+}
+
+/// [`prepare`] for a node: a member state's node (`node` given) records only the charter
+/// and its name, and takes the registry and the history from the secretariat's node.
+pub fn prepare_node(
+    files: &InitFiles<'_>,
+    node: Option<&concord_core::federation::NodeOf>,
+) -> Result<(Vec<Event>, DatasetMark), InitError> {
     let charter = Charter::from_toml(files.charter_name, files.charter)?;
-    let history = if files.history.trim().is_empty() {
+    let history = if files.history.trim().is_empty() || node.is_some() {
         None
     } else {
         Some(History::from_toml(
@@ -293,6 +302,12 @@ pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), InitE
     for part in [files.charter, "\u{0}", files.history] {
         hasher.update(part.as_bytes());
     }
+    if let Some(node) = node {
+        hasher.update(format!(
+            "\u{0}node {} {}",
+            node.state, node.secretariat_log_key
+        ));
+    }
     let mark = DatasetMark {
         name: DATASET.to_owned(),
         sha256: hex::encode(hasher.finalize()),
@@ -302,6 +317,7 @@ pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), InitE
         Event::CharterAdopted(Box::new(charter.clone())),
         Event::LedgerNamed(LedgerName {
             origin: origin.clone(),
+            node: node.cloned(),
         }),
     ];
     if let Some(history) = history {
@@ -323,7 +339,16 @@ pub fn prepare(files: &InitFiles<'_>) -> Result<(Vec<Event>, DatasetMark), InitE
 /// Creates the organisation from the files, or does nothing if the same files were
 /// already loaded. Safe to run concurrently from several nodes.
 pub async fn init(store: &dyn Store, files: &InitFiles<'_>) -> Result<InitOutcome, InitError> {
-    let (events, mark) = prepare(files)?;
+    init_node(store, files, None).await
+}
+
+/// [`init`] for a node of the federation (see [`prepare_node`]).
+pub async fn init_node(
+    store: &dyn Store,
+    files: &InitFiles<'_>,
+    node: Option<&concord_core::federation::NodeOf>,
+) -> Result<InitOutcome, InitError> {
+    let (events, mark) = prepare_node(files, node)?;
     let check = |stored: Option<DatasetMark>| match stored {
         Some(stored) if stored.sha256 == mark.sha256 => Ok(Some(InitOutcome::AlreadyLoaded)),
         Some(stored) => Err(InitError::Different {

@@ -354,7 +354,7 @@ pub async fn audit(
 ) -> Result<AuditReport, LedgerQueryError> {
     let size = store.ledger_size().await?;
     let mut mine = concord_ledger::log::MemoryLog::default();
-    let mut signatures = SignatureAudit::default();
+    let mut signatures = SignatureAudit::new();
     let mut worker = SignatureWorker::start();
     let mut compared = 0;
     let mut start = 0;

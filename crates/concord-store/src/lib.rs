@@ -11,6 +11,7 @@ pub mod accounts;
 pub mod alerts;
 pub mod annual;
 pub mod council;
+pub mod federation;
 pub mod hash_cache;
 pub mod incidents;
 pub mod init;
@@ -378,4 +379,40 @@ pub trait Store: Send + Sync {
 
     /// Whether the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
+
+    /// The federation's registered nodes.
+    async fn nodes(&self) -> Result<Vec<concord_core::federation::NodeRegistration>, StoreError>;
+
+    /// The latest verified checkpoint of each other node's log this node mirrors, by
+    /// origin.
+    async fn mirror_heads(&self) -> Result<Vec<federation::MirrorHead>, StoreError>;
+
+    /// How many leaves this node holds of the log `origin`.
+    async fn mirror_size(&self, origin: &str) -> Result<u64, StoreError>;
+
+    /// How many leaves of the log `origin` its own node has given this node (with every
+    /// entry this node may read); leaves past it came through other nodes.
+    async fn mirror_confirmed(&self, origin: &str) -> Result<u64, StoreError>;
+
+    /// The mirrored log's stored hashes at `indexes`, in the order asked.
+    async fn mirror_hashes(&self, origin: &str, indexes: &[u64]) -> Result<Vec<Hash>, StoreError>;
+
+    /// The mirrored log's leaves `start..end`, in order.
+    async fn mirror_leaves(
+        &self,
+        origin: &str,
+        start: u64,
+        end: u64,
+    ) -> Result<Vec<federation::MirrorLeaf>, StoreError>;
+
+    /// Keeps what a peer sent once it was checked, in one transaction: the leaves, the
+    /// tree's new hashes, the checkpoint (if it reached it) and the read rows of the
+    /// entries applied. Nothing is kept if anything fails.
+    async fn receive(&self, received: &federation::Received) -> Result<(), StoreError>;
+
+    /// Records what a peer sent that failed a check.
+    async fn record_refusal(&self, refusal: &federation::Refusal) -> Result<(), StoreError>;
+
+    /// The latest refusals, newest first.
+    async fn refusals(&self, limit: i64) -> Result<Vec<federation::Refusal>, StoreError>;
 }

@@ -167,6 +167,15 @@ pub enum ReadRow {
         /// JSON.
         body: String,
     },
+    /// A node of the federation.
+    Node {
+        /// Its ledger's origin.
+        origin: String,
+        /// Whose it is (`KAZ`, `secretariat`).
+        owner: String,
+        /// JSON.
+        body: String,
+    },
     /// The end of a key's validity.
     KeyRetired {
         /// Key identifier.
@@ -274,6 +283,14 @@ pub enum ReadRow {
     },
     /// Nothing: the event lives in the log only.
     Nothing,
+    /// A document's new status, decided in another node's log (received from a peer):
+    /// no `decisions` row, whose leaf would be this ledger's.
+    DocumentStatus {
+        /// Document.
+        document_id: String,
+        /// `adopted` or `blocked`.
+        status: String,
+    },
     /// A decision, and the document's new status.
     Decision {
         /// Document.
@@ -283,6 +300,22 @@ pub enum ReadRow {
         /// JSON.
         body: String,
     },
+}
+
+/// The row an event received from another node's log writes: as [`read_row`], but a
+/// decision only sets its document's status (its ledger entry is in the other log).
+pub fn received_row(event: &Event) -> ReadRow {
+    match read_row(event) {
+        ReadRow::Decision {
+            document_id,
+            status,
+            ..
+        } => ReadRow::DocumentStatus {
+            document_id,
+            status,
+        },
+        row => row,
+    }
 }
 
 /// The row `event` writes.
@@ -337,6 +370,11 @@ pub fn read_row(event: &Event) -> ReadRow {
             key_id: k.key_id.clone(),
             owner: k.owner.to_string(),
             body: encode(k),
+        },
+        Event::NodeRegistered(n) => ReadRow::Node {
+            origin: n.origin.clone(),
+            owner: n.owner.to_string(),
+            body: encode(n),
         },
         Event::KeyRetired(k) => ReadRow::KeyRetired {
             key_id: k.key_id.clone(),

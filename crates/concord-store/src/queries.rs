@@ -45,12 +45,17 @@ pub async fn charter(store: &dyn Store) -> Result<Charter, QueryError> {
 
 /// The ledger's origin, as the log named it when the organisation was created.
 pub async fn origin(store: &dyn Store) -> Result<String, QueryError> {
+    Ok(ledger_name(store).await?.origin)
+}
+
+/// The ledger's name: its origin and, on a member state's node, whose node it is.
+pub async fn ledger_name(store: &dyn Store) -> Result<concord_core::event::LedgerName, QueryError> {
     store
         .subject_events("ledger")
         .await?
         .into_iter()
         .find_map(|e| match e {
-            concord_core::event::Event::LedgerNamed(n) => Some(n.origin),
+            concord_core::event::Event::LedgerNamed(n) => Some(n),
             _ => None,
         })
         .ok_or(QueryError::NotInitialised)

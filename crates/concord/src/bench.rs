@@ -192,6 +192,7 @@ pub async fn audit(events: u64) -> anyhow::Result<AuditFigures> {
         0,
         Event::LedgerNamed(concord_core::event::LedgerName {
             origin: origin.to_owned(),
+            node: None,
         }),
     );
     store.commit(&setup, None).await?;

@@ -8,7 +8,6 @@ use clap::{Parser, Subcommand, ValueEnum};
 use concord_core::date::parse_day;
 use concord_core::event::Event;
 use concord_core::keys::{KeyOwner, KeyRegistration};
-use concord_server::AppState;
 use concord_store::SessionFilter;
 use concord_store::init::{InitFiles, InitOutcome, init, prepare};
 use concord_store::queries;
@@ -82,12 +81,32 @@ enum Command {
         /// (about 64 bytes a ledger entry; 0 turns it off).
         #[arg(long, env = "CONCORD_LEDGER_CACHE_MB", default_value_t = 1024)]
         ledger_cache_mb: usize,
+        #[command(flatten)]
+        federation: FederationArgs,
     },
     /// Create the organisation from a charter and a history. Running it again with the
-    /// same files changes nothing.
+    /// same files changes nothing. With --node, create a member state's node instead: the
+    /// charter only; the registry and the history come from the secretariat's node.
     Init {
         #[command(flatten)]
         files: DataFiles,
+        /// The member state whose crisis centre runs this node (KAZ).
+        #[arg(long, requires = "secretariat_log_key")]
+        node: Option<concord_core::MemberCode>,
+        /// The secretariat's log key (`GET /api/v1/ledger/key` on its node), trusted to
+        /// bring this node the registry.
+        #[arg(long, requires = "node")]
+        secretariat_log_key: Option<String>,
+    },
+    /// The federation's nodes: register one (on the secretariat's node), list them.
+    Nodes {
+        #[command(subcommand)]
+        what: crate::nodes::NodesCommand,
+    },
+    /// Sync with other nodes without the server: pull once, or carry a file.
+    Sync {
+        #[command(subcommand)]
+        what: crate::nodes::SyncCommand,
     },
     /// Check a charter and a history without touching any database.
     Check {
@@ -513,11 +532,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Init { files } => {
+        Command::Init {
+            files,
+            node,
+            secretariat_log_key,
+        } => {
             let files = files.load()?;
             let store = database::open(&cli.database).await?;
             let shown = database::redact(&cli.database);
-            match init(store.as_ref(), &files.as_init()).await? {
+            let node = match (node, secretariat_log_key) {
+                (Some(state), Some(key)) => {
+                    concord_ledger::checkpoint::verifier_origin(&key)
+                        .context("--secretariat-log-key is not a log's verifier key")?;
+                    Some(concord_core::federation::NodeOf {
+                        state,
+                        secretariat_log_key: key,
+                    })
+                }
+                _ => None,
+            };
+            match concord_store::init::init_node(store.as_ref(), &files.as_init(), node.as_ref())
+                .await?
+            {
                 InitOutcome::Created { events } => {
                     println!(
                         "initialised {shown} from {} and {}: {events} events recorded",
@@ -535,7 +571,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             no_demo,
             log_key,
             ledger_cache_mb,
-        } => serve(&cli.database, listen, no_demo, &log_key, ledger_cache_mb).await,
+            federation,
+        } => {
+            serve(
+                &cli.database,
+                listen,
+                no_demo,
+                &log_key,
+                ledger_cache_mb,
+                federation,
+            )
+            .await
+        }
+        Command::Nodes { what } => crate::nodes::nodes(&cli.database, what).await,
+        Command::Sync { what } => crate::nodes::sync(&cli.database, what).await,
         Command::Members { date, print } => {
             let day = match date {
                 Some(d) => parse_day(&d)?,
@@ -996,12 +1045,28 @@ async fn node_log_key(
     Ok(key)
 }
 
+/// How `serve` takes part in a federation.
+#[derive(Debug, clap::Args)]
+struct FederationArgs {
+    /// The node key, which signs this node's requests to its peers (created, owner-only,
+    /// if missing).
+    #[arg(long, env = "CONCORD_NODE_KEY", default_value = "concord-node.key")]
+    node_key: PathBuf,
+    /// A peer node to pull from (repeat, or separate with commas).
+    #[arg(long = "peer", env = "CONCORD_PEERS", value_delimiter = ',')]
+    peers: Vec<String>,
+    /// How often to pull from each peer, in milliseconds.
+    #[arg(long, env = "CONCORD_PULL_EVERY_MS", default_value_t = 1000)]
+    pull_every_ms: u64,
+}
+
 async fn serve(
     address: &str,
     listen: SocketAddr,
     no_demo: bool,
     key_path: &std::path::Path,
     ledger_cache_mb: usize,
+    federation: FederationArgs,
 ) -> anyhow::Result<()> {
     let store = database::open(address).await?;
     store
@@ -1071,7 +1136,15 @@ async fn serve(
             Err(e) => return Err(e.into()),
         }
     }
-    let state = AppState::new(store, deployment, log_key);
+    let state = crate::nodes::take_part(
+        store,
+        deployment,
+        log_key,
+        &federation.node_key,
+        &federation.peers,
+        federation.pull_every_ms,
+    )
+    .await?;
     // On Ctrl-C or SIGTERM: stop accepting, end the live streams, let requests in flight
     // finish, but no longer than SHUTDOWN_GRACE.
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();

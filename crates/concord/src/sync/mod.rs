@@ -1,0 +1,285 @@
+//! Sync: this node pulls from its peers, as its state, every log they hold that it can
+//! verify, and keeps what passes every check (`concord_store::federation`). `serve`
+//! pulls in the background; `concord sync pull` once, showing progress; `sync export`
+//! and `sync import` carry the same pages in a file where there is no link.
+
+pub mod file;
+pub mod http;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use concord_core::charter::Charter;
+use concord_core::federation::{NodeOf, NodeRegistration};
+use concord_core::keys::KeyOwner;
+use concord_core::registry::MemberStatus;
+use concord_core::releasability::Reader;
+use concord_ledger::signature::SecretKey;
+use concord_server::federation::{PeerBoard, sign_request};
+use concord_server::stream::Tail;
+use concord_store::Store;
+use concord_store::federation::{self, Brought, FederationError, LeavesPage, MirrorHead, Receiver};
+
+/// This node, pulling.
+pub struct Syncer {
+    /// Its store.
+    pub store: Arc<dyn Store>,
+    /// Its ledger's origin.
+    pub origin: String,
+    /// Whose node it is.
+    pub owner: KeyOwner,
+    /// Its node key (none where it only imports files).
+    pub key: Option<Arc<SecretKey>>,
+    /// On a member state's node, the secretariat's log key it trusts.
+    pub anchor: Option<NodeOf>,
+    /// Its charter.
+    pub charter: Arc<Charter>,
+    /// The live stream, to show what arrives (none on the command line).
+    pub tail: Option<Arc<Tail>>,
+    /// The peers' states.
+    pub peers: Arc<PeerBoard>,
+}
+
+/// What one pull from one peer did, per log: leaves held before and after.
+#[derive(Debug, Default)]
+pub struct PullReport {
+    /// (origin, held before, held after, the peer's size).
+    pub logs: Vec<(String, u64, u64, u64)>,
+    /// Why logs were refused.
+    pub refused: Vec<String>,
+    /// Logs the peer holds that this node cannot verify (no registered node).
+    pub unknown: Vec<String>,
+}
+
+impl Syncer {
+    /// The node this node reads as: its state on the day (a member until the registry
+    /// says otherwise), or the secretariat.
+    pub async fn me(&self) -> Result<Reader, FederationError> {
+        Ok(match self.owner {
+            KeyOwner::Secretariat => Reader::Secretariat,
+            KeyOwner::Member(code) => {
+                let timeline = self.charter.timeline(self.store.status_records().await?);
+                let today = time::OffsetDateTime::now_utc().date();
+                let status = timeline
+                    .status_on(code, today)
+                    .map_or(MemberStatus::Member, |s| s.status);
+                Reader::State { code, status }
+            }
+        })
+    }
+
+    /// The registered node whose log `origin` is: the secretariat's from the key this node
+    /// trusts at its start, every other from the registry.
+    pub async fn registration_of(
+        &self,
+        origin: &str,
+    ) -> Result<Option<NodeRegistration>, FederationError> {
+        if let Some(anchor) = &self.anchor {
+            let secretariat = anchor
+                .secretariat_log_key
+                .split('+')
+                .next()
+                .unwrap_or_default();
+            if origin == secretariat {
+                return Ok(Some(NodeRegistration {
+                    owner: KeyOwner::Secretariat,
+                    origin: origin.to_owned(),
+                    log_key: anchor.secretariat_log_key.clone(),
+                    node_key: String::new(),
+                    registered_on: time::OffsetDateTime::now_utc().date(),
+                }));
+            }
+        }
+        Ok(self
+            .store
+            .nodes()
+            .await?
+            .into_iter()
+            .find(|n| n.origin == origin && origin != self.origin))
+    }
+
+    /// Checks and keeps one page from `peer`; shows what it applied on the live stream.
+    pub async fn receive(
+        &self,
+        peer: &str,
+        log_of: &NodeRegistration,
+        page: &LeavesPage,
+        from_its_node: bool,
+    ) -> Result<Brought, FederationError> {
+        let me = self.me().await?;
+        let receiver = Receiver {
+            me,
+            groups: &self.charter.sharing_groups,
+            log_of,
+            peer,
+            charter: &self.charter,
+            from_its_node,
+        };
+        let brought = federation::receive(self.store.as_ref(), &receiver, page).await?;
+        if let Some(tail) = &self.tail {
+            for (index, event) in &brought.applied {
+                let Some(entry) = index
+                    .checked_sub(page.start)
+                    .and_then(|i| page.leaves.get(i as usize))
+                    .and_then(|l| l.entry.clone())
+                else {
+                    continue;
+                };
+                let guard = self
+                    .store
+                    .guards()
+                    .of_event(self.store.as_ref(), event)
+                    .await?;
+                tail.publish_received(&page.origin, *index, entry, guard);
+            }
+        }
+        Ok(brought)
+    }
+
+    /// Pulls from the peer at `url` everything new it holds of the logs this node can
+    /// verify; `progress` hears (origin, held, the peer's size) after each page.
+    pub async fn pull(
+        &self,
+        url: &str,
+        progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+    ) -> Result<PullReport, String> {
+        let url = url.trim_end_matches('/');
+        if self.key.is_none() {
+            return Err("pulling needs this node's node key".into());
+        }
+        let peer_node: serde_json::Value =
+            http::get_json(format!("{url}/api/v1/federation/node"), None).await?;
+        let peer_origin = peer_node["origin"].as_str().unwrap_or_default().to_owned();
+        let heads: Vec<MirrorHead> =
+            http::get_json(format!("{url}/api/v1/federation/checkpoints"), None).await?;
+        self.peers.update(url, |p| {
+            p.owner = peer_node["owner"].as_str().map(str::to_owned);
+        });
+        let mut report = PullReport::default();
+        for head in heads {
+            if head.origin == self.origin {
+                continue;
+            }
+            let registration = self
+                .registration_of(&head.origin)
+                .await
+                .map_err(|e| e.to_string())?;
+            let Some(log_of) = registration else {
+                report.unknown.push(head.origin.clone());
+                continue;
+            };
+            let before = self
+                .store
+                .mirror_size(&head.origin)
+                .await
+                .map_err(|e| e.to_string())?;
+            match self
+                .pull_log(url, &peer_origin, &log_of, &head, before, progress)
+                .await
+            {
+                Ok(after) => report
+                    .logs
+                    .push((head.origin.clone(), before, after, head.size)),
+                Err(FederationError::Refused { reason, .. }) => {
+                    self.peers.update(url, |p| p.refused += 1);
+                    report.refused.push(format!("{}: {reason}", head.origin));
+                }
+                Err(e) => return Err(format!("{}: {e}", head.origin)),
+            }
+            let held = self
+                .store
+                .mirror_size(&head.origin)
+                .await
+                .map_err(|e| e.to_string())?;
+            self.peers.update(url, |p| {
+                p.logs.insert(head.origin.clone(), (held, head.size));
+            });
+        }
+        Ok(report)
+    }
+
+    /// Pulls one log from the peer at `url` (whose own log is `peer_origin`): from what
+    /// this node holds, or, from the log's own node, from what that node has confirmed, so
+    /// that entries a forwarding node could not give are filled in.
+    async fn pull_log(
+        &self,
+        url: &str,
+        peer_origin: &str,
+        log_of: &NodeRegistration,
+        head: &MirrorHead,
+        held: u64,
+        progress: &mut (dyn FnMut(&str, u64, u64) + Send),
+    ) -> Result<u64, FederationError> {
+        let from_its_node = head.origin == peer_origin;
+        let mut start = if from_its_node {
+            self.store.mirror_confirmed(&head.origin).await?.min(held)
+        } else {
+            held
+        };
+        if head.size <= held && start >= held {
+            // Nothing new: the checkpoint must still be of the tree held here.
+            let page = LeavesPage {
+                origin: head.origin.clone(),
+                checkpoint: head.note.clone(),
+                start: held,
+                leaves: vec![],
+                consistency: vec![],
+            };
+            self.receive(url, log_of, &page, false).await?;
+            return Ok(held);
+        }
+        let key = self
+            .key
+            .as_ref()
+            .ok_or_else(|| FederationError::Unreachable("no node key".into()))?;
+        loop {
+            let target = format!(
+                "/api/v1/federation/leaves?{}",
+                url::form_urlencoded::Serializer::new(String::new())
+                    .append_pair("origin", &head.origin)
+                    .append_pair("start", &start.to_string())
+                    .finish()
+            );
+            let header = sign_request(key, &self.origin, peer_origin, &target);
+            let page: LeavesPage = http::get_json(format!("{url}{target}"), Some(header))
+                .await
+                .map_err(FederationError::Unreachable)?;
+            let brought = self.receive(url, log_of, &page, from_its_node).await?;
+            progress(&head.origin, brought.size, brought.checkpoint);
+            start = page.start + page.leaves.len() as u64;
+            if page.leaves.is_empty() || start >= brought.checkpoint {
+                return Ok(brought.size);
+            }
+        }
+    }
+
+    /// Pulls from every peer, again and again, every `every`, noting each peer's state.
+    pub async fn run(self: Arc<Self>, urls: Vec<String>, every: Duration) {
+        loop {
+            for url in &urls {
+                let url = url.trim_end_matches('/');
+                let result = self.pull(url, &mut |_, _, _| {}).await;
+                let now = now();
+                self.peers.update(url, |p| match &result {
+                    Ok(report) => {
+                        p.last_contact = Some(now.clone());
+                        p.last_error = report.refused.first().cloned();
+                    }
+                    Err(e) => p.last_error = Some(e.clone()),
+                });
+                if let Err(e) = result {
+                    tracing::debug!(peer = url, error = %e, "could not pull");
+                }
+            }
+            tokio::time::sleep(every).await;
+        }
+    }
+}
+
+fn now() -> String {
+    time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .expect("zero nanoseconds")
+        .format(&time::format_description::well_known::Rfc3339)
+        .expect("UTC times format")
+}
