@@ -464,22 +464,27 @@ async fn check(
         if leaf_hash(body.as_bytes()) != wire.leaf_hash.0 {
             return refuse(
                 format!("entry {index} does not hash to its leaf: forged or altered"),
-                body.clone(),
+                sent(body, &page.checkpoint),
             );
         }
         let entry: Entry<Event> = match serde_json::from_str(body) {
             Ok(e) => e,
-            Err(e) => return refuse(format!("entry {index} is not an event: {e}"), body.clone()),
+            Err(e) => {
+                return refuse(
+                    format!("entry {index} is not an event: {e}"),
+                    sent(body, &page.checkpoint),
+                );
+            }
         };
         if entry.index != index {
             return refuse(
                 format!("entry {index} says it is entry {}", entry.index),
-                body.clone(),
+                sent(body, &page.checkpoint),
             );
         }
         match audit.observe(index, &entry.event) {
             Ok(items) => signed_items.extend(items),
-            Err(why) => return refuse(why, body.clone()),
+            Err(why) => return refuse(why, sent(body, &page.checkpoint)),
         }
         parsed.push(Some(entry.event));
     }
@@ -595,6 +600,16 @@ fn now() -> String {
     crate::projection::now()
         .format(&time::format_description::well_known::Rfc3339)
         .expect("UTC times format")
+}
+
+/// The evidence of a refused entry: the checkpoint it came under and the entry's SHA-256,
+/// never its text (a peer that sends what it should not must not put it on this disk).
+fn sent(body: &str, checkpoint: &str) -> String {
+    use sha2::Digest;
+    format!(
+        "entry sha256 {}\nunder checkpoint:\n{checkpoint}",
+        hex::encode(sha2::Sha256::digest(body.as_bytes()))
+    )
 }
 
 /// The evidence of two histories: the checkpoint received and the one held.

@@ -1,0 +1,609 @@
+//! The federation, as separate `concord serve` processes with their own databases: the
+//! secretariat's node, Kazakhstan's, Kyrgyzstan's (on PostgreSQL where it can be reached)
+//! and Belarus's. A report released to Central Asia reaches Kyrgyzstan and never Belarus's
+//! disk; a report to all members reaches every node; Belarus stopped misses nothing once it
+//! is back; a frozen member's node receives nothing; forged entries, rewritten histories and
+//! two checkpoints of one size are refused and recorded.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use common::{TestDatabase, request, tokens};
+use serde_json::Value;
+
+/// One node: its database, its folder (keys), its port, and its process while it runs.
+struct Node {
+    code: &'static str,
+    db: TestDatabase,
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+impl Node {
+    fn new(code: &'static str, db: TestDatabase) -> Node {
+        Node {
+            code,
+            db,
+            dir: tempfile::tempdir().unwrap(),
+            port: free_port(),
+            child: None,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Runs `concord --database … ARGS` in the node's folder.
+    fn cli(&self, args: &[&str]) -> Output {
+        Process::new(env!("CARGO_BIN_EXE_concord"))
+            .arg("--database")
+            .arg(&self.db.url)
+            .args(args)
+            .current_dir(self.dir.path())
+            .env("CONCORD_LOG", "warn")
+            .env_remove("CONCORD_DATABASE")
+            .output()
+            .unwrap()
+    }
+
+    /// [`Node::cli`], which must succeed; its standard output.
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.cli(args);
+        assert!(
+            out.status.success(),
+            "{}: concord {args:?} failed: {}{}",
+            self.code,
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// Starts `concord serve`, pulling from `peers` every 200 ms.
+    fn start(&mut self, peers: &[String]) {
+        let mut child = Process::new(env!("CARGO_BIN_EXE_concord"))
+            .arg("--database")
+            .arg(&self.db.url)
+            .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .args(["--pull-every-ms", "200"])
+            .args(peers.iter().flat_map(|p| ["--peer", p.as_str()]))
+            .current_dir(self.dir.path())
+            .env("CONCORD_LOG", "warn")
+            .env_remove("CONCORD_DATABASE")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("Concord is serving") {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "{}'s node did not start",
+                self.code
+            );
+        }
+        std::thread::spawn(move || for _ in out.lines() {});
+        self.child = Some(child);
+    }
+
+    /// Stops the process (as a cut link would, from the others' side).
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// The bytes of its database file(s), for a SQLite node.
+    fn file_bytes(&self) -> Vec<u8> {
+        let path = PathBuf::from(self.db.url.trim_start_matches("sqlite://"));
+        let mut bytes = vec![];
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            if let Ok(b) = std::fs::read(&file) {
+                bytes.extend(b);
+            }
+        }
+        assert!(!bytes.is_empty(), "{} has no database file", self.code);
+        bytes
+    }
+
+    /// GET `path` as the bearer of `token`.
+    fn get(&self, token: &str, path: &str) -> Value {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut response = agent
+            .get(format!("{}{path}", self.url()))
+            .header("authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap();
+        response.body_mut().read_json().unwrap()
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Waits until `ready` holds, for at most 30 s.
+fn eventually(what: &str, mut ready: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready() {
+        assert!(Instant::now() < deadline, "timed out waiting until {what}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn contains(haystack: &[u8], needle: &str) -> bool {
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+/// The ids of the incident reports `token` reads on `node`.
+fn report_ids(node: &Node, token: &str) -> Vec<String> {
+    node.get(token, "/api/v1/incidents")
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|r| r["report"]["id"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Files a report on `node` with its state's key file `key`.
+fn report(node: &Node, key: &Path, id: &str, text: &str, release: &str) {
+    node.ok(&[
+        "incidents",
+        "report",
+        "--key",
+        key.to_str().unwrap(),
+        "--id",
+        id,
+        "--domain",
+        "drug-trafficking",
+        "--country",
+        node.code,
+        "--point",
+        "71.43,51.13",
+        "--severity",
+        "Severe",
+        "--urgency",
+        "Immediate",
+        "--certainty",
+        "Observed",
+        "--title",
+        "Consignment seized at the border",
+        "--text",
+        text,
+        "--releasability",
+        release,
+    ]);
+}
+
+/// A delegation key made on `node` and registered on the secretariat's node: the `.key`.
+fn delegation_key(node: &Node, secretariat: &Node) -> PathBuf {
+    let out = node.ok(&["keys", "generate", "--owner", node.code, "--out", "keys"]);
+    let public = out
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("public: "))
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap();
+    let public = node.dir.path().join(public);
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    secretariat.ok(&[
+        "keys",
+        "register",
+        public.to_str().unwrap(),
+        "--from",
+        &today,
+    ]);
+    public.with_extension("key")
+}
+
+#[test]
+fn a_federation_of_four_nodes_shares_only_what_is_released() {
+    let mut secretariat = Node::new("secretariat", TestDatabase::sqlite());
+    let mut kaz = Node::new("KAZ", TestDatabase::sqlite());
+    // One node on PostgreSQL, where it can be reached (required in CI).
+    let kgz_db = TestDatabase::postgres().unwrap_or_else(TestDatabase::sqlite);
+    let mut kgz = Node::new("KGZ", kgz_db);
+    let mut blr = Node::new("BLR", TestDatabase::sqlite());
+    let urls = [&secretariat, &kaz, &kgz, &blr].map(Node::url);
+    let others = |me: &str| -> Vec<String> { urls.iter().filter(|u| *u != me).cloned().collect() };
+
+    secretariat.start(&others(&secretariat.url()));
+    let key = request("GET", &format!("{}/api/v1/ledger/key", secretariat.url()));
+    let secretariat_key = key.json["verifier_key"].as_str().unwrap().to_owned();
+    for node in [&mut kaz, &mut kgz, &mut blr] {
+        node.ok(&[
+            "init",
+            "--node",
+            node.code,
+            "--secretariat-log-key",
+            &secretariat_key,
+        ]);
+        let peers = others(&node.url());
+        node.start(&peers);
+        let out = secretariat.ok(&[
+            "nodes",
+            "register",
+            "--from",
+            &node.url(),
+            "--owner",
+            node.code,
+        ]);
+        assert!(out.contains("registered"), "{out}");
+    }
+    let kaz_key = delegation_key(&kaz, &secretariat);
+
+    // The registry reaches Kazakhstan's node: its delegation's key, the members' statuses.
+    let kaz_key_id = kaz_key
+        .file_stem()
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_start_matches("KAZ-")
+        .to_owned();
+    eventually("Kazakhstan's node knows its delegation's key", || {
+        let keys = request("GET", &format!("{}/api/v1/keys", kaz.url()));
+        keys.json
+            .as_array()
+            .is_some_and(|k| k.iter().any(|k| k["key_id"] == kaz_key_id.as_str()))
+    });
+
+    let secret_text = "night convoy seen near Khorgos, for Central Asia only";
+    report(
+        &kaz,
+        &kaz_key,
+        "kaz-2026-000101",
+        secret_text,
+        "group:central-asia",
+    );
+    report(
+        &kaz,
+        &kaz_key,
+        "kaz-2026-000102",
+        "a seizure every member should know of",
+        "members",
+    );
+
+    let kgz_token = tokens(&kgz.db, "duty-officer", &["KGZ"]).remove(0);
+    eventually("Kyrgyzstan's node has both reports", || {
+        let ids = report_ids(&kgz, &kgz_token);
+        ids.contains(&"kaz-2026-000101".to_owned()) && ids.contains(&"kaz-2026-000102".to_owned())
+    });
+    let blr_token = tokens(&blr.db, "duty-officer", &["BLR"]).remove(0);
+    eventually("Belarus's node has the members' report", || {
+        report_ids(&blr, &blr_token).contains(&"kaz-2026-000102".to_owned())
+    });
+    let sec_token = tokens(&secretariat.db, "secretariat-officer", &["secretariat"]).remove(0);
+    eventually("the secretariat's node has the members' report", || {
+        report_ids(&secretariat, &sec_token).contains(&"kaz-2026-000102".to_owned())
+    });
+    // Every node pulled Kazakhstan's log at least up to the members' report, from
+    // Kazakhstan or through another node: the Central Asian report is not on Belarus's
+    // disk (nor on the secretariat's: the secretariat does not read group releases), only
+    // its leaf hash, which proofs need.
+    assert!(!report_ids(&blr, &blr_token).contains(&"kaz-2026-000101".to_owned()));
+    assert!(
+        !contains(&blr.file_bytes(), secret_text),
+        "the Central Asian report is on Belarus's disk"
+    );
+    assert!(!contains(&secretariat.file_bytes(), secret_text));
+    assert!(
+        contains(&kaz.file_bytes(), secret_text),
+        "the test looks for the wrong bytes"
+    );
+    sender_gives_each_state_what_it_may_read(&kaz, &kgz, &blr, secret_text);
+    let status = blr.ok(&["sync", "status", "--json"]);
+    let status: Value = serde_json::from_str(&status).unwrap();
+    assert!(
+        status["refusals"].as_array().unwrap().is_empty(),
+        "{status}"
+    );
+
+    // Belarus cut off: the others go on; back, it catches up.
+    blr.stop();
+    report(
+        &kaz,
+        &kaz_key,
+        "kaz-2026-000103",
+        "while Belarus was away",
+        "members",
+    );
+    eventually(
+        "Kyrgyzstan's node has the report made while Belarus was away",
+        || report_ids(&kgz, &kgz_token).contains(&"kaz-2026-000103".to_owned()),
+    );
+    let peers = others(&blr.url());
+    blr.start(&peers);
+    eventually("Belarus's node caught up", || {
+        report_ids(&blr, &blr_token).contains(&"kaz-2026-000103".to_owned())
+    });
+    assert!(!contains(&blr.file_bytes(), secret_text));
+
+    // A frozen member's node (Armenia's participation is frozen in the demo registry)
+    // receives nothing.
+    let arm = Node::new("ARM", TestDatabase::sqlite());
+    arm.ok(&[
+        "init",
+        "--node",
+        "ARM",
+        "--secretariat-log-key",
+        &secretariat_key,
+    ]);
+    let registration = arm.ok(&["nodes", "self"]);
+    let file = arm.dir.path().join("arm-node.json");
+    std::fs::write(&file, registration).unwrap();
+    secretariat.ok(&[
+        "nodes",
+        "register",
+        "--file",
+        file.to_str().unwrap(),
+        "--owner",
+        "ARM",
+    ]);
+    let pulled = arm.cli(&["sync", "pull", "--peer", &secretariat.url()]);
+    let said = String::from_utf8_lossy(&pulled.stderr);
+    assert!(
+        !pulled.status.success() && said.contains("receives nothing"),
+        "{said}"
+    );
+    assert_eq!(
+        arm.ok(&["sync", "status"]).trim(),
+        "",
+        "Armenia's node holds no log"
+    );
+
+    // Forged, rewritten and equivocating pages are refused, recorded, and nothing of them kept.
+    tampered_pages_are_refused(&kaz, &kgz, &secretariat);
+}
+
+/// What Kazakhstan's node serves each node asking for its log, signed with that node's key:
+/// Kyrgyzstan gets the Central Asian report, Belarus only its leaf hash; an unsigned or
+/// badly signed request gets nothing.
+fn sender_gives_each_state_what_it_may_read(kaz: &Node, kgz: &Node, blr: &Node, secret: &str) {
+    let kaz_node: Value = serde_json::from_str(&kaz.ok(&["nodes", "self"])).unwrap();
+    let kaz_origin = kaz_node["origin"].as_str().unwrap();
+    let target = format!(
+        "/api/v1/federation/leaves?{}",
+        url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("origin", kaz_origin)
+            .append_pair("start", "0")
+            .finish()
+    );
+    let ask = |header: Option<String>| -> (u16, String) {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .build()
+            .into();
+        let mut request = agent.get(format!("{}{target}", kaz.url()));
+        if let Some(h) = header {
+            request = request.header("concord-node", &h);
+        }
+        let mut response = request.call().unwrap();
+        let status = response.status().as_u16();
+        (status, response.body_mut().read_to_string().unwrap())
+    };
+    let signed_by = |node: &Node| -> String {
+        let me: Value = serde_json::from_str(&node.ok(&["nodes", "self"])).unwrap();
+        let text = std::fs::read_to_string(node.dir.path().join("concord-node.key")).unwrap();
+        let (key, _) = concord_ledger::signature::SecretKey::from_file_text(&text).unwrap();
+        concord_server::federation::sign_request(
+            &key,
+            me["origin"].as_str().unwrap(),
+            kaz_origin,
+            &target,
+        )
+    };
+    let (status, kgz_page) = ask(Some(signed_by(kgz)));
+    assert_eq!(status, 200, "{kgz_page}");
+    assert!(
+        kgz_page.contains(secret),
+        "Kyrgyzstan is not given the Central Asian report"
+    );
+    let (status, blr_page) = ask(Some(signed_by(blr)));
+    assert_eq!(status, 200, "{blr_page}");
+    assert!(
+        !blr_page.contains(secret),
+        "Belarus is given the Central Asian report"
+    );
+    let kgz_leaves = serde_json::from_str::<Value>(&kgz_page).unwrap()["leaves"].clone();
+    let blr_leaves = serde_json::from_str::<Value>(&blr_page).unwrap()["leaves"].clone();
+    let hashes = |l: &Value| -> Vec<Value> {
+        l.as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["leaf_hash"].clone())
+            .collect()
+    };
+    assert_eq!(
+        hashes(&kgz_leaves),
+        hashes(&blr_leaves),
+        "every leaf hash goes to every node"
+    );
+    // Unsigned, or Belarus's header with another node's moment: refused alike.
+    let (status, _) = ask(None);
+    assert_eq!(status, 401);
+    let forged = signed_by(blr).replacen(' ', " 2020-01-01T00:00:00Z ", 1);
+    let forged: Vec<&str> = forged.split(' ').collect();
+    let (status, body) = ask(Some(format!("{} {} {}", forged[0], forged[1], forged[3])));
+    assert_eq!(status, 401, "{body}");
+}
+
+/// Pages of Kazakhstan's log, changed three ways, carried to Kyrgyzstan's node by file
+/// (`sync import` checks exactly as a pull does).
+fn tampered_pages_are_refused(kaz: &Node, kgz: &Node, secretariat: &Node) {
+    let export = kaz.dir.path().join("for-kgz.jsonl");
+    kaz.ok(&[
+        "sync",
+        "export",
+        "--to",
+        "KGZ",
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    let text = std::fs::read_to_string(&export).unwrap();
+    let pages: Vec<Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let kaz_origin = kaz.ok(&["nodes", "self"]);
+    let kaz_origin: Value = serde_json::from_str(&kaz_origin).unwrap();
+    let kaz_origin = kaz_origin["origin"].as_str().unwrap();
+    let page = pages
+        .iter()
+        .find(|p| p["origin"] == kaz_origin)
+        .unwrap()
+        .clone();
+    let size = page["leaves"].as_array().unwrap().len();
+    let log_key = std::fs::read_to_string(kaz.dir.path().join("concord-log.key")).unwrap();
+    let log_key = concord_ledger::checkpoint::LogKey::from_secret(&log_key).unwrap();
+
+    // A forged entry: Kazakhstan's own checkpoint, an entry that is not the leaf. Given to
+    // a node that does not hold the log yet (Tajikistan's, which may read the report).
+    let tjk = Node::new("TJK", TestDatabase::sqlite());
+    let secretariat_key = request("GET", &format!("{}/api/v1/ledger/key", secretariat.url()));
+    tjk.ok(&[
+        "init",
+        "--node",
+        "TJK",
+        "--secretariat-log-key",
+        secretariat_key.json["verifier_key"].as_str().unwrap(),
+    ]);
+    let me = tjk.ok(&["nodes", "self"]);
+    let file = tjk.dir.path().join("tjk-node.json");
+    std::fs::write(&file, me).unwrap();
+    secretariat.ok(&[
+        "nodes",
+        "register",
+        "--file",
+        file.to_str().unwrap(),
+        "--owner",
+        "TJK",
+    ]);
+    // The registry only (the secretariat's log), carried by hand: not Kazakhstan's log,
+    // which the secretariat's node would forward.
+    let registry = tjk.dir.path().join("registry.jsonl");
+    secretariat.ok(&[
+        "sync",
+        "export",
+        "--to",
+        "TJK",
+        "--out",
+        registry.to_str().unwrap(),
+    ]);
+    let secretariat_origin = secretariat_key.json["origin"].as_str().unwrap();
+    let own: String = std::fs::read_to_string(&registry)
+        .unwrap()
+        .lines()
+        .filter(|l| serde_json::from_str::<Value>(l).unwrap()["origin"] == secretariat_origin)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&registry, own).unwrap();
+    tjk.ok(&["sync", "import", registry.to_str().unwrap()]);
+    let mut forged = page.clone();
+    let leaves = forged["leaves"].as_array_mut().unwrap();
+    let with_entry = leaves
+        .iter()
+        .position(|l| {
+            l["entry"]
+                .as_str()
+                .is_some_and(|e| e.contains("night convoy"))
+        })
+        .expect("Kyrgyzstan's export carries the Central Asian report");
+    let entry = leaves[with_entry]["entry"]
+        .as_str()
+        .unwrap()
+        .replace("night convoy", "day convoy");
+    leaves[with_entry]["entry"] = Value::String(entry);
+    let refused = import(&tjk, &forged);
+    assert!(refused.contains("does not hash to its leaf"), "{refused}");
+    assert!(
+        !contains(&tjk.file_bytes(), "day convoy"),
+        "the forged entry was kept"
+    );
+
+    // Two checkpoints of one size: Kazakhstan's key signs another root for a size
+    // Kyrgyzstan holds.
+    let other_root = concord_ledger::Hash([7; 32]);
+    let mut equivocation = page.clone();
+    equivocation["checkpoint"] = Value::String(log_key.sign(size as u64, other_root).unwrap());
+    equivocation["leaves"] = Value::Array(vec![]);
+    equivocation["start"] = Value::from(size);
+    equivocation["consistency"] = Value::Array(vec![]);
+    let refused = import(kgz, &equivocation);
+    assert!(refused.contains("two histories"), "{refused}");
+
+    // A rewritten history: the last leaf held replaced, and one more, under a signed
+    // checkpoint of the longer log.
+    let mut rewritten = page.clone();
+    let leaves = rewritten["leaves"].as_array_mut().unwrap();
+    let last = leaves.pop().unwrap();
+    let mut changed = last.clone();
+    changed["leaf_hash"] =
+        serde_json::to_value(concord_ledger::proof::B64(concord_ledger::Hash([9; 32]))).unwrap();
+    changed.as_object_mut().unwrap().remove("entry");
+    let extra = changed.clone();
+    leaves.push(changed);
+    leaves.push(extra);
+    rewritten["checkpoint"] = Value::String(log_key.sign(size as u64 + 1, other_root).unwrap());
+    rewritten["consistency"] = Value::Array(vec![]);
+    let refused = import(kgz, &rewritten);
+    assert!(refused.contains("rewritten history"), "{refused}");
+
+    // Each refusal is recorded with its evidence, for the duty officers to see.
+    let status: Value = serde_json::from_str(&kgz.ok(&["sync", "status", "--json"])).unwrap();
+    let reasons: Vec<&str> = status["refusals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap())
+        .collect();
+    assert!(
+        reasons.iter().any(|r| r.contains("two histories")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("rewritten history")),
+        "{reasons:?}"
+    );
+}
+
+/// Imports one page on `node`; what it said when it refused (the import must fail).
+fn import(node: &Node, page: &Value) -> String {
+    let file = node.dir.path().join("page.jsonl");
+    std::fs::write(&file, format!("{page}\n")).unwrap();
+    let out = node.cli(&["sync", "import", file.to_str().unwrap()]);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success(), "the tampered page was taken: {said}");
+    said
+}
