@@ -44,7 +44,8 @@
         el.dataset.states = String(shown);
         el.dataset.ready = 'true';
       });
-    data.incidents.forEach(function (i) {
+    var count = 0;
+    function mark(i) {
       var layer = L.geoJSON(i.place, {
         pointToLayer: function (f, latlng) { return L.circleMarker(latlng, { radius: 7, color: '#8a1c1c' }); },
         style: function () { return { color: '#8a1c1c', weight: 2 }; }
@@ -52,8 +53,19 @@
       layer.bindPopup('');
       layer.setPopupContent(document.createTextNode(i.severity + ' — ' + i.title));
       layer.addTo(map);
+      count += 1;
+      el.dataset.incidents = String(count);
+    }
+    data.incidents.forEach(mark);
+    el.dataset.incidents = String(count);
+    // Live: reports recorded here or received from other nodes, as the stream sends them
+    // (only what the signed-in account may read).
+    var source = new EventSource('/api/v1/stream');
+    source.addEventListener('open', function () { el.dataset.live = 'true'; });
+    source.addEventListener('incident-reported', function (e) {
+      var report = JSON.parse(e.data).event.body.report;
+      mark({ place: report.place, severity: report.severity, title: report.title });
     });
-    el.dataset.incidents = String(data.incidents.length);
   }
 
   function text(xml, name) {

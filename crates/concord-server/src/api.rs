@@ -78,6 +78,7 @@ pub fn routes() -> Router<AppState> {
     .merge(crate::press::routes())
     .merge(crate::pages::routes())
     .merge(crate::year_pages::routes())
+    .merge(crate::federation_page::routes())
     .merge(crate::admin::routes())
     .merge(crate::assets::routes())
     .fallback(not_found)

@@ -215,7 +215,7 @@ pub(crate) struct Chrome {
     pub(crate) title: String,
     pub(crate) console_name: String,
     pub(crate) nav_dashboard: String,
-    pub(crate) nav: [String; 7],
+    pub(crate) nav: [String; 8],
     pub(crate) admin: Option<String>,
     pub(crate) sign_out: String,
     pub(crate) switch_label: String,
@@ -242,6 +242,7 @@ pub(crate) fn chrome(
             "nav-ledger",
             "nav-press",
             "nav-year",
+            "nav-federation",
         ]
         .map(|id| t.get(id)),
         sign_out: t.get("nav-sign-out"),

@@ -10,6 +10,7 @@ pub mod assets;
 pub mod console;
 pub mod council;
 pub mod federation;
+pub mod federation_page;
 pub mod i18n;
 pub mod incidents;
 pub mod intake;

@@ -184,11 +184,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
 /// The SSE event for `t` if `reader` may read it.
 fn visible(reader: &Reader, groups: &[SharingGroup], t: &Tailed) -> Option<SseEvent> {
     permits(&t.guard, reader, groups).then(|| {
-        let event = SseEvent::default().event(&t.kind).data(&t.data);
-        match t.origin {
-            None => event.id(t.index.to_string()),
-            Some(_) => event,
-        }
+        let event = match t.origin {
+            None => SseEvent::default().id(t.index.to_string()),
+            Some(_) => SseEvent::default(),
+        };
+        event.event(&t.kind).data(&t.data)
     })
 }
 

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command as Process, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{TestDatabase, request, tokens};
+use common::{TestDatabase, call, open_account, request, tokens};
 use serde_json::Value;
 
 /// One node: its database, its folder (keys), its port, and its process while it runs.
@@ -145,6 +145,33 @@ impl Drop for Node {
     }
 }
 
+/// The data of each `incident-reported` event on `node`'s live stream, read as `token`'s
+/// holder.
+fn watch_data(node: &Node, token: &str) -> std::sync::mpsc::Receiver<String> {
+    let agent: ureq::Agent = ureq::Agent::config_builder().build().into();
+    let response = agent
+        .get(format!("{}/api/v1/stream", node.url()))
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut kind = String::new();
+        for line in BufReader::new(response.into_body().into_reader()).lines() {
+            let Ok(line) = line else { return };
+            if let Some(v) = line.strip_prefix("event:") {
+                kind = v.trim().to_owned();
+            } else if let Some(v) = line.strip_prefix("data:")
+                && kind == "incident-reported"
+                && tx.send(v.trim().to_owned()).is_err()
+            {
+                return;
+            }
+        }
+    });
+    rx
+}
+
 /// Waits until `ready` holds, for at most 30 s.
 fn eventually(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -275,6 +302,9 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
             .is_some_and(|k| k.iter().any(|k| k["key_id"] == kaz_key_id.as_str()))
     });
 
+    // Kyrgyzstan's duty officer watches the live stream before Kazakhstan reports.
+    let kgz_token = tokens(&kgz.db, "duty-officer", &["KGZ"]).remove(0);
+    let live = watch_data(&kgz, &kgz_token);
     let secret_text = "night convoy seen near Khorgos, for Central Asia only";
     report(
         &kaz,
@@ -291,7 +321,12 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
         "members",
     );
 
-    let kgz_token = tokens(&kgz.db, "duty-officer", &["KGZ"]).remove(0);
+    let mut arrived = String::new();
+    while !(arrived.contains("kaz-2026-000101") && arrived.contains("kaz-2026-000102")) {
+        arrived += &live
+            .recv_timeout(Duration::from_secs(30))
+            .expect("both reports arrive live on Kyrgyzstan's stream");
+    }
     eventually("Kyrgyzstan's node has both reports", || {
         let ids = report_ids(&kgz, &kgz_token);
         ids.contains(&"kaz-2026-000101".to_owned()) && ids.contains(&"kaz-2026-000102".to_owned())
@@ -319,6 +354,7 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
         "the test looks for the wrong bytes"
     );
     sender_gives_each_state_what_it_may_read(&kaz, &kgz, &blr, secret_text);
+    duty_officer_sees_the_peers(&kgz, &kgz_token, &kaz.url());
     let status = blr.ok(&["sync", "status", "--json"]);
     let status: Value = serde_json::from_str(&status).unwrap();
     assert!(
@@ -381,6 +417,54 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
 
     // Forged, rewritten and equivocating pages are refused, recorded, and nothing of them kept.
     tampered_pages_are_refused(&kaz, &kgz, &secretariat);
+}
+
+/// Kyrgyzstan's duty officer sees each peer's state: over the API, and on the console's
+/// federation page in Russian.
+fn duty_officer_sees_the_peers(kgz: &Node, token: &str, kaz_url: &str) {
+    let peers = kgz.get(token, "/api/v1/federation/peers");
+    let kaz = peers["peers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["url"] == kaz_url)
+        .unwrap_or_else(|| panic!("{peers}"));
+    assert_eq!(kaz["owner"], "KAZ", "{peers}");
+    assert!(kaz["last_contact"].is_string(), "{peers}");
+    open_account(
+        &kgz.db,
+        "kg.duty",
+        "KGZ",
+        &[concord_core::accounts::Role::DutyOfficer],
+        concord_core::accounts::Language::Ru,
+    );
+    let login = format!("{}/login", kgz.url());
+    let form = call("GET", &login, &[], &[], None);
+    let csrf_cookie = form.cookie("concord_login_csrf").unwrap();
+    let done = call(
+        "POST",
+        &login,
+        &[("concord_login_csrf", &csrf_cookie)],
+        &[],
+        Some(&[
+            ("username", "kg.duty"),
+            ("password", "correct horse battery"),
+            ("csrf", &form.csrf()),
+        ]),
+    );
+    let session = done.cookie("concord_session").expect("signed in");
+    let page = call(
+        "GET",
+        &format!("{}/federation", kgz.url()),
+        &[("concord_session", &session)],
+        &[],
+        None,
+    );
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Последняя связь"), "{}", page.body);
+    assert!(page.body.contains(kaz_url), "{}", page.body);
+    let unsigned = request("GET", &format!("{}/api/v1/federation/peers", kgz.url()));
+    assert_eq!(unsigned.status, 401);
 }
 
 /// What Kazakhstan's node serves each node asking for its log, signed with that node's key:
