@@ -13,6 +13,9 @@ CREATE TABLE mirror_leaves (
     idx       BIGINT NOT NULL,
     leaf_hash BYTEA  NOT NULL,
     entry     TEXT,
+    -- Received without its entry from a node that did not hold it (forwarding): the log's
+    -- own node is asked for it again.
+    unheld    BOOLEAN NOT NULL DEFAULT FALSE,
     PRIMARY KEY (origin, idx)
 );
 CREATE TABLE mirror_hashes (
@@ -20,12 +23,6 @@ CREATE TABLE mirror_hashes (
     idx    BIGINT NOT NULL,
     hash   BYTEA  NOT NULL,
     PRIMARY KEY (origin, idx)
-);
--- How far each log's own node has given this node its leaves (entries a forwarding node
--- could not give are asked of it again up to here).
-CREATE TABLE mirror_confirmed (
-    origin TEXT COLLATE "C" PRIMARY KEY NOT NULL,
-    upto   BIGINT NOT NULL
 );
 CREATE TABLE mirror_checkpoints (
     origin      TEXT COLLATE "C" PRIMARY KEY NOT NULL,

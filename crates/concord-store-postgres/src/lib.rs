@@ -1335,14 +1335,15 @@ impl Store for PostgresStore {
         Ok(size as u64)
     }
 
-    async fn mirror_confirmed(&self, origin: &str) -> Result<u64, StoreError> {
-        let upto: Option<i64> =
-            sqlx::query_scalar("SELECT upto FROM mirror_confirmed WHERE origin = $1")
-                .bind(origin)
-                .fetch_optional(&self.pool)
-                .await
-                .map_err(db_error)?;
-        Ok(upto.unwrap_or(0) as u64)
+    async fn mirror_first_unheld(&self, origin: &str) -> Result<Option<u64>, StoreError> {
+        let first: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(idx) FROM mirror_leaves WHERE origin = $1 AND entry IS NULL AND unheld",
+        )
+        .bind(origin)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(db_error)?;
+        Ok(first.map(|i| i as u64))
     }
 
     async fn mirror_hashes(&self, origin: &str, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
@@ -1363,8 +1364,8 @@ impl Store for PostgresStore {
         start: u64,
         end: u64,
     ) -> Result<Vec<federation::MirrorLeaf>, StoreError> {
-        let rows: Vec<(i64, Vec<u8>, Option<String>)> = sqlx::query_as(
-            "SELECT idx, leaf_hash, entry FROM mirror_leaves WHERE origin = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
+        let rows: Vec<(i64, Vec<u8>, Option<String>, bool)> = sqlx::query_as(
+            "SELECT idx, leaf_hash, entry, unheld FROM mirror_leaves WHERE origin = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
         )
         .bind(origin)
         .bind(start as i64)
@@ -1379,13 +1380,15 @@ impl Store for PostgresStore {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         for leaf in &received.leaves {
             sqlx::query(
-                "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry WHERE mirror_leaves.entry IS NULL",
+                "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry, unheld) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry, unheld = excluded.unheld \
+                 WHERE mirror_leaves.entry IS NULL",
             )
             .bind(&received.origin)
             .bind(leaf.index as i64)
             .bind(leaf.leaf_hash.0.to_vec())
             .bind(leaf.entry.as_deref())
+            .bind(leaf.unheld)
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
@@ -1411,14 +1414,6 @@ impl Store for PostgresStore {
             .execute(&mut *tx)
             .await
             .map_err(db_error)?;
-        }
-        if let Some(upto) = received.confirmed {
-            sqlx::query("INSERT INTO mirror_confirmed (origin, upto) VALUES ($1, $2) ON CONFLICT (origin) DO UPDATE SET upto = GREATEST(mirror_confirmed.upto, excluded.upto)")
-                .bind(&received.origin)
-                .bind(upto as i64)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
         }
         for (index, event) in &received.applied {
             apply(&mut tx, *index as i64, received_row(event))

@@ -13,6 +13,9 @@ CREATE TABLE mirror_leaves (
     idx       INTEGER NOT NULL,
     leaf_hash BLOB    NOT NULL,
     entry     TEXT,
+    -- Received without its entry from a node that did not hold it (forwarding): the log's
+    -- own node is asked for it again.
+    unheld    INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (origin, idx)
 ) WITHOUT ROWID;
 CREATE TABLE mirror_hashes (
@@ -21,12 +24,6 @@ CREATE TABLE mirror_hashes (
     hash   BLOB    NOT NULL,
     PRIMARY KEY (origin, idx)
 ) WITHOUT ROWID;
--- How far each log's own node has given this node its leaves (entries a forwarding node
--- could not give are asked of it again up to here).
-CREATE TABLE mirror_confirmed (
-    origin TEXT PRIMARY KEY NOT NULL,
-    upto   INTEGER NOT NULL
-);
 CREATE TABLE mirror_checkpoints (
     origin      TEXT PRIMARY KEY NOT NULL,
     size        INTEGER NOT NULL,

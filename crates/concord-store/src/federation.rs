@@ -51,6 +51,9 @@ pub struct MirrorLeaf {
     pub leaf_hash: Hash,
     /// The entry (exact leaf data), where this node's state may read it.
     pub entry: Option<String>,
+    /// Received without its entry from a node that did not hold it: the log's own node is
+    /// to be asked for it.
+    pub unheld: bool,
 }
 
 /// What a node keeps of one checked page, in one transaction.
@@ -68,9 +71,6 @@ pub struct Received {
     pub applied: Vec<(u64, Event)>,
     /// When received (RFC 3339).
     pub received_at: String,
-    /// Where the page came from the log's own node: the leaves up to here were given by
-    /// it, with every entry this node may read (a forwarding node may have given fewer).
-    pub confirmed: Option<u64>,
 }
 
 /// What a peer sent that failed a check.
@@ -97,6 +97,10 @@ pub struct WireLeaf {
     /// The entry's canonical JSON, exactly the leaf data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entry: Option<String>,
+    /// Without its entry because the sender does not hold it (a forwarding node), not
+    /// because the policy withholds it: the log's own node may give it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unheld: bool,
 }
 
 /// A page of one log as a node serves it to a peer.
@@ -229,6 +233,7 @@ pub async fn page_for(
             .collect()
     };
     for (hash, body) in stored {
+        let unheld = body.is_none();
         let entry = match body {
             Some(body) if readable(store, reader, groups, &body).await? => Some(body),
             _ => None,
@@ -236,6 +241,7 @@ pub async fn page_for(
         leaves.push(WireLeaf {
             leaf_hash: B64(hash),
             entry,
+            unheld,
         });
     }
     let consistency = if end == size || end == 0 {
@@ -288,8 +294,6 @@ pub struct Receiver<'a> {
     pub peer: &'a str,
     /// This node's charter, which the secretariat's must equal.
     pub charter: &'a concord_core::charter::Charter,
-    /// Whether the page comes from the log's own node.
-    pub from_its_node: bool,
 }
 
 /// What a checked page brought.
@@ -313,7 +317,7 @@ pub async fn receive(
 ) -> Result<Brought, FederationError> {
     match check(store, receiver, page).await {
         Ok((received, checkpoint)) => {
-            if !received.leaves.is_empty() || received.confirmed.is_some() {
+            if !received.leaves.is_empty() {
                 store.receive(&received).await?;
             }
             Ok(Brought {
@@ -493,8 +497,8 @@ async fn check(
     let mut events = Vec::new();
     for (offset, (wire, event)) in page.leaves.iter().zip(parsed).enumerate() {
         let index = page.start + offset as u64;
-        let held_entry = held_leaves.get(offset).map(|l| l.entry.is_some());
-        if held_entry == Some(true) {
+        let held = held_leaves.get(offset);
+        if held.is_some_and(|l| l.entry.is_some()) {
             // Held with its entry already, and applied then.
             continue;
         }
@@ -514,14 +518,20 @@ async fn check(
                 );
             }
         }
-        if held_entry.is_some() && entry.is_none() {
-            // Held without its entry, and still without it.
+        // Without its entry: to ask again only if the sender did not hold it.
+        let unheld = entry.is_none() && wire.entry.is_none() && wire.unheld;
+        if let Some(mine) = held
+            && entry.is_none()
+            && (!mine.unheld || unheld)
+        {
+            // Held without its entry, and nothing learnt.
             continue;
         }
         leaves.push(MirrorLeaf {
             index,
             leaf_hash: wire.leaf_hash.0,
             entry,
+            unheld,
         });
     }
     if let Err(why) = verify_items(&signed_items) {
@@ -591,7 +601,6 @@ async fn check(
         }),
         applied,
         received_at: now(),
-        confirmed: receiver.from_its_node.then_some(end),
     };
     Ok((received, signed.size))
 }
@@ -629,12 +638,13 @@ async fn equivocation_evidence(
 }
 
 impl MirrorLeaf {
-    /// Leaves from stored rows (index, leaf hash, entry), checking each hash's length.
+    /// Leaves from stored rows (index, leaf hash, entry, unheld), checking each hash's
+    /// length.
     pub fn from_rows(
-        rows: Vec<(i64, Vec<u8>, Option<String>)>,
+        rows: Vec<(i64, Vec<u8>, Option<String>, bool)>,
     ) -> Result<Vec<MirrorLeaf>, StoreError> {
         rows.into_iter()
-            .map(|(index, hash, entry)| {
+            .map(|(index, hash, entry, unheld)| {
                 let hash: [u8; 32] = hash.try_into().map_err(|_| {
                     StoreError::Ledger(format!("mirrored leaf {index} is not 32 bytes"))
                 })?;
@@ -642,6 +652,7 @@ impl MirrorLeaf {
                     index: index as u64,
                     leaf_hash: Hash(hash),
                     entry,
+                    unheld,
                 })
             })
             .collect()

@@ -390,9 +390,9 @@ pub trait Store: Send + Sync {
     /// How many leaves this node holds of the log `origin`.
     async fn mirror_size(&self, origin: &str) -> Result<u64, StoreError>;
 
-    /// How many leaves of the log `origin` its own node has given this node (with every
-    /// entry this node may read); leaves past it came through other nodes.
-    async fn mirror_confirmed(&self, origin: &str) -> Result<u64, StoreError>;
+    /// The first leaf of the log `origin` received without its entry from a node that did
+    /// not hold it, which the log's own node is to be asked for.
+    async fn mirror_first_unheld(&self, origin: &str) -> Result<Option<u64>, StoreError>;
 
     /// The mirrored log's stored hashes at `indexes`, in the order asked.
     async fn mirror_hashes(&self, origin: &str, indexes: &[u64]) -> Result<Vec<Hash>, StoreError>;

@@ -383,6 +383,23 @@ enum BenchTarget {
         #[arg(long)]
         json: bool,
     },
+    /// The federation: four nodes as processes (fresh SQLite files); propagation from one
+    /// node to another's live stream, a new node's catch-up over a long log, and a pull
+    /// with nothing new.
+    Federation {
+        /// Reports timed for propagation.
+        #[arg(long, default_value_t = 200)]
+        reports: usize,
+        /// Entries in the log the late node catches up on.
+        #[arg(long, default_value_t = 100_000)]
+        entries: u64,
+        /// How often each node pulls from each peer, in ms.
+        #[arg(long, default_value_t = 100)]
+        pull_every_ms: u64,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Incident search over many reports: domain + country + 30-day window + bounding box.
     Search {
         /// Reports to store.
@@ -686,6 +703,35 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 verdict(audit.ratio >= 0.7)
             );
             Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Federation {
+                    reports,
+                    entries,
+                    pull_every_ms,
+                    json,
+                },
+        } => {
+            let f =
+                crate::bench_federation::federation(reports.max(1), entries, pull_every_ms).await?;
+            if json {
+                print_json(&f)
+            } else {
+                println!(
+                    "federation (4 nodes, SQLite, pulling every {} ms): propagation p50 {:.1} ms, p99 {:.1} ms ({} reports); catch-up of {} entries in {:.1} s ({:.0} entries/s); pull with nothing new {:.1} ms (slowest of 5: {:.1} ms; goal < 1000 ms)",
+                    f.pull_every_ms,
+                    f.propagation_p50_ms,
+                    f.propagation_p99_ms,
+                    f.reports,
+                    f.log_entries,
+                    f.catch_up_seconds,
+                    f.catch_up_per_second,
+                    f.no_change_pull_ms,
+                    f.no_change_pull_max_ms
+                );
+                Ok(())
+            }
         }
         Command::Bench {
             what:

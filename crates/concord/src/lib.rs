@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod bench;
+pub mod bench_federation;
 pub mod bench_report;
 pub mod cli;
 pub mod council;

@@ -107,7 +107,7 @@ pub async fn import(syncer: &Syncer, path: &Path) -> anyhow::Result<Imported> {
         let Some(page) = from(page, held) else {
             continue;
         };
-        match syncer.receive(&peer, &log_of, &page, false).await {
+        match syncer.receive(&peer, &log_of, &page).await {
             Ok(brought) => done.leaves += brought.leaves,
             Err(federation::FederationError::Refused { reason, .. }) => {
                 done.refused.push(format!("{}: {reason}", page.origin));

@@ -104,7 +104,6 @@ impl Syncer {
         peer: &str,
         log_of: &NodeRegistration,
         page: &LeavesPage,
-        from_its_node: bool,
     ) -> Result<Brought, FederationError> {
         let me = self.me().await?;
         let receiver = Receiver {
@@ -113,7 +112,6 @@ impl Syncer {
             log_of,
             peer,
             charter: &self.charter,
-            from_its_node,
         };
         let brought = federation::receive(self.store.as_ref(), &receiver, page).await?;
         if let Some(tail) = &self.tail {
@@ -199,8 +197,8 @@ impl Syncer {
     }
 
     /// Pulls one log from the peer at `url` (whose own log is `peer_origin`): from what
-    /// this node holds, or, from the log's own node, from what that node has confirmed, so
-    /// that entries a forwarding node could not give are filled in.
+    /// this node holds, or, from the log's own node, from the first entry a forwarding
+    /// node could not give, so that it is filled in.
     async fn pull_log(
         &self,
         url: &str,
@@ -211,8 +209,13 @@ impl Syncer {
         progress: &mut (dyn FnMut(&str, u64, u64) + Send),
     ) -> Result<u64, FederationError> {
         let from_its_node = head.origin == peer_origin;
+        // From the log's own node: again from the first leaf a forwarding node gave without
+        // its entry because it did not hold it (this node may read more than that node).
         let mut start = if from_its_node {
-            self.store.mirror_confirmed(&head.origin).await?.min(held)
+            self.store
+                .mirror_first_unheld(&head.origin)
+                .await?
+                .map_or(held, |first| first.min(held))
         } else {
             held
         };
@@ -225,7 +228,7 @@ impl Syncer {
                 leaves: vec![],
                 consistency: vec![],
             };
-            self.receive(url, log_of, &page, false).await?;
+            self.receive(url, log_of, &page).await?;
             return Ok(held);
         }
         let key = self
@@ -244,7 +247,7 @@ impl Syncer {
             let page: LeavesPage = http::get_json(format!("{url}{target}"), Some(header))
                 .await
                 .map_err(FederationError::Unreachable)?;
-            let brought = self.receive(url, log_of, &page, from_its_node).await?;
+            let brought = self.receive(url, log_of, &page).await?;
             progress(&head.origin, brought.size, brought.checkpoint);
             start = page.start + page.leaves.len() as u64;
             if page.leaves.is_empty() || start >= brought.checkpoint {
