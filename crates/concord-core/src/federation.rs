@@ -73,6 +73,8 @@ pub struct NodeOf {
     pub state: MemberCode,
     /// The C2SP verifier key of the secretariat's log.
     pub secretariat_log_key: String,
+    /// The secretariat's node key (base64), which its node presents over TLS.
+    pub secretariat_node_key: String,
 }
 
 /// What a node does with an entry of a peer's log that it may read.

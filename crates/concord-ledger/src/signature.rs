@@ -51,6 +51,11 @@ impl SecretKey {
         SignatureB64(self.key.sign(&command_message(value)))
     }
 
+    /// The 32-byte seed, for a TLS library that takes the key as PKCS #8. Never log it.
+    pub fn seed_bytes(&self) -> [u8; 32] {
+        self.key.to_bytes()
+    }
+
     /// Signs raw bytes (a message that carries its own context, such as a node's request).
     pub fn sign_message(&self, message: &[u8]) -> SignatureB64 {
         SignatureB64(self.key.sign(message))
@@ -127,6 +132,11 @@ impl PublicKey {
             ));
         }
         Ok(PublicKey(key))
+    }
+
+    /// The key's 32 bytes.
+    pub fn to_bytes(&self) -> [u8; 32] {
+        self.0.to_bytes()
     }
 
     /// The base64 form.

@@ -104,6 +104,14 @@ impl PeerBoard {
     }
 }
 
+/// The federation's routes alone, as the TLS listener serves them to other nodes.
+pub fn routes_app(state: AppState) -> axum::Router {
+    let (router, _) = routes().split_for_parts();
+    router
+        .with_state(state)
+        .layer(axum::middleware::map_response(crate::security_headers_pub))
+}
+
 /// The federation's routes.
 pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -160,9 +168,16 @@ async fn leaves(
     State(state): State<AppState>,
     headers: HeaderMap,
     uri: Uri,
+    tls: Option<axum::Extension<crate::federation_tls::PeerNodeKey>>,
     ApiQuery(q): ApiQuery<LeavesParams>,
 ) -> Result<Json<LeavesPage>, Problem> {
-    let reader = peer_reader(&state, &headers, &uri).await?;
+    let Some(axum::Extension(crate::federation_tls::PeerNodeKey(tls_key))) = tls else {
+        return Err(Problem::new(
+            ProblemKind::NotAuthenticated,
+            "sync is served to other nodes over TLS, on this node's federation listener",
+        ));
+    };
+    let reader = peer_reader(&state, &headers, &uri, &tls_key).await?;
     let origin = q
         .origin
         .ok_or_else(|| Problem::bad_parameter("origin is required"))?;
@@ -215,7 +230,12 @@ async fn peers(
 /// The reader a node's signed request reads as: its state on the day (a member or a
 /// partner; a state whose participation is frozen, suspended or ended receives nothing),
 /// or the secretariat.
-async fn peer_reader(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result<Reader, Problem> {
+async fn peer_reader(
+    state: &AppState,
+    headers: &HeaderMap,
+    uri: &Uri,
+    tls_key: &[u8; 32],
+) -> Result<Reader, Problem> {
     let refused = |why: &str| Problem::new(ProblemKind::NotAuthenticated, why.to_owned());
     let value = headers
         .get(NODE_HEADER)
@@ -243,11 +263,14 @@ async fn peer_reader(state: &AppState, headers: &HeaderMap, uri: &Uri) -> Result
     let target = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let registered = nodes.iter().find(|n| n.origin == from).filter(|n| {
         let message = request_message(from, state.log_key.origin(), target, issued_at);
+        // The request is signed by the key the connection was made with.
         match (
             PublicKey::parse(&n.node_key),
             SignatureB64::parse(signature),
         ) {
-            (Ok(key), Ok(sig)) => verify_message(&key, &message, &sig).is_ok(),
+            (Ok(key), Ok(sig)) => {
+                key.to_bytes() == *tls_key && verify_message(&key, &message, &sig).is_ok()
+            }
             _ => false,
         }
     });

@@ -11,6 +11,7 @@ pub mod console;
 pub mod council;
 pub mod federation;
 pub mod federation_page;
+pub mod federation_tls;
 pub mod i18n;
 pub mod incidents;
 pub mod intake;
@@ -116,6 +117,11 @@ pub fn router(state: AppState) -> Router {
 /// inside a frame, never guess a media type, keep nothing that did not say it may be kept
 /// (a page showing a new password, a session's pages), and send the referrer only to
 /// Concord itself.
+/// [`security_headers`], for the federation's TLS listener.
+pub async fn security_headers_pub(response: axum::response::Response) -> axum::response::Response {
+    security_headers(response).await
+}
+
 async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     let headers = response.headers_mut();

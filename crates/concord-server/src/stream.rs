@@ -130,6 +130,16 @@ impl Tail {
     pub fn stop(&self) {
         let _ = self.stop.send(true);
     }
+
+    /// Completes once the server is stopping (for listeners that stop with it).
+    pub async fn stopped(&self) {
+        let mut stop = self.stop.subscribe();
+        while !*stop.borrow_and_update() {
+            if stop.changed().await.is_err() {
+                return;
+            }
+        }
+    }
 }
 
 /// How often a tailer looks for other processes' writes where the database gives no word

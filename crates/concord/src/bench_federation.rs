@@ -45,6 +45,8 @@ pub struct FederationFigures {
 struct Node {
     code: String,
     url: String,
+    /// Its federation address (TLS).
+    fed: String,
     db: String,
     dir: PathBuf,
     child: Option<Child>,
@@ -72,6 +74,7 @@ impl Node {
         Ok(Node {
             code: code.to_owned(),
             url: format!("http://127.0.0.1:{}", free_port()?),
+            fed: format!("https://127.0.0.1:{}", free_port()?),
             db: format!("sqlite://{}", dir.join("concord.db").display()),
             dir,
             child: None,
@@ -155,6 +158,7 @@ async fn national(
     secretariat: &dyn Store,
     sec: &Deployment,
     secretariat_log_key: &str,
+    secretariat_node_key: &str,
 ) -> anyhow::Result<()> {
     let store = crate::database::open(&node.db).await?;
     let state = node.code.parse().map_err(anyhow::Error::msg)?;
@@ -164,6 +168,7 @@ async fn national(
         Some(&NodeOf {
             state,
             secretariat_log_key: secretariat_log_key.to_owned(),
+            secretariat_node_key: secretariat_node_key.to_owned(),
         }),
     )
     .await?;
@@ -239,12 +244,15 @@ pub async fn federation(
     let sec_deployment = Deployment::read(sec_store.as_ref()).await?;
     let (sec_log, _) =
         crate::log_key::load_or_create(&sec.dir.join("concord-log.key"), &sec_deployment.origin)?;
+    let (sec_node_key, _) = crate::node_key::load_or_create(&sec.dir.join("concord-node.key"))?;
+    let sec_node_key = sec_node_key.public().to_b64();
     for node in [&kaz, &kgz, &blr, &tjk] {
         national(
             node,
             sec_store.as_ref(),
             &sec_deployment,
             sec_log.verifier_key(),
+            &sec_node_key,
         )
         .await?;
     }
@@ -263,10 +271,10 @@ pub async fn federation(
     .await?;
     let kgz_store = crate::database::open(&kgz.db).await?;
 
-    let all = [&sec, &kaz, &kgz, &blr].map(|n| n.url.clone());
+    let all = [&sec, &kaz, &kgz, &blr].map(|n| n.fed.clone());
     let others = |me: &str| -> Vec<String> { all.iter().filter(|u| *u != me).cloned().collect() };
     for node in [&mut sec, &mut kaz, &mut kgz, &mut blr] {
-        let peers = others(&node.url);
+        let peers = others(&node.fed);
         node.start(&peers, every_ms)?;
     }
     let kaz_origin = get_json(&format!("{}/api/v1/ledger/key", kaz.url))?["origin"]
@@ -382,7 +390,7 @@ pub async fn federation(
         )?;
     }
     let started = Instant::now();
-    tjk.start(&[sec.url.clone(), kaz.url.clone()], every_ms)?;
+    tjk.start(&[sec.fed.clone(), kaz.fed.clone()], every_ms)?;
     wait(
         "Tajikistan's node caught up",
         Duration::from_secs(1800),
@@ -397,7 +405,7 @@ pub async fn federation(
     for _ in 0..5 {
         let t = Instant::now();
         let report = syncer
-            .pull(&kaz.url, &mut |_, _, _| {})
+            .pull(&kaz.fed, &mut |_, _, _| {})
             .await
             .map_err(anyhow::Error::msg)?;
         pulls.push(t.elapsed());

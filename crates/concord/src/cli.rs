@@ -91,12 +91,16 @@ enum Command {
         #[command(flatten)]
         files: DataFiles,
         /// The member state whose crisis centre runs this node (KAZ).
-        #[arg(long, requires = "secretariat_log_key")]
+        #[arg(long, requires_all = ["secretariat_log_key", "secretariat_node_key"])]
         node: Option<concord_core::MemberCode>,
         /// The secretariat's log key (`GET /api/v1/ledger/key` on its node), trusted to
         /// bring this node the registry.
         #[arg(long, requires = "node")]
         secretariat_log_key: Option<String>,
+        /// The secretariat's node key (`GET /api/v1/federation/node`), which its node
+        /// presents over TLS.
+        #[arg(long, requires = "node")]
+        secretariat_node_key: Option<String>,
     },
     /// The federation's nodes: register one (on the secretariat's node), list them.
     Nodes {
@@ -553,17 +557,21 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             files,
             node,
             secretariat_log_key,
+            secretariat_node_key,
         } => {
             let files = files.load()?;
             let store = database::open(&cli.database).await?;
             let shown = database::redact(&cli.database);
-            let node = match (node, secretariat_log_key) {
-                (Some(state), Some(key)) => {
+            let node = match (node, secretariat_log_key, secretariat_node_key) {
+                (Some(state), Some(key), Some(node_key)) => {
                     concord_ledger::checkpoint::verifier_origin(&key)
                         .context("--secretariat-log-key is not a log's verifier key")?;
+                    concord_ledger::signature::PublicKey::parse(&node_key)
+                        .context("--secretariat-node-key is not an Ed25519 key")?;
                     Some(concord_core::federation::NodeOf {
                         state,
                         secretariat_log_key: key,
+                        secretariat_node_key: node_key,
                     })
                 }
                 _ => None,
@@ -1098,7 +1106,12 @@ struct FederationArgs {
     /// if missing).
     #[arg(long, env = "CONCORD_NODE_KEY", default_value = "concord-node.key")]
     node_key: PathBuf,
-    /// A peer node to pull from (repeat, or separate with commas).
+    /// Where to serve other nodes, over TLS with this node's key (`0.0.0.0:8443`); sync is
+    /// served nowhere else.
+    #[arg(long, env = "CONCORD_FEDERATION_LISTEN")]
+    federation_listen: Option<SocketAddr>,
+    /// A peer node's federation address to pull from, `https://HOST:PORT` (repeat, or
+    /// separate with commas).
     #[arg(long = "peer", env = "CONCORD_PEERS", value_delimiter = ',')]
     peers: Vec<String>,
     /// How often to pull from each peer, in milliseconds.
@@ -1182,7 +1195,7 @@ async fn serve(
             Err(e) => return Err(e.into()),
         }
     }
-    let state = crate::nodes::take_part(
+    let node = crate::nodes::take_part(
         store,
         deployment,
         log_key,
@@ -1191,6 +1204,25 @@ async fn serve(
         federation.pull_every_ms,
     )
     .await?;
+    let state = node.state.clone();
+    if let Some(address) = federation.federation_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        announce(&format!(
+            "Serving other nodes over TLS at https://{}/ (node key {})",
+            listener.local_addr()?,
+            node.node_key
+        ));
+        let app = concord_server::federation::routes_app(state.clone());
+        let tail = state.tail.clone();
+        tokio::spawn(concord_server::federation_tls::serve(
+            listener,
+            app,
+            node.tls_server,
+            async move { tail.stopped().await },
+        ));
+    }
     // On Ctrl-C or SIGTERM: stop accepting, end the live streams, let requests in flight
     // finish, but no longer than SHUTDOWN_GRACE.
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();

@@ -185,14 +185,35 @@ pub async fn nodes(database: &str, what: NodesCommand) -> anyhow::Result<()> {
 /// A syncer for this node's store, on the command line (no live stream).
 pub async fn syncer(store: Arc<dyn Store>, node_key: Option<&Path>) -> anyhow::Result<Syncer> {
     let deployment = Deployment::read(store.as_ref()).await?;
-    let key = match node_key {
-        Some(path) => Some(Arc::new(crate::node_key::load_or_create(path)?.0)),
-        None => None,
+    let (key, tls) = match node_key {
+        Some(path) => {
+            let key = crate::node_key::load_or_create(path)?.0;
+            let known = Arc::new(concord_server::federation_tls::KnownNodes::default());
+            let keys = store
+                .nodes()
+                .await?
+                .into_iter()
+                .map(|n| n.node_key)
+                .chain(
+                    deployment
+                        .node
+                        .iter()
+                        .map(|a| a.secretariat_node_key.clone()),
+                )
+                .filter_map(|k| concord_ledger::signature::PublicKey::parse(&k).ok())
+                .map(|k| k.to_bytes())
+                .collect::<Vec<_>>();
+            known.set(keys);
+            let tls = concord_server::federation_tls::client_config(&key, known)?;
+            (Some(Arc::new(key)), Some(tls))
+        }
+        None => (None, None),
     };
     Ok(Syncer {
         origin: deployment.origin.clone(),
         owner: deployment.owner(),
         key,
+        tls,
         anchor: deployment.node.clone(),
         charter: deployment.charter.clone(),
         tail: None,
@@ -292,9 +313,49 @@ pub async fn sync(database: &str, what: SyncCommand) -> anyhow::Result<()> {
     }
 }
 
+/// A server taking part in the federation: its state, the TLS configuration its
+/// federation listener serves with, and its node key (base64).
+pub struct TakingPart {
+    /// The server's state.
+    pub state: concord_server::AppState,
+    /// TLS for the federation listener.
+    pub tls_server: Arc<rustls::ServerConfig>,
+    /// This node's key, base64.
+    pub node_key: String,
+}
+
+/// The node keys of the registry (and, on a member state's node, the secretariat's named at
+/// its start), kept in `known` and read again every second.
+async fn know_nodes(
+    store: Arc<dyn Store>,
+    anchor: Option<concord_core::federation::NodeOf>,
+    known: Arc<concord_server::federation_tls::KnownNodes>,
+) -> anyhow::Result<()> {
+    let refresh = move |nodes: Vec<NodeRegistration>| {
+        let keys = nodes
+            .iter()
+            .map(|n| n.node_key.as_str())
+            .chain(anchor.iter().map(|a| a.secretariat_node_key.as_str()))
+            .filter_map(|k| concord_ledger::signature::PublicKey::parse(k).ok())
+            .map(|k| k.to_bytes());
+        known.set(keys);
+    };
+    refresh(store.nodes().await?);
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            match store.nodes().await {
+                Ok(nodes) => refresh(nodes),
+                Err(e) => tracing::warn!(error = %e, "could not read the registry's nodes"),
+            }
+        }
+    });
+    Ok(())
+}
+
 /// The server's state as a node of the federation: its node key loaded (created if
-/// missing); on the secretariat's node, its own node registered in the registry; and, with
-/// peers, a task pulling from them every `every_ms`.
+/// missing); on the secretariat's node, its own node registered in the registry; TLS set
+/// up with the node key; and, with peers, a task pulling from them every `every_ms`.
 pub async fn take_part(
     store: Arc<dyn Store>,
     deployment: Deployment,
@@ -302,7 +363,7 @@ pub async fn take_part(
     node_key: &Path,
     peers: &[String],
     every_ms: u64,
-) -> anyhow::Result<concord_server::AppState> {
+) -> anyhow::Result<TakingPart> {
     let (key, created) = crate::node_key::load_or_create(node_key)?;
     if created {
         eprintln!(
@@ -325,10 +386,15 @@ pub async fn take_part(
             tracing::warn!(error = %e, "could not register this node in the registry");
         }
     }
+    let known = Arc::new(concord_server::federation_tls::KnownNodes::default());
+    know_nodes(store.clone(), deployment.node.clone(), known.clone()).await?;
+    let tls_server = concord_server::federation_tls::server_config(&key, known.clone())?;
+    let tls_client = concord_server::federation_tls::client_config(&key, known)?;
     let key = Arc::new(key);
     let anchor = deployment.node.clone();
     let charter = deployment.charter.clone();
     let origin = deployment.origin.clone();
+    let node_key = key.public().to_b64();
     let state = concord_server::AppState::new(store.clone(), deployment, log_key).with_node(
         concord_server::federation::NodeIdentity {
             owner,
@@ -341,6 +407,7 @@ pub async fn take_part(
             origin,
             owner,
             key: Some(key),
+            tls: Some(tls_client),
             anchor,
             charter,
             tail: Some(state.tail.clone()),
@@ -351,5 +418,9 @@ pub async fn take_part(
             std::time::Duration::from_millis(every_ms.max(50)),
         ));
     }
-    Ok(state)
+    Ok(TakingPart {
+        state,
+        tls_server,
+        node_key,
+    })
 }

@@ -21,6 +21,8 @@ struct Node {
     db: TestDatabase,
     dir: tempfile::TempDir,
     port: u16,
+    /// Where it serves other nodes, over TLS.
+    federation_port: u16,
     child: Option<Child>,
 }
 
@@ -39,12 +41,18 @@ impl Node {
             db,
             dir: tempfile::tempdir().unwrap(),
             port: free_port(),
+            federation_port: free_port(),
             child: None,
         }
     }
 
     fn url(&self) -> String {
         format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Its federation address, which peers pull from.
+    fn federation(&self) -> String {
+        format!("https://127.0.0.1:{}", self.federation_port)
     }
 
     /// Runs `concord --database … ARGS` in the node's folder.
@@ -79,6 +87,10 @@ impl Node {
             .arg("--database")
             .arg(&self.db.url)
             .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
+            .args([
+                "--federation-listen",
+                &format!("127.0.0.1:{}", self.federation_port),
+            ])
             .args(["--pull-every-ms", "200"])
             .args(peers.iter().flat_map(|p| ["--peer", p.as_str()]))
             .current_dir(self.dir.path())
@@ -172,6 +184,36 @@ fn watch_data(node: &Node, token: &str) -> std::sync::mpsc::Receiver<String> {
     rx
 }
 
+/// The secretariat's log key and node key, as a member state's node is initialised with.
+struct SecretariatKeys {
+    origin: String,
+    log_key: String,
+    node_key: String,
+}
+
+impl SecretariatKeys {
+    fn args(&self) -> [&str; 4] {
+        [
+            "--secretariat-log-key",
+            &self.log_key,
+            "--secretariat-node-key",
+            &self.node_key,
+        ]
+    }
+}
+
+fn secretariat_keys(secretariat: &Node) -> SecretariatKeys {
+    let node = request(
+        "GET",
+        &format!("{}/api/v1/federation/node", secretariat.url()),
+    );
+    SecretariatKeys {
+        origin: node.json["origin"].as_str().unwrap().to_owned(),
+        log_key: node.json["log_key"].as_str().unwrap().to_owned(),
+        node_key: node.json["node_key"].as_str().unwrap().to_owned(),
+    }
+}
+
 /// Waits until `ready` holds, for at most 30 s.
 fn eventually(what: &str, mut ready: impl FnMut() -> bool) {
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -259,21 +301,14 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
     let kgz_db = TestDatabase::postgres().unwrap_or_else(TestDatabase::sqlite);
     let mut kgz = Node::new("KGZ", kgz_db);
     let mut blr = Node::new("BLR", TestDatabase::sqlite());
-    let urls = [&secretariat, &kaz, &kgz, &blr].map(Node::url);
+    let urls = [&secretariat, &kaz, &kgz, &blr].map(Node::federation);
     let others = |me: &str| -> Vec<String> { urls.iter().filter(|u| *u != me).cloned().collect() };
 
-    secretariat.start(&others(&secretariat.url()));
-    let key = request("GET", &format!("{}/api/v1/ledger/key", secretariat.url()));
-    let secretariat_key = key.json["verifier_key"].as_str().unwrap().to_owned();
+    secretariat.start(&others(&secretariat.federation()));
+    let secretariat_keys = secretariat_keys(&secretariat);
     for node in [&mut kaz, &mut kgz, &mut blr] {
-        node.ok(&[
-            "init",
-            "--node",
-            node.code,
-            "--secretariat-log-key",
-            &secretariat_key,
-        ]);
-        let peers = others(&node.url());
+        node.ok(&[&["init", "--node", node.code][..], &secretariat_keys.args()].concat());
+        let peers = others(&node.federation());
         node.start(&peers);
         let out = secretariat.ok(&[
             "nodes",
@@ -354,7 +389,7 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
         "the test looks for the wrong bytes"
     );
     sender_gives_each_state_what_it_may_read(&kaz, &kgz, &blr, secret_text);
-    duty_officer_sees_the_peers(&kgz, &kgz_token, &kaz.url());
+    duty_officer_sees_the_peers(&kgz, &kgz_token, &kaz.federation());
     let status = blr.ok(&["sync", "status", "--json"]);
     let status: Value = serde_json::from_str(&status).unwrap();
     assert!(
@@ -375,7 +410,7 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
         "Kyrgyzstan's node has the report made while Belarus was away",
         || report_ids(&kgz, &kgz_token).contains(&"kaz-2026-000103".to_owned()),
     );
-    let peers = others(&blr.url());
+    let peers = others(&blr.federation());
     blr.start(&peers);
     eventually("Belarus's node caught up", || {
         report_ids(&blr, &blr_token).contains(&"kaz-2026-000103".to_owned())
@@ -385,13 +420,7 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
     // A frozen member's node (Armenia's participation is frozen in the demo registry)
     // receives nothing.
     let arm = Node::new("ARM", TestDatabase::sqlite());
-    arm.ok(&[
-        "init",
-        "--node",
-        "ARM",
-        "--secretariat-log-key",
-        &secretariat_key,
-    ]);
+    arm.ok(&[&["init", "--node", "ARM"][..], &secretariat_keys.args()].concat());
     let registration = arm.ok(&["nodes", "self"]);
     let file = arm.dir.path().join("arm-node.json");
     std::fs::write(&file, registration).unwrap();
@@ -403,12 +432,13 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
         "--owner",
         "ARM",
     ]);
-    let pulled = arm.cli(&["sync", "pull", "--peer", &secretariat.url()]);
-    let said = String::from_utf8_lossy(&pulled.stderr);
-    assert!(
-        !pulled.status.success() && said.contains("receives nothing"),
-        "{said}"
-    );
+    // (The secretariat's node takes a new node's key for TLS within a second.)
+    eventually("Armenia's node is told it receives nothing", || {
+        let pulled = arm.cli(&["sync", "pull", "--peer", &secretariat.federation()]);
+        let said = String::from_utf8_lossy(&pulled.stderr);
+        assert!(!pulled.status.success(), "Armenia's node pulled");
+        said.contains("receives nothing")
+    });
     assert_eq!(
         arm.ok(&["sync", "status"]).trim(),
         "",
@@ -473,6 +503,10 @@ fn duty_officer_sees_the_peers(kgz: &Node, token: &str, kaz_url: &str) {
 fn sender_gives_each_state_what_it_may_read(kaz: &Node, kgz: &Node, blr: &Node, secret: &str) {
     let kaz_node: Value = serde_json::from_str(&kaz.ok(&["nodes", "self"])).unwrap();
     let kaz_origin = kaz_node["origin"].as_str().unwrap();
+    let kaz_key =
+        concord_ledger::signature::PublicKey::parse(kaz_node["node_key"].as_str().unwrap())
+            .unwrap()
+            .to_bytes();
     let target = format!(
         "/api/v1/federation/leaves?{}",
         url::form_urlencoded::Serializer::new(String::new())
@@ -480,63 +514,76 @@ fn sender_gives_each_state_what_it_may_read(kaz: &Node, kgz: &Node, blr: &Node, 
             .append_pair("start", "0")
             .finish()
     );
-    let ask = |header: Option<String>| -> (u16, String) {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut request = agent.get(format!("{}{target}", kaz.url()));
-        if let Some(h) = header {
-            request = request.header("concord-node", &h);
-        }
-        let mut response = request.call().unwrap();
-        let status = response.status().as_u16();
-        (status, response.body_mut().read_to_string().unwrap())
-    };
-    let signed_by = |node: &Node| -> String {
+    let key_of = |node: &Node| -> (concord_ledger::signature::SecretKey, String) {
         let me: Value = serde_json::from_str(&node.ok(&["nodes", "self"])).unwrap();
         let text = std::fs::read_to_string(node.dir.path().join("concord-node.key")).unwrap();
         let (key, _) = concord_ledger::signature::SecretKey::from_file_text(&text).unwrap();
-        concord_server::federation::sign_request(
-            &key,
-            me["origin"].as_str().unwrap(),
-            kaz_origin,
-            &target,
-        )
+        (key, me["origin"].as_str().unwrap().to_owned())
     };
-    let (status, kgz_page) = ask(Some(signed_by(kgz)));
-    assert_eq!(status, 200, "{kgz_page}");
+    // Over TLS with `key`, signed as `origin` with `signer` (unsigned if `None`).
+    let ask = |key: &concord_ledger::signature::SecretKey,
+               signed: Option<String>,
+               path: &str|
+     -> Result<Value, String> {
+        let known = std::sync::Arc::new(concord_server::federation_tls::KnownNodes::default());
+        known.set([kaz_key]);
+        let tls = concord_server::federation_tls::client_config(key, known).unwrap();
+        let url = format!("{}{path}", kaz.federation());
+        common::block_on(concord::sync::http::get_json_tls::<Value>(
+            &url, signed, tls,
+        ))
+        .map(|(v, _)| v)
+    };
+    let page_for = |node: &Node| -> String {
+        let (key, origin) = key_of(node);
+        let header = concord_server::federation::sign_request(&key, &origin, kaz_origin, &target);
+        ask(&key, Some(header), &target).unwrap().to_string()
+    };
+    let kgz_page = page_for(kgz);
     assert!(
         kgz_page.contains(secret),
         "Kyrgyzstan is not given the Central Asian report"
     );
-    let (status, blr_page) = ask(Some(signed_by(blr)));
-    assert_eq!(status, 200, "{blr_page}");
+    let blr_page = page_for(blr);
     assert!(
         !blr_page.contains(secret),
         "Belarus is given the Central Asian report"
     );
-    let kgz_leaves = serde_json::from_str::<Value>(&kgz_page).unwrap()["leaves"].clone();
-    let blr_leaves = serde_json::from_str::<Value>(&blr_page).unwrap()["leaves"].clone();
-    let hashes = |l: &Value| -> Vec<Value> {
-        l.as_array()
+    let hashes = |page: &str| -> Vec<Value> {
+        serde_json::from_str::<Value>(page).unwrap()["leaves"]
+            .as_array()
             .unwrap()
             .iter()
             .map(|l| l["leaf_hash"].clone())
             .collect()
     };
     assert_eq!(
-        hashes(&kgz_leaves),
-        hashes(&blr_leaves),
+        hashes(&kgz_page),
+        hashes(&blr_page),
         "every leaf hash goes to every node"
     );
-    // Unsigned, or Belarus's header with another node's moment: refused alike.
-    let (status, _) = ask(None);
-    assert_eq!(status, 401);
-    let forged = signed_by(blr).replacen(' ', " 2020-01-01T00:00:00Z ", 1);
-    let forged: Vec<&str> = forged.split(' ').collect();
-    let (status, body) = ask(Some(format!("{} {} {}", forged[0], forged[1], forged[3])));
-    assert_eq!(status, 401, "{body}");
+    // Unsigned; signed by Belarus for another moment; made over Kyrgyzstan's connection
+    // but signed by Belarus: refused alike.
+    let (blr_key, blr_origin) = key_of(blr);
+    let refused = ask(&blr_key, None, &target).unwrap_err();
+    assert!(refused.contains("401"), "{refused}");
+    let header =
+        concord_server::federation::sign_request(&blr_key, &blr_origin, kaz_origin, &target);
+    let parts: Vec<&str> = header.split(' ').collect();
+    let stale = format!("{} 2020-01-01T00:00:00Z {}", parts[0], parts[2]);
+    let refused = ask(&blr_key, Some(stale), &target).unwrap_err();
+    assert!(refused.contains("401"), "{refused}");
+    let (kgz_key, _) = key_of(kgz);
+    let refused = ask(&kgz_key, Some(header), &target).unwrap_err();
+    assert!(refused.contains("401"), "{refused}");
+    // A key that is no registered node's gets no TLS connection at all.
+    let stranger = concord_ledger::signature::SecretKey::generate();
+    let refused = ask(&stranger, None, "/api/v1/federation/node").unwrap_err();
+    assert!(refused.contains("TLS"), "{refused}");
+    // And sync is not served in the clear.
+    let plain = request("GET", &format!("{}{target}", kaz.url()));
+    assert_eq!(plain.status, 401, "{}", plain.text);
+    assert!(plain.text.contains("over TLS"), "{}", plain.text);
 }
 
 /// Pages of Kazakhstan's log, changed three ways, carried to Kyrgyzstan's node by file
@@ -571,14 +618,8 @@ fn tampered_pages_are_refused(kaz: &Node, kgz: &Node, secretariat: &Node) {
     // A forged entry: Kazakhstan's own checkpoint, an entry that is not the leaf. Given to
     // a node that does not hold the log yet (Tajikistan's, which may read the report).
     let tjk = Node::new("TJK", TestDatabase::sqlite());
-    let secretariat_key = request("GET", &format!("{}/api/v1/ledger/key", secretariat.url()));
-    tjk.ok(&[
-        "init",
-        "--node",
-        "TJK",
-        "--secretariat-log-key",
-        secretariat_key.json["verifier_key"].as_str().unwrap(),
-    ]);
+    let keys = secretariat_keys(secretariat);
+    tjk.ok(&[&["init", "--node", "TJK"][..], &keys.args()].concat());
     let me = tjk.ok(&["nodes", "self"]);
     let file = tjk.dir.path().join("tjk-node.json");
     std::fs::write(&file, me).unwrap();
@@ -601,7 +642,7 @@ fn tampered_pages_are_refused(kaz: &Node, kgz: &Node, secretariat: &Node) {
         "--out",
         registry.to_str().unwrap(),
     ]);
-    let secretariat_origin = secretariat_key.json["origin"].as_str().unwrap();
+    let secretariat_origin = keys.origin.as_str();
     let own: String = std::fs::read_to_string(&registry)
         .unwrap()
         .lines()

@@ -30,6 +30,8 @@ pub struct Syncer {
     pub owner: KeyOwner,
     /// Its node key (none where it only imports files).
     pub key: Option<Arc<SecretKey>>,
+    /// TLS with its node key, to reach its peers.
+    pub tls: Option<Arc<rustls::ClientConfig>>,
     /// On a member state's node, the secretariat's log key it trusts.
     pub anchor: Option<NodeOf>,
     /// Its charter.
@@ -85,7 +87,7 @@ impl Syncer {
                     owner: KeyOwner::Secretariat,
                     origin: origin.to_owned(),
                     log_key: anchor.secretariat_log_key.clone(),
-                    node_key: String::new(),
+                    node_key: anchor.secretariat_node_key.clone(),
                     registered_on: time::OffsetDateTime::now_utc().date(),
                 }));
             }
@@ -142,14 +144,31 @@ impl Syncer {
         progress: &mut (dyn FnMut(&str, u64, u64) + Send),
     ) -> Result<PullReport, String> {
         let url = url.trim_end_matches('/');
-        if self.key.is_none() {
-            return Err("pulling needs this node's node key".into());
-        }
-        let peer_node: serde_json::Value =
-            http::get_json(format!("{url}/api/v1/federation/node"), None).await?;
+        let tls = self
+            .tls
+            .clone()
+            .ok_or("pulling needs this node's node key")?;
+        let (peer_node, peer_key): (serde_json::Value, [u8; 32]) =
+            http::get_json_tls(&format!("{url}/api/v1/federation/node"), None, tls.clone()).await?;
         let peer_origin = peer_node["origin"].as_str().unwrap_or_default().to_owned();
-        let heads: Vec<MirrorHead> =
-            http::get_json(format!("{url}/api/v1/federation/checkpoints"), None).await?;
+        // The peer is the node it says, by the key it made the connection with.
+        let registered = self
+            .registration_of(&peer_origin)
+            .await
+            .map_err(|e| e.to_string())?
+            .and_then(|r| concord_ledger::signature::PublicKey::parse(&r.node_key).ok())
+            .map(|k| k.to_bytes());
+        if registered != Some(peer_key) {
+            return Err(format!(
+                "{url} says it is the node of `{peer_origin}`, but does not hold that node's registered key"
+            ));
+        }
+        let (heads, _): (Vec<MirrorHead>, _) = http::get_json_tls(
+            &format!("{url}/api/v1/federation/checkpoints"),
+            None,
+            tls.clone(),
+        )
+        .await?;
         self.peers.update(url, |p| {
             p.owner = peer_node["owner"].as_str().map(str::to_owned);
         });
@@ -231,10 +250,9 @@ impl Syncer {
             self.receive(url, log_of, &page).await?;
             return Ok(held);
         }
-        let key = self
-            .key
-            .as_ref()
-            .ok_or_else(|| FederationError::Unreachable("no node key".into()))?;
+        let (Some(key), Some(tls)) = (self.key.as_ref(), self.tls.as_ref()) else {
+            return Err(FederationError::Unreachable("no node key".into()));
+        };
         loop {
             let target = format!(
                 "/api/v1/federation/leaves?{}",
@@ -244,9 +262,10 @@ impl Syncer {
                     .finish()
             );
             let header = sign_request(key, &self.origin, peer_origin, &target);
-            let page: LeavesPage = http::get_json(format!("{url}{target}"), Some(header))
-                .await
-                .map_err(FederationError::Unreachable)?;
+            let (page, _): (LeavesPage, _) =
+                http::get_json_tls(&format!("{url}{target}"), Some(header), tls.clone())
+                    .await
+                    .map_err(FederationError::Unreachable)?;
             let brought = self.receive(url, log_of, &page).await?;
             progress(&head.origin, brought.size, brought.checkpoint);
             start = page.start + page.leaves.len() as u64;
