@@ -117,6 +117,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(node))
         .routes(routes!(checkpoints))
+        .routes(routes!(equivocations))
         .routes(routes!(leaves))
         .routes(routes!(peers))
 }
@@ -147,6 +148,16 @@ async fn checkpoints(State(state): State<AppState>) -> Result<Json<Vec<MirrorHea
     Ok(Json(
         federation::heads(state.store.as_ref(), &state.log_key).await?,
     ))
+}
+
+/// The proofs of two histories this node holds: pairs of signed checkpoints of one log, of
+/// one size, with different roots. Anyone can check them with the log's key, so nodes pass
+/// them on, and the secretariat and every state hear of a node that showed two histories.
+#[utoipa::path(get, path = "/api/v1/federation/equivocations", tag = "federation", responses((status = 200, description = "Proofs of two histories", body = [Object]), crate::openapi::ReadErrors))]
+async fn equivocations(
+    State(state): State<AppState>,
+) -> Result<Json<Vec<federation::Equivocation>>, Problem> {
+    Ok(Json(federation::equivocations(state.store.as_ref()).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

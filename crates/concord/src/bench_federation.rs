@@ -83,6 +83,7 @@ impl Node {
 
     fn start(&mut self, peers: &[String], every_ms: u64) -> anyhow::Result<()> {
         let listen = self.url.trim_start_matches("http://").to_owned();
+        let fed = self.fed.trim_start_matches("https://").to_owned();
         let mut child = Process::new(std::env::current_exe()?)
             .args([
                 "--database",
@@ -92,14 +93,15 @@ impl Node {
                 "--listen",
                 &listen,
             ])
+            .args(["--federation-listen", &fed])
             .args(["--pull-every-ms", &every_ms.to_string()])
             .args(peers.iter().flat_map(|p| ["--peer", p.as_str()]))
             .current_dir(&self.dir)
-            .env("CONCORD_LOG", "error")
+            .env("CONCORD_LOG", "warn")
             .env_remove("CONCORD_DATABASE")
             .env_remove("CONCORD_PEERS")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(self.dir.join("stderr.log"))?)
             .spawn()?;
         let mut out = BufReader::new(child.stdout.take().context("no stdout")?);
         let mut line = String::new();
@@ -291,7 +293,12 @@ pub async fn federation(
                 .as_array()
                 .is_some_and(|k| k.iter().any(|k| k["key_id"] == key_id.as_str())))
         },
-    )?;
+    )
+    .with_context(|| {
+        let log = std::fs::read_to_string(kaz.dir.join("stderr.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(5).collect();
+        format!("Kazakhstan's node said: {tail:?}")
+    })?;
     let today = time::OffsetDateTime::now_utc().date();
     let mut token = None;
     for _ in 0..300 {

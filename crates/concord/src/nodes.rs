@@ -254,6 +254,9 @@ pub async fn sync(database: &str, what: SyncCommand) -> anyhow::Result<()> {
             for refused in &report.refused {
                 println!("refused {refused}");
             }
+            for origin in &report.equivocations {
+                println!("{origin}: the peer passed on a proof that this log showed two histories");
+            }
             if report.refused.is_empty() {
                 Ok(())
             } else {

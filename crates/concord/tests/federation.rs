@@ -683,6 +683,17 @@ fn tampered_pages_are_refused(kaz: &Node, kgz: &Node, secretariat: &Node) {
     equivocation["consistency"] = Value::Array(vec![]);
     let refused = import(kgz, &equivocation);
     assert!(refused.contains("two histories"), "{refused}");
+    // The proof checks with Kazakhstan's key alone: Kyrgyzstan's node passes it on, and
+    // the secretariat's node (which pulls from it) holds it too.
+    eventually("the secretariat's node heard of the two histories", || {
+        let status: Value =
+            serde_json::from_str(&secretariat.ok(&["sync", "status", "--json"])).unwrap();
+        status["refusals"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["reason"].as_str().unwrap().contains("passed on by"))
+    });
 
     // A rewritten history: the last leaf held replaced, and one more, under a signed
     // checkpoint of the longer log.

@@ -45,90 +45,142 @@ pub async fn get_json<T: DeserializeOwned + Send + 'static>(
     .map_err(|e| format!("the request failed to run: {e}"))?
 }
 
-/// GETs `url` (`https://`) over TLS with `config` (this node's key; the server's must be
-/// a known node's), with the `Concord-Node` header if given: the JSON answer, and the node
-/// key the server presented.
-pub async fn get_json_tls<T: DeserializeOwned>(
-    url: &str,
-    node_header: Option<String>,
-    config: std::sync::Arc<rustls::ClientConfig>,
-) -> Result<(T, [u8; 32]), String> {
-    use http_body_util::BodyExt;
-    let fail = |e: &dyn std::fmt::Display| format!("{url}: {e}");
-    let parsed = url::Url::parse(url).map_err(|e| fail(&e))?;
-    if parsed.scheme() != "https" {
-        return Err(format!(
-            "{url}: nodes are reached over TLS: give the peer's federation address as https://HOST:PORT"
-        ));
-    }
-    let host = parsed
-        .host_str()
-        .ok_or_else(|| fail(&"no host"))?
-        .to_owned();
-    let port = parsed.port().unwrap_or(443);
-    let target = match parsed.query() {
-        Some(q) => format!("{}?{q}", parsed.path()),
-        None => parsed.path().to_owned(),
-    };
-    let exchange = async {
-        let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
-            .await
-            .map_err(|e| fail(&e))?;
-        tcp.set_nodelay(true).map_err(|e| fail(&e))?;
-        let name = rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| fail(&e))?;
-        let tls = tokio_rustls::TlsConnector::from(config)
-            .connect(name, tcp)
-            .await
-            .map_err(|e| {
-                fail(&format!(
-                    "TLS with the peer failed ({e}): is it a registered node?"
-                ))
-            })?;
-        let key = tls
-            .get_ref()
-            .1
-            .peer_certificates()
-            .and_then(|c| c.first())
-            .and_then(|c| concord_server::federation_tls::node_key_of(c))
-            .ok_or_else(|| fail(&"the peer presented no node key"))?;
-        let (mut sender, connection) =
-            hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+/// One TLS connection to a peer node, made with this node's key (the peer's must be a
+/// known node's); requests go one after another over it.
+pub struct PeerConnection {
+    sender: hyper::client::conn::http1::SendRequest<http_body_util::Empty<bytes::Bytes>>,
+    base: String,
+    host: String,
+    /// The node key the peer presented.
+    pub key: [u8; 32],
+}
+
+impl PeerConnection {
+    /// Connects to the peer at `base` (`https://HOST:PORT`).
+    pub async fn connect(
+        base: &str,
+        config: std::sync::Arc<rustls::ClientConfig>,
+    ) -> Result<PeerConnection, String> {
+        let base = base.trim_end_matches('/').to_owned();
+        let fail = |e: &dyn std::fmt::Display| format!("{base}: {e}");
+        let parsed = url::Url::parse(&base).map_err(|e| fail(&e))?;
+        if parsed.scheme() != "https" {
+            return Err(fail(
+                &"nodes are reached over TLS: give the peer's federation address as https://HOST:PORT",
+            ));
+        }
+        let host = parsed
+            .host_str()
+            .ok_or_else(|| fail(&"no host"))?
+            .to_owned();
+        let port = parsed.port().unwrap_or(443);
+        let connect = async {
+            let tcp = tokio::net::TcpStream::connect((host.as_str(), port))
                 .await
                 .map_err(|e| fail(&e))?;
-        tokio::spawn(connection);
-        let mut request = hyper::Request::get(&target).header(hyper::header::HOST, &host);
+            tcp.set_nodelay(true).map_err(|e| fail(&e))?;
+            let name =
+                rustls::pki_types::ServerName::try_from(host.clone()).map_err(|e| fail(&e))?;
+            let tls = tokio_rustls::TlsConnector::from(config)
+                .connect(name, tcp)
+                .await
+                .map_err(|e| {
+                    fail(&format!(
+                        "TLS with the peer failed ({e}): is it a registered node?"
+                    ))
+                })?;
+            let key = tls
+                .get_ref()
+                .1
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .and_then(|c| concord_server::federation_tls::node_key_of(c))
+                .ok_or_else(|| fail(&"the peer presented no node key"))?;
+            let (sender, connection) =
+                hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+                    .await
+                    .map_err(|e| fail(&e))?;
+            tokio::spawn(connection);
+            Ok::<_, String>((sender, key))
+        };
+        let (sender, key) = tokio::time::timeout(TIMEOUT, connect)
+            .await
+            .map_err(|_| fail(&"no answer in time"))??;
+        Ok(PeerConnection {
+            sender,
+            base,
+            host,
+            key,
+        })
+    }
+
+    /// GETs `target` (path and query), with the `Concord-Node` header if given, and reads
+    /// its JSON.
+    pub async fn get<T: DeserializeOwned>(
+        &mut self,
+        target: &str,
+        node_header: Option<String>,
+    ) -> Result<T, String> {
+        use http_body_util::BodyExt;
+        let url = format!("{}{target}", self.base);
+        let fail = |e: &dyn std::fmt::Display| format!("{url}: {e}");
+        let mut request = hyper::Request::get(target).header(hyper::header::HOST, &self.host);
         if let Some(h) = &node_header {
             request = request.header(concord_server::federation::NODE_HEADER, h);
         }
         let request = request
             .body(http_body_util::Empty::<bytes::Bytes>::new())
             .map_err(|e| fail(&e))?;
-        // TLS 1.3 refuses a client's key after the handshake: the peer then ends the
-        // connection before it answers.
-        let response = sender.send_request(request).await.map_err(|e| {
-            fail(&format!(
-                "the peer ended the TLS connection ({e}): is this node registered where it pulls?"
-            ))
-        })?;
-        let status = response.status();
-        let body = http_body_util::Limited::new(response.into_body(), MAX_BODY as usize)
-            .collect()
+        let exchange = async {
+            // TLS 1.3 refuses a client's key after the handshake: the peer then ends the
+            // connection before it answers.
+            let response = self.sender.send_request(request).await.map_err(|e| {
+                fail(&format!(
+                    "the peer ended the TLS connection ({e}): is this node registered where it pulls?"
+                ))
+            })?;
+            let status = response.status();
+            let body = http_body_util::Limited::new(response.into_body(), MAX_BODY as usize)
+                .collect()
+                .await
+                .map_err(|e| fail(&e))?
+                .to_bytes();
+            if !status.is_success() {
+                let text = String::from_utf8_lossy(&body).into_owned();
+                let detail = serde_json::from_str::<serde_json::Value>(&text)
+                    .ok()
+                    .and_then(|v| v["detail"].as_str().map(str::to_owned))
+                    .unwrap_or(text);
+                return Err(format!("{url}: {status}: {detail}"));
+            }
+            serde_json::from_slice(&body)
+                .map_err(|e| fail(&format!("the answer is not what a node sends: {e}")))
+        };
+        tokio::time::timeout(TIMEOUT, exchange)
             .await
-            .map_err(|e| fail(&e))?
-            .to_bytes();
-        if !status.is_success() {
-            let text = String::from_utf8_lossy(&body).into_owned();
-            let detail = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v["detail"].as_str().map(str::to_owned))
-                .unwrap_or(text);
-            return Err(format!("{url}: {status}: {detail}"));
-        }
-        let value = serde_json::from_slice(&body)
-            .map_err(|e| fail(&format!("the answer is not what a node sends: {e}")))?;
-        Ok((value, key))
+            .map_err(|_| fail(&"no answer in time"))?
+    }
+}
+
+/// GETs `url` (`https://HOST:PORT/PATH?QUERY`) over a connection of its own (see
+/// [`PeerConnection`]): the JSON answer, and the node key the server presented.
+pub async fn get_json_tls<T: DeserializeOwned>(
+    url: &str,
+    node_header: Option<String>,
+    config: std::sync::Arc<rustls::ClientConfig>,
+) -> Result<(T, [u8; 32]), String> {
+    let parsed = url::Url::parse(url).map_err(|e| format!("{url}: {e}"))?;
+    let base = format!(
+        "{}://{}:{}",
+        parsed.scheme(),
+        parsed.host_str().unwrap_or_default(),
+        parsed.port().unwrap_or(443)
+    );
+    let target = match parsed.query() {
+        Some(q) => format!("{}?{q}", parsed.path()),
+        None => parsed.path().to_owned(),
     };
-    tokio::time::timeout(TIMEOUT, exchange)
-        .await
-        .map_err(|_| fail(&"no answer in time"))?
+    let mut peer = PeerConnection::connect(&base, config).await?;
+    let value = peer.get(&target, node_header).await?;
+    Ok((value, peer.key))
 }

@@ -51,6 +51,8 @@ pub struct PullReport {
     pub refused: Vec<String>,
     /// Logs the peer holds that this node cannot verify (no registered node).
     pub unknown: Vec<String>,
+    /// Proofs of two histories the peer passed on, new here, by log.
+    pub equivocations: Vec<String>,
 }
 
 impl Syncer {
@@ -148,8 +150,9 @@ impl Syncer {
             .tls
             .clone()
             .ok_or("pulling needs this node's node key")?;
-        let (peer_node, peer_key): (serde_json::Value, [u8; 32]) =
-            http::get_json_tls(&format!("{url}/api/v1/federation/node"), None, tls.clone()).await?;
+        let mut peer = http::PeerConnection::connect(url, tls).await?;
+        let peer_node: serde_json::Value = peer.get("/api/v1/federation/node", None).await?;
+        let peer_key = peer.key;
         let peer_origin = peer_node["origin"].as_str().unwrap_or_default().to_owned();
         // The peer is the node it says, by the key it made the connection with.
         let registered = self
@@ -163,12 +166,7 @@ impl Syncer {
                 "{url} says it is the node of `{peer_origin}`, but does not hold that node's registered key"
             ));
         }
-        let (heads, _): (Vec<MirrorHead>, _) = http::get_json_tls(
-            &format!("{url}/api/v1/federation/checkpoints"),
-            None,
-            tls.clone(),
-        )
-        .await?;
+        let heads: Vec<MirrorHead> = peer.get("/api/v1/federation/checkpoints", None).await?;
         self.peers.update(url, |p| {
             p.owner = peer_node["owner"].as_str().map(str::to_owned);
         });
@@ -191,7 +189,15 @@ impl Syncer {
                 .await
                 .map_err(|e| e.to_string())?;
             match self
-                .pull_log(url, &peer_origin, &log_of, &head, before, progress)
+                .pull_log(
+                    &mut peer,
+                    url,
+                    &peer_origin,
+                    &log_of,
+                    &head,
+                    before,
+                    progress,
+                )
                 .await
             {
                 Ok(after) => report
@@ -212,14 +218,34 @@ impl Syncer {
                 p.logs.insert(head.origin.clone(), (held, head.size));
             });
         }
+        // Proofs of two histories the peer holds: each checked with the log's key alone.
+        let proofs: Vec<federation::Equivocation> =
+            peer.get("/api/v1/federation/equivocations", None).await?;
+        for proof in proofs {
+            let Some(log_of) = self
+                .registration_of(&proof.origin)
+                .await
+                .map_err(|e| e.to_string())?
+            else {
+                continue;
+            };
+            if federation::take_reported(self.store.as_ref(), url, &log_of, &proof)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                report.equivocations.push(proof.origin.clone());
+            }
+        }
         Ok(report)
     }
 
     /// Pulls one log from the peer at `url` (whose own log is `peer_origin`): from what
     /// this node holds, or, from the log's own node, from the first entry a forwarding
     /// node could not give, so that it is filled in.
+    #[allow(clippy::too_many_arguments)]
     async fn pull_log(
         &self,
+        peer: &mut http::PeerConnection,
         url: &str,
         peer_origin: &str,
         log_of: &NodeRegistration,
@@ -250,7 +276,7 @@ impl Syncer {
             self.receive(url, log_of, &page).await?;
             return Ok(held);
         }
-        let (Some(key), Some(tls)) = (self.key.as_ref(), self.tls.as_ref()) else {
+        let Some(key) = self.key.as_ref() else {
             return Err(FederationError::Unreachable("no node key".into()));
         };
         loop {
@@ -262,10 +288,10 @@ impl Syncer {
                     .finish()
             );
             let header = sign_request(key, &self.origin, peer_origin, &target);
-            let (page, _): (LeavesPage, _) =
-                http::get_json_tls(&format!("{url}{target}"), Some(header), tls.clone())
-                    .await
-                    .map_err(FederationError::Unreachable)?;
+            let page: LeavesPage = peer
+                .get(&target, Some(header))
+                .await
+                .map_err(FederationError::Unreachable)?;
             let brought = self.receive(url, log_of, &page).await?;
             progress(&head.origin, brought.size, brought.checkpoint);
             start = page.start + page.leaves.len() as u64;
@@ -276,7 +302,10 @@ impl Syncer {
     }
 
     /// Pulls from every peer, again and again, every `every`, noting each peer's state.
+    /// Says on the log when a peer stops answering, answers again, and how much each pull
+    /// brought, so that an operator sees the catch-up.
     pub async fn run(self: Arc<Self>, urls: Vec<String>, every: Duration) {
+        let mut failing: std::collections::HashMap<String, String> = Default::default();
         loop {
             for url in &urls {
                 let url = url.trim_end_matches('/');
@@ -289,8 +318,23 @@ impl Syncer {
                     }
                     Err(e) => p.last_error = Some(e.clone()),
                 });
-                if let Err(e) = result {
-                    tracing::debug!(peer = url, error = %e, "could not pull");
+                match result {
+                    Err(e) => {
+                        if failing.get(url) != Some(&e) {
+                            tracing::warn!(peer = url, error = %e, "cannot pull from a peer; trying again");
+                            failing.insert(url.to_owned(), e);
+                        }
+                    }
+                    Ok(report) => {
+                        if failing.remove(url).is_some() {
+                            tracing::info!(peer = url, "the peer answers again");
+                        }
+                        for (origin, before, after, theirs) in &report.logs {
+                            if after > before {
+                                tracing::info!(peer = url, log = %origin, new = after - before, held = after, of = theirs, "pulled");
+                            }
+                        }
+                    }
                 }
             }
             tokio::time::sleep(every).await;
