@@ -184,6 +184,20 @@ fn watch_data(node: &Node, token: &str) -> std::sync::mpsc::Receiver<String> {
     rx
 }
 
+/// A member state's node, made and registered as on an air-gapped network: its
+/// registration (`nodes self`) carried to the secretariat's node as a file. Not started.
+fn registered_by_hand(code: &'static str, secretariat: &Node) -> Node {
+    let node = Node::new(code, TestDatabase::sqlite());
+    let keys = secretariat_keys(secretariat);
+    node.ok(&[&["init", "--node", code][..], &keys.args()].concat());
+    let registration = node.ok(&["nodes", "self"]);
+    let file = node.dir.path().join("node.json");
+    std::fs::write(&file, registration).unwrap();
+    let file = file.to_str().unwrap();
+    secretariat.ok(&["nodes", "register", "--file", file, "--owner", code]);
+    node
+}
+
 /// The secretariat's log key and node key, as a member state's node is initialised with.
 struct SecretariatKeys {
     origin: String,
@@ -419,19 +433,7 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
 
     // A frozen member's node (Armenia's participation is frozen in the demo registry)
     // receives nothing.
-    let arm = Node::new("ARM", TestDatabase::sqlite());
-    arm.ok(&[&["init", "--node", "ARM"][..], &secretariat_keys.args()].concat());
-    let registration = arm.ok(&["nodes", "self"]);
-    let file = arm.dir.path().join("arm-node.json");
-    std::fs::write(&file, registration).unwrap();
-    secretariat.ok(&[
-        "nodes",
-        "register",
-        "--file",
-        file.to_str().unwrap(),
-        "--owner",
-        "ARM",
-    ]);
+    let arm = registered_by_hand("ARM", &secretariat);
     // (The secretariat's node takes a new node's key for TLS within a second.)
     eventually("Armenia's node is told it receives nothing", || {
         let pulled = arm.cli(&["sync", "pull", "--peer", &secretariat.federation()]);
@@ -617,20 +619,8 @@ fn tampered_pages_are_refused(kaz: &Node, kgz: &Node, secretariat: &Node) {
 
     // A forged entry: Kazakhstan's own checkpoint, an entry that is not the leaf. Given to
     // a node that does not hold the log yet (Tajikistan's, which may read the report).
-    let tjk = Node::new("TJK", TestDatabase::sqlite());
+    let tjk = registered_by_hand("TJK", secretariat);
     let keys = secretariat_keys(secretariat);
-    tjk.ok(&[&["init", "--node", "TJK"][..], &keys.args()].concat());
-    let me = tjk.ok(&["nodes", "self"]);
-    let file = tjk.dir.path().join("tjk-node.json");
-    std::fs::write(&file, me).unwrap();
-    secretariat.ok(&[
-        "nodes",
-        "register",
-        "--file",
-        file.to_str().unwrap(),
-        "--owner",
-        "TJK",
-    ]);
     // The registry only (the secretariat's log), carried by hand: not Kazakhstan's log,
     // which the secretariat's node would forward.
     let registry = tjk.dir.path().join("registry.jsonl");
