@@ -1099,6 +1099,44 @@ async fn node_log_key(
     Ok(key)
 }
 
+/// The server's state as a node of the federation, with its federation listener started.
+async fn federate(
+    store: std::sync::Arc<dyn concord_store::Store>,
+    deployment: concord_store::council::Deployment,
+    log_key: concord_ledger::checkpoint::LogKey,
+    federation: FederationArgs,
+) -> anyhow::Result<concord_server::AppState> {
+    let node = crate::nodes::take_part(
+        store,
+        deployment,
+        log_key,
+        &federation.node_key,
+        &federation.peers,
+        federation.pull_every_ms,
+    )
+    .await?;
+    let state = node.state.clone();
+    if let Some(address) = federation.federation_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        announce(&format!(
+            "Serving other nodes over TLS at https://{}/ (node key {})",
+            listener.local_addr()?,
+            node.node_key
+        ));
+        let app = concord_server::federation::routes_app(state.clone());
+        let tail = state.tail.clone();
+        tokio::spawn(concord_server::federation_tls::serve(
+            listener,
+            app,
+            node.tls_server,
+            async move { tail.stopped().await },
+        ));
+    }
+    Ok(state)
+}
+
 /// How `serve` takes part in a federation.
 #[derive(Debug, clap::Args)]
 struct FederationArgs {
@@ -1195,34 +1233,14 @@ async fn serve(
             Err(e) => return Err(e.into()),
         }
     }
-    let node = crate::nodes::take_part(
-        store,
-        deployment,
-        log_key,
-        &federation.node_key,
-        &federation.peers,
-        federation.pull_every_ms,
-    )
-    .await?;
-    let state = node.state.clone();
-    if let Some(address) = federation.federation_listen {
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
-        announce(&format!(
-            "Serving other nodes over TLS at https://{}/ (node key {})",
-            listener.local_addr()?,
-            node.node_key
-        ));
-        let app = concord_server::federation::routes_app(state.clone());
-        let tail = state.tail.clone();
-        tokio::spawn(concord_server::federation_tls::serve(
-            listener,
-            app,
-            node.tls_server,
-            async move { tail.stopped().await },
-        ));
-    }
+    // A server takes part in a federation when it serves other nodes or pulls from them;
+    // alone, it makes no node key and records nothing more.
+    let federated = federation.federation_listen.is_some() || !federation.peers.is_empty();
+    let state = if federated {
+        federate(store, deployment, log_key, federation).await?
+    } else {
+        concord_server::AppState::new(store, deployment, log_key)
+    };
     // On Ctrl-C or SIGTERM: stop accepting, end the live streams, let requests in flight
     // finish, but no longer than SHUTDOWN_GRACE.
     let (signalled_tx, signalled_rx) = tokio::sync::oneshot::channel::<()>();
