@@ -154,6 +154,12 @@ pub fn taken_from(origin_owner: KeyOwner, event: &Event) -> Taken {
     }
 }
 
+/// The name a node cosigns other logs' checkpoints under (C2SP tlog-cosignature): its own
+/// ledger's origin, as a witness.
+pub fn cosigner_name(origin: &str) -> String {
+    format!("{origin}/witness")
+}
+
 /// The context every node request signature starts with.
 pub const REQUEST_CONTEXT: &str = "concord-sync-v1";
 

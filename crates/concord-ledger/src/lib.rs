@@ -12,6 +12,7 @@
 
 pub mod canonical;
 pub mod checkpoint;
+pub mod cosignature;
 pub mod entry;
 pub mod log;
 pub mod proof;

@@ -64,6 +64,9 @@ pub struct PeerState {
     pub logs: BTreeMap<String, (u64, u64)>,
     /// Entries this node refused from it.
     pub refused: u64,
+    /// Other nodes' logs whose checkpoints it served cosigned (C2SP tlog-cosignature), at
+    /// the last pull.
+    pub witnessed: u64,
 }
 
 impl PeerState {
@@ -145,8 +148,9 @@ fn no_node_key() -> Problem {
 /// mirrors), as C2SP signed notes: what nodes compare to catch a log with two histories.
 #[utoipa::path(get, path = "/api/v1/federation/checkpoints", tag = "federation", responses((status = 200, description = "The checkpoints held", body = [Object]), crate::openapi::ReadErrors))]
 async fn checkpoints(State(state): State<AppState>) -> Result<Json<Vec<MirrorHead>>, Problem> {
+    let witness = state.node.as_ref().map(|n| n.key.as_ref());
     Ok(Json(
-        federation::heads(state.store.as_ref(), &state.log_key).await?,
+        federation::heads(state.store.as_ref(), &state.log_key, witness).await?,
     ))
 }
 
@@ -232,6 +236,7 @@ async fn peers(
             "last_error": p.last_error,
             "lag": p.lag(),
             "refused": p.refused,
+            "witnessed": p.witnessed,
             "logs": p.logs.iter().map(|(o, (held, theirs))| json!({"origin": o, "held": held, "theirs": theirs})).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
         "refusals": refusals,

@@ -173,8 +173,14 @@ async fn compute_mirror<T>(
 }
 
 /// Every log this node holds, with its latest checkpoint: its own, signed now, then the
-/// ones it mirrors. What nodes exchange to catch a log that shows two histories.
-pub async fn heads(store: &dyn Store, key: &LogKey) -> Result<Vec<MirrorHead>, FederationError> {
+/// ones it mirrors — each cosigned by this node as a witness (C2SP tlog-cosignature) when
+/// `witness` gives its node key: it checked that checkpoint against the tree it holds, and
+/// holds no larger one. What nodes exchange to catch a log that shows two histories.
+pub async fn heads(
+    store: &dyn Store,
+    key: &LogKey,
+    witness: Option<&concord_ledger::signature::SecretKey>,
+) -> Result<Vec<MirrorHead>, FederationError> {
     let size = store.ledger_size().await?;
     let note = crate::ledger::checkpoint(store, key).await?;
     let mut heads = vec![MirrorHead {
@@ -182,7 +188,14 @@ pub async fn heads(store: &dyn Store, key: &LogKey) -> Result<Vec<MirrorHead>, F
         size,
         note,
     }];
-    heads.extend(store.mirror_heads().await?);
+    let name = concord_core::federation::cosigner_name(key.origin());
+    let now = crate::projection::now().unix_timestamp().max(0) as u64;
+    for mut head in store.mirror_heads().await? {
+        if let Some(witness) = witness {
+            head.note += &concord_ledger::cosignature::cosign(witness, &name, &head.note, now)?;
+        }
+        heads.push(head);
+    }
     Ok(heads)
 }
 

@@ -462,6 +462,26 @@ fn duty_officer_sees_the_peers(kgz: &Node, token: &str, kaz_url: &str) {
         .find(|p| p["url"] == kaz_url)
         .unwrap_or_else(|| panic!("{peers}"));
     assert_eq!(kaz["owner"], "KAZ", "{peers}");
+    assert!(kaz["witnessed"].as_u64().unwrap() >= 2, "{peers}");
+    // Kyrgyzstan's node serves the checkpoints of the logs it mirrors cosigned as a witness
+    // (C2SP tlog-cosignature), verifiable with its registered node key.
+    let kgz_node = request("GET", &format!("{}/api/v1/federation/node", kgz.url()));
+    let kgz_key =
+        concord_ledger::signature::PublicKey::parse(kgz_node.json["node_key"].as_str().unwrap())
+            .unwrap();
+    let witness =
+        concord_core::federation::cosigner_name(kgz_node.json["origin"].as_str().unwrap());
+    let heads = request(
+        "GET",
+        &format!("{}/api/v1/federation/checkpoints", kgz.url()),
+    );
+    let mirrored: Vec<&Value> = heads.json.as_array().unwrap().iter().skip(1).collect();
+    assert!(mirrored.len() >= 3, "{}", heads.text);
+    for head in mirrored {
+        let note = head["note"].as_str().unwrap();
+        let at = concord_ledger::cosignature::verify(note, &witness, &kgz_key).unwrap();
+        assert!(at.is_some(), "not cosigned: {note}");
+    }
     assert!(kaz["last_contact"].is_string(), "{peers}");
     open_account(
         &kgz.db,

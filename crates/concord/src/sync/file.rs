@@ -41,7 +41,7 @@ pub async fn export(
         std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?,
     );
     let (mut pages, mut leaves) = (0, 0);
-    for head in federation::heads(store, key).await? {
+    for head in federation::heads(store, key, None).await? {
         let mut start = 0;
         loop {
             let page = federation::page_for(

@@ -155,20 +155,33 @@ impl Syncer {
         let peer_key = peer.key;
         let peer_origin = peer_node["origin"].as_str().unwrap_or_default().to_owned();
         // The peer is the node it says, by the key it made the connection with.
-        let registered = self
+        let peer_public = self
             .registration_of(&peer_origin)
             .await
             .map_err(|e| e.to_string())?
             .and_then(|r| concord_ledger::signature::PublicKey::parse(&r.node_key).ok())
-            .map(|k| k.to_bytes());
-        if registered != Some(peer_key) {
-            return Err(format!(
-                "{url} says it is the node of `{peer_origin}`, but does not hold that node's registered key"
-            ));
-        }
+            .filter(|k| k.to_bytes() == peer_key)
+            .ok_or_else(|| {
+                format!(
+                    "{url} says it is the node of `{peer_origin}`, but does not hold that node's registered key"
+                )
+            })?;
         let heads: Vec<MirrorHead> = peer.get("/api/v1/federation/checkpoints", None).await?;
+        // The peer witnesses the other logs it serves: its cosignature on each checkpoint.
+        let witness = concord_core::federation::cosigner_name(&peer_origin);
+        let mut witnessed = 0;
+        for head in heads.iter().filter(|h| h.origin != peer_origin) {
+            match concord_ledger::cosignature::verify(&head.note, &witness, &peer_public) {
+                Ok(Some(_)) => witnessed += 1,
+                Ok(None) => {}
+                Err(e) => {
+                    return Err(format!("{url}: its cosignature of `{}`: {e}", head.origin));
+                }
+            }
+        }
         self.peers.update(url, |p| {
             p.owner = peer_node["owner"].as_str().map(str::to_owned);
+            p.witnessed = witnessed;
         });
         let mut report = PullReport::default();
         for head in heads {
