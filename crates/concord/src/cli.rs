@@ -82,7 +82,7 @@ enum Command {
         #[arg(long, env = "CONCORD_LEDGER_CACHE_MB", default_value_t = 1024)]
         ledger_cache_mb: usize,
         #[command(flatten)]
-        federation: FederationArgs,
+        federation: crate::nodes::FederationArgs,
     },
     /// Create the organisation from a charter and a history. Running it again with the
     /// same files changes nothing. With --node, create a member state's node instead: the
@@ -1099,71 +1099,13 @@ async fn node_log_key(
     Ok(key)
 }
 
-/// The server's state as a node of the federation, with its federation listener started.
-async fn federate(
-    store: std::sync::Arc<dyn concord_store::Store>,
-    deployment: concord_store::council::Deployment,
-    log_key: concord_ledger::checkpoint::LogKey,
-    federation: FederationArgs,
-) -> anyhow::Result<concord_server::AppState> {
-    let node = crate::nodes::take_part(
-        store,
-        deployment,
-        log_key,
-        &federation.node_key,
-        &federation.peers,
-        federation.pull_every_ms,
-    )
-    .await?;
-    let state = node.state.clone();
-    if let Some(address) = federation.federation_listen {
-        let listener = tokio::net::TcpListener::bind(address)
-            .await
-            .with_context(|| format!("cannot listen on {address}"))?;
-        announce(&format!(
-            "Serving other nodes over TLS at https://{}/ (node key {})",
-            listener.local_addr()?,
-            node.node_key
-        ));
-        let app = concord_server::federation::routes_app(state.clone());
-        let tail = state.tail.clone();
-        tokio::spawn(concord_server::federation_tls::serve(
-            listener,
-            app,
-            node.tls_server,
-            async move { tail.stopped().await },
-        ));
-    }
-    Ok(state)
-}
-
-/// How `serve` takes part in a federation.
-#[derive(Debug, clap::Args)]
-struct FederationArgs {
-    /// The node key, which signs this node's requests to its peers (created, owner-only,
-    /// if missing).
-    #[arg(long, env = "CONCORD_NODE_KEY", default_value = "concord-node.key")]
-    node_key: PathBuf,
-    /// Where to serve other nodes, over TLS with this node's key (`0.0.0.0:8443`); sync is
-    /// served nowhere else.
-    #[arg(long, env = "CONCORD_FEDERATION_LISTEN")]
-    federation_listen: Option<SocketAddr>,
-    /// A peer node's federation address to pull from, `https://HOST:PORT` (repeat, or
-    /// separate with commas).
-    #[arg(long = "peer", env = "CONCORD_PEERS", value_delimiter = ',')]
-    peers: Vec<String>,
-    /// How often to pull from each peer, in milliseconds.
-    #[arg(long, env = "CONCORD_PULL_EVERY_MS", default_value_t = 1000)]
-    pull_every_ms: u64,
-}
-
 async fn serve(
     address: &str,
     listen: SocketAddr,
     no_demo: bool,
     key_path: &std::path::Path,
     ledger_cache_mb: usize,
-    federation: FederationArgs,
+    federation: crate::nodes::FederationArgs,
 ) -> anyhow::Result<()> {
     let store = database::open(address).await?;
     store
@@ -1237,7 +1179,7 @@ async fn serve(
     // alone, it makes no node key and records nothing more.
     let federated = federation.federation_listen.is_some() || !federation.peers.is_empty();
     let state = if federated {
-        federate(store, deployment, log_key, federation).await?
+        crate::nodes::federate(store, deployment, log_key, federation).await?
     } else {
         concord_server::AppState::new(store, deployment, log_key)
     };
@@ -1273,7 +1215,7 @@ fn explicit_database(database: &str) -> Option<&str> {
 const SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// Prints a line to stdout, ignoring a closed or broken stdout.
-fn announce(line: &str) {
+pub(crate) fn announce(line: &str) {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}").and_then(|()| out.flush());

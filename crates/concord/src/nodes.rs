@@ -427,3 +427,61 @@ pub async fn take_part(
         node_key,
     })
 }
+
+/// The server's state as a node of the federation, with its federation listener started.
+pub async fn federate(
+    store: std::sync::Arc<dyn concord_store::Store>,
+    deployment: concord_store::council::Deployment,
+    log_key: concord_ledger::checkpoint::LogKey,
+    federation: FederationArgs,
+) -> anyhow::Result<concord_server::AppState> {
+    let node = crate::nodes::take_part(
+        store,
+        deployment,
+        log_key,
+        &federation.node_key,
+        &federation.peers,
+        federation.pull_every_ms,
+    )
+    .await?;
+    let state = node.state.clone();
+    if let Some(address) = federation.federation_listen {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .with_context(|| format!("cannot listen on {address}"))?;
+        crate::cli::announce(&format!(
+            "Serving other nodes over TLS at https://{}/ (node key {})",
+            listener.local_addr()?,
+            node.node_key
+        ));
+        let app = concord_server::federation::routes_app(state.clone());
+        let tail = state.tail.clone();
+        tokio::spawn(concord_server::federation_tls::serve(
+            listener,
+            app,
+            node.tls_server,
+            async move { tail.stopped().await },
+        ));
+    }
+    Ok(state)
+}
+
+/// How `serve` takes part in a federation.
+#[derive(Debug, clap::Args)]
+pub struct FederationArgs {
+    /// The node key, which signs this node's requests to its peers (created, owner-only,
+    /// if missing).
+    #[arg(long, env = "CONCORD_NODE_KEY", default_value = "concord-node.key")]
+    pub node_key: PathBuf,
+    /// Where to serve other nodes, over TLS with this node's key (`0.0.0.0:8443`); sync is
+    /// served nowhere else.
+    #[arg(long, env = "CONCORD_FEDERATION_LISTEN")]
+    pub federation_listen: Option<std::net::SocketAddr>,
+    /// A peer node's federation address to pull from, `https://HOST:PORT` (repeat, or
+    /// separate with commas).
+    #[arg(long = "peer", env = "CONCORD_PEERS", value_delimiter = ',')]
+    pub peers: Vec<String>,
+    /// How often to pull from each peer, in milliseconds.
+    #[arg(long, env = "CONCORD_PULL_EVERY_MS", default_value_t = 1000)]
+    pub pull_every_ms: u64,
+}
