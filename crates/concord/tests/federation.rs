@@ -449,6 +449,29 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
 
     // Forged, rewritten and equivocating pages are refused, recorded, and nothing of them kept.
     tampered_pages_are_refused(&kaz, &kgz, &secretariat);
+
+    // A node that serves another history over the network: Belarus's node, its stored tree
+    // altered on its disk and restarted, signs a checkpoint of a size the others hold with
+    // another root. Kyrgyzstan's node refuses it from Belarus and keeps the proof.
+    blr.stop();
+    common::block_on(async {
+        use sqlx::Connection;
+        let mut db = sqlx::SqliteConnection::connect(&blr.db.url).await.unwrap();
+        sqlx::query("UPDATE ledger_hashes SET hash = zeroblob(32)")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        db.close().await.unwrap();
+    });
+    let peers = others(&blr.federation());
+    blr.start(&peers);
+    eventually("Kyrgyzstan's node refused Belarus's other history", || {
+        let status: Value = serde_json::from_str(&kgz.ok(&["sync", "status", "--json"])).unwrap();
+        status["refusals"].as_array().unwrap().iter().any(|r| {
+            r["peer"] == blr.federation().as_str()
+                && r["reason"].as_str().unwrap().contains("two histories")
+        })
+    });
 }
 
 /// Kyrgyzstan's duty officer sees each peer's state: over the API, and on the console's
