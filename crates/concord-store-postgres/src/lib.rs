@@ -1378,30 +1378,42 @@ impl Store for PostgresStore {
 
     async fn receive(&self, received: &federation::Received) -> Result<(), StoreError> {
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        for leaf in &received.leaves {
-            sqlx::query(
-                "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry, unheld) VALUES ($1, $2, $3, $4, $5) \
-                 ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry, unheld = excluded.unheld \
-                 WHERE mirror_leaves.entry IS NULL",
-            )
-            .bind(&received.origin)
-            .bind(leaf.index as i64)
-            .bind(leaf.leaf_hash.0.to_vec())
-            .bind(leaf.entry.as_deref())
-            .bind(leaf.unheld)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        for (idx, hash) in &received.hashes {
-            sqlx::query("INSERT INTO mirror_hashes (origin, idx, hash) VALUES ($1, $2, $3)")
-                .bind(&received.origin)
-                .bind(*idx as i64)
-                .bind(hash.0.to_vec())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        }
+        // The leaves and the tree's hashes travel as arrays: one statement each.
+        let idx: Vec<i64> = received.leaves.iter().map(|l| l.index as i64).collect();
+        let hashes: Vec<Vec<u8>> = received
+            .leaves
+            .iter()
+            .map(|l| l.leaf_hash.0.to_vec())
+            .collect();
+        let entries: Vec<Option<String>> =
+            received.leaves.iter().map(|l| l.entry.clone()).collect();
+        let unheld: Vec<bool> = received.leaves.iter().map(|l| l.unheld).collect();
+        sqlx::query(
+            "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry, unheld) \
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::bytea[], $4::text[], $5::bool[]) \
+             ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry, unheld = excluded.unheld \
+             WHERE mirror_leaves.entry IS NULL",
+        )
+        .bind(&received.origin)
+        .bind(idx)
+        .bind(hashes)
+        .bind(entries)
+        .bind(unheld)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let idx: Vec<i64> = received.hashes.iter().map(|(i, _)| *i as i64).collect();
+        let hashes: Vec<Vec<u8>> = received.hashes.iter().map(|(_, h)| h.0.to_vec()).collect();
+        sqlx::query(
+            "INSERT INTO mirror_hashes (origin, idx, hash) \
+             SELECT $1, * FROM UNNEST($2::bigint[], $3::bytea[])",
+        )
+        .bind(&received.origin)
+        .bind(idx)
+        .bind(hashes)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         if let Some(head) = &received.head {
             sqlx::query(
                 "INSERT INTO mirror_checkpoints (origin, size, note, received_at) VALUES ($1, $2, $3, $4) \

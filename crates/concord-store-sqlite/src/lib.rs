@@ -1549,30 +1549,40 @@ impl Store for SqliteStore {
     async fn receive(&self, received: &federation::Received) -> Result<(), StoreError> {
         let _writer = self.writer.lock().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
-        for leaf in &received.leaves {
-            sqlx::query(
-                "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry, unheld) VALUES (?, ?, ?, ?, ?) \
-                 ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry, unheld = excluded.unheld \
-                 WHERE mirror_leaves.entry IS NULL",
-            )
-            .bind(&received.origin)
-            .bind(leaf.index as i64)
-            .bind(leaf.leaf_hash.0.as_slice())
-            .bind(leaf.entry.as_deref())
-            .bind(leaf.unheld)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        for (idx, hash) in &received.hashes {
-            sqlx::query("INSERT INTO mirror_hashes (origin, idx, hash) VALUES (?, ?, ?)")
-                .bind(&received.origin)
-                .bind(*idx as i64)
-                .bind(hash.0.as_slice())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        }
+        // The leaves and the tree's hashes travel as JSON arrays and a blob: one statement
+        // each, as a commit writes its own (see `insert_log`).
+        let leaves: Vec<(u64, Option<&str>, bool)> = received
+            .leaves
+            .iter()
+            .map(|l| (l.index, l.entry.as_deref(), l.unheld))
+            .collect();
+        let leaf_hashes: Vec<u8> = received.leaves.iter().flat_map(|l| l.leaf_hash.0).collect();
+        sqlx::query(
+            "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry, unheld) \
+             SELECT ?1, json_extract(j.value, '$[0]'), substr(?2, j.key * 32 + 1, 32), \
+                    json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') \
+             FROM json_each(?3) j WHERE true \
+             ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry, unheld = excluded.unheld \
+             WHERE mirror_leaves.entry IS NULL",
+        )
+        .bind(&received.origin)
+        .bind(leaf_hashes)
+        .bind(StoreError::encode(&leaves))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let indexes: Vec<u64> = received.hashes.iter().map(|(i, _)| *i).collect();
+        let blob: Vec<u8> = received.hashes.iter().flat_map(|(_, h)| h.0).collect();
+        sqlx::query(
+            "INSERT INTO mirror_hashes (origin, idx, hash) \
+             SELECT ?1, j.value, substr(?2, j.key * 32 + 1, 32) FROM json_each(?3) j",
+        )
+        .bind(&received.origin)
+        .bind(blob)
+        .bind(StoreError::encode(&indexes))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         if let Some(head) = &received.head {
             sqlx::query(
                 "INSERT INTO mirror_checkpoints (origin, size, note, received_at) VALUES (?, ?, ?, ?) \
