@@ -51,6 +51,7 @@ pub struct PeerConnection {
     sender: hyper::client::conn::http1::SendRequest<http_body_util::Empty<bytes::Bytes>>,
     base: String,
     host: String,
+    config: std::sync::Arc<rustls::ClientConfig>,
     /// The node key the peer presented.
     pub key: [u8; 32],
 }
@@ -61,6 +62,7 @@ impl PeerConnection {
         base: &str,
         config: std::sync::Arc<rustls::ClientConfig>,
     ) -> Result<PeerConnection, String> {
+        let again = config.clone();
         let base = base.trim_end_matches('/').to_owned();
         let fail = |e: &dyn std::fmt::Display| format!("{base}: {e}");
         let parsed = url::Url::parse(&base).map_err(|e| fail(&e))?;
@@ -110,13 +112,30 @@ impl PeerConnection {
             sender,
             base,
             host,
+            config: again,
             key,
         })
     }
 
     /// GETs `target` (path and query), with the `Concord-Node` header if given, and reads
-    /// its JSON.
+    /// its JSON. A peer may close a kept-alive connection between requests: a GET that
+    /// finds it closed is sent once more on a new connection (to the same key).
     pub async fn get<T: DeserializeOwned>(
+        &mut self,
+        target: &str,
+        node_header: Option<String>,
+    ) -> Result<T, String> {
+        if self.sender.is_closed() || self.sender.ready().await.is_err() {
+            let fresh = PeerConnection::connect(&self.base, self.config.clone()).await?;
+            if fresh.key != self.key {
+                return Err(format!("{}: the peer now presents another key", self.base));
+            }
+            *self = fresh;
+        }
+        self.send(target, node_header).await
+    }
+
+    async fn send<T: DeserializeOwned>(
         &mut self,
         target: &str,
         node_header: Option<String>,
