@@ -579,12 +579,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             match concord_store::init::init_node(store.as_ref(), &files.as_init(), node.as_ref())
                 .await?
             {
-                InitOutcome::Created { events } => {
-                    println!(
+                InitOutcome::Created { events } => match &node {
+                    Some(node) => println!(
+                        "initialised {shown} as {}'s node from {}: {events} events recorded; the registry and the history come from the secretariat's node",
+                        node.state, files.charter_name
+                    ),
+                    None => println!(
                         "initialised {shown} from {} and {}: {events} events recorded",
                         files.charter_name, files.history_name
-                    )
-                }
+                    ),
+                },
                 InitOutcome::AlreadyLoaded => {
                     println!("{shown} already holds these files: nothing changed")
                 }
