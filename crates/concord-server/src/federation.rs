@@ -112,7 +112,7 @@ pub fn routes_app(state: AppState) -> axum::Router {
     let (router, _) = routes().split_for_parts();
     router
         .with_state(state)
-        .layer(axum::middleware::map_response(crate::security_headers_pub))
+        .layer(axum::middleware::map_response(crate::security_headers))
 }
 
 /// The federation's routes.

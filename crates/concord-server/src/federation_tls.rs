@@ -51,6 +51,22 @@ impl KnownNodes {
         *self.keys.write().expect("the node keys are never poisoned") = keys.into_iter().collect();
     }
 
+    /// Replaces the keys with the registry's nodes' and, on a member state's node, the
+    /// secretariat's named at its start (`anchor`).
+    pub fn set_registered(
+        &self,
+        nodes: &[concord_core::federation::NodeRegistration],
+        anchor: Option<&concord_core::federation::NodeOf>,
+    ) {
+        let keys = nodes
+            .iter()
+            .map(|n| n.node_key.as_str())
+            .chain(anchor.map(|a| a.secretariat_node_key.as_str()))
+            .filter_map(|k| concord_ledger::signature::PublicKey::parse(k).ok())
+            .map(|k| k.to_bytes());
+        self.set(keys);
+    }
+
     /// Whether `key` is a known node's.
     pub fn knows(&self, key: &[u8; 32]) -> bool {
         self.keys

@@ -117,12 +117,9 @@ pub fn router(state: AppState) -> Router {
 /// inside a frame, never guess a media type, keep nothing that did not say it may be kept
 /// (a page showing a new password, a session's pages), and send the referrer only to
 /// Concord itself.
-/// [`security_headers`], for the federation's TLS listener.
-pub async fn security_headers_pub(response: axum::response::Response) -> axum::response::Response {
-    security_headers(response).await
-}
-
-async fn security_headers(mut response: axum::response::Response) -> axum::response::Response {
+pub(crate) async fn security_headers(
+    mut response: axum::response::Response,
+) -> axum::response::Response {
     use axum::http::{HeaderValue, header};
     let headers = response.headers_mut();
     for (name, value) in [

@@ -95,7 +95,7 @@ pub async fn nodes(database: &str, what: NodesCommand) -> anyhow::Result<()> {
                 (Some(url), _) => {
                     let url = url.trim_end_matches('/');
                     let v: serde_json::Value =
-                        crate::sync::http::get_json(format!("{url}/api/v1/federation/node"), None)
+                        crate::sync::http::get_json(format!("{url}/api/v1/federation/node"))
                             .await
                             .map_err(anyhow::Error::msg)?;
                     v.to_string()
@@ -189,21 +189,7 @@ pub async fn syncer(store: Arc<dyn Store>, node_key: Option<&Path>) -> anyhow::R
         Some(path) => {
             let key = crate::node_key::load_or_create(path)?.0;
             let known = Arc::new(concord_server::federation_tls::KnownNodes::default());
-            let keys = store
-                .nodes()
-                .await?
-                .into_iter()
-                .map(|n| n.node_key)
-                .chain(
-                    deployment
-                        .node
-                        .iter()
-                        .map(|a| a.secretariat_node_key.clone()),
-                )
-                .filter_map(|k| concord_ledger::signature::PublicKey::parse(&k).ok())
-                .map(|k| k.to_bytes())
-                .collect::<Vec<_>>();
-            known.set(keys);
+            known.set_registered(&store.nodes().await?, deployment.node.as_ref());
             let tls = concord_server::federation_tls::client_config(&key, known)?;
             (Some(Arc::new(key)), Some(tls))
         }
@@ -334,15 +320,7 @@ async fn know_nodes(
     anchor: Option<concord_core::federation::NodeOf>,
     known: Arc<concord_server::federation_tls::KnownNodes>,
 ) -> anyhow::Result<()> {
-    let refresh = move |nodes: Vec<NodeRegistration>| {
-        let keys = nodes
-            .iter()
-            .map(|n| n.node_key.as_str())
-            .chain(anchor.iter().map(|a| a.secretariat_node_key.as_str()))
-            .filter_map(|k| concord_ledger::signature::PublicKey::parse(k).ok())
-            .map(|k| k.to_bytes());
-        known.set(keys);
-    };
+    let refresh = move |nodes: Vec<NodeRegistration>| known.set_registered(&nodes, anchor.as_ref());
     refresh(store.nodes().await?);
     tokio::spawn(async move {
         loop {
