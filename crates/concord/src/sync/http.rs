@@ -1,5 +1,6 @@
-//! Asking a peer node over HTTP: JSON answers, requests signed with this node's key where
-//! the peer asks for it. Blocking `ureq` calls run on the runtime's blocking threads.
+//! Asking a peer node: over TLS with this node's key ([`PeerConnection`]), requests signed
+//! where the peer asks for it; and, in the clear, who a node says it is (registering it).
+//! Blocking `ureq` calls run on the runtime's blocking threads.
 
 use std::time::Duration;
 
@@ -11,32 +12,32 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 /// The largest answer taken (a page of a log).
 const MAX_BODY: u64 = 256 << 20;
 
-/// GETs `url` and reads its JSON, with the `Concord-Node` header if given. A failure says
-/// what the peer answered.
-pub async fn get_json<T: DeserializeOwned + Send + 'static>(
-    url: String,
-    node_header: Option<String>,
-) -> Result<T, String> {
+/// What a peer's refusal says: the `detail` of its problem+json, or its text.
+fn refusal(url: &str, status: impl std::fmt::Display, text: String) -> String {
+    let detail = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|v| v["detail"].as_str().map(str::to_owned))
+        .unwrap_or(text);
+    format!("{url}: {status}: {detail}")
+}
+
+/// GETs `url` in the clear and reads its JSON. A failure says what the peer answered.
+pub async fn get_json<T: DeserializeOwned + Send + 'static>(url: String) -> Result<T, String> {
     tokio::task::spawn_blocking(move || {
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .timeout_global(Some(TIMEOUT))
             .http_status_as_error(false)
             .build()
             .into();
-        let mut request = agent.get(&url);
-        if let Some(h) = &node_header {
-            request = request.header(concord_server::federation::NODE_HEADER, h);
-        }
-        let mut response = request.call().map_err(|e| format!("{url}: {e}"))?;
+        let mut response = agent.get(&url).call().map_err(|e| format!("{url}: {e}"))?;
         let status = response.status();
         let body = response.body_mut().with_config().limit(MAX_BODY);
         if !status.is_success() {
-            let text = body.read_to_string().unwrap_or_default();
-            let detail = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v["detail"].as_str().map(str::to_owned))
-                .unwrap_or(text);
-            return Err(format!("{url}: {status}: {detail}"));
+            return Err(refusal(
+                &url,
+                status,
+                body.read_to_string().unwrap_or_default(),
+            ));
         }
         body.read_json::<T>()
             .map_err(|e| format!("{url}: the answer is not what a node sends: {e}"))
@@ -165,12 +166,11 @@ impl PeerConnection {
                 .map_err(|e| fail(&e))?
                 .to_bytes();
             if !status.is_success() {
-                let text = String::from_utf8_lossy(&body).into_owned();
-                let detail = serde_json::from_str::<serde_json::Value>(&text)
-                    .ok()
-                    .and_then(|v| v["detail"].as_str().map(str::to_owned))
-                    .unwrap_or(text);
-                return Err(format!("{url}: {status}: {detail}"));
+                return Err(refusal(
+                    &url,
+                    status,
+                    String::from_utf8_lossy(&body).into_owned(),
+                ));
             }
             serde_json::from_slice(&body)
                 .map_err(|e| fail(&format!("the answer is not what a node sends: {e}")))
