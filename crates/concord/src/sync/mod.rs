@@ -78,6 +78,15 @@ impl Syncer {
         &self,
         origin: &str,
     ) -> Result<Option<NodeRegistration>, FederationError> {
+        Ok(self.registration_in(&self.store.nodes().await?, origin))
+    }
+
+    /// [`Syncer::registration_of`], among the registry's `nodes` read already.
+    fn registration_in(
+        &self,
+        nodes: &[NodeRegistration],
+        origin: &str,
+    ) -> Option<NodeRegistration> {
         if let Some(anchor) = &self.anchor {
             let secretariat = anchor
                 .secretariat_log_key
@@ -85,21 +94,19 @@ impl Syncer {
                 .next()
                 .unwrap_or_default();
             if origin == secretariat {
-                return Ok(Some(NodeRegistration {
+                return Some(NodeRegistration {
                     owner: KeyOwner::Secretariat,
                     origin: origin.to_owned(),
                     log_key: anchor.secretariat_log_key.clone(),
                     node_key: anchor.secretariat_node_key.clone(),
                     registered_on: time::OffsetDateTime::now_utc().date(),
-                }));
+                });
             }
         }
-        Ok(self
-            .store
-            .nodes()
-            .await?
-            .into_iter()
-            .find(|n| n.origin == origin && origin != self.origin))
+        nodes
+            .iter()
+            .find(|n| n.origin == origin && origin != self.origin)
+            .cloned()
     }
 
     /// Checks and keeps one page from `peer`; shows what it applied on the live stream.
@@ -154,11 +161,12 @@ impl Syncer {
         let peer_node: serde_json::Value = peer.get("/api/v1/federation/node", None).await?;
         let peer_key = peer.key;
         let peer_origin = peer_node["origin"].as_str().unwrap_or_default().to_owned();
+        // The registry, read once for the pull, and again only when a log is not in it (the
+        // secretariat's log, pulled first, may have just registered its node).
+        let mut nodes = self.store.nodes().await.map_err(|e| e.to_string())?;
         // The peer is the node it says, by the key it made the connection with.
         let peer_public = self
-            .registration_of(&peer_origin)
-            .await
-            .map_err(|e| e.to_string())?
+            .registration_in(&nodes, &peer_origin)
             .and_then(|r| concord_ledger::signature::PublicKey::parse(&r.node_key).ok())
             .filter(|k| k.to_bytes() == peer_key)
             .ok_or_else(|| {
@@ -188,11 +196,10 @@ impl Syncer {
             if head.origin == self.origin {
                 continue;
             }
-            let registration = self
-                .registration_of(&head.origin)
-                .await
-                .map_err(|e| e.to_string())?;
-            let Some(log_of) = registration else {
+            if self.registration_in(&nodes, &head.origin).is_none() {
+                nodes = self.store.nodes().await.map_err(|e| e.to_string())?;
+            }
+            let Some(log_of) = self.registration_in(&nodes, &head.origin) else {
                 report.unknown.push(head.origin.clone());
                 continue;
             };
@@ -201,7 +208,7 @@ impl Syncer {
                 .mirror_size(&head.origin)
                 .await
                 .map_err(|e| e.to_string())?;
-            match self
+            let held = match self
                 .pull_log(
                     &mut peer,
                     url,
@@ -213,20 +220,23 @@ impl Syncer {
                 )
                 .await
             {
-                Ok(after) => report
-                    .logs
-                    .push((head.origin.clone(), before, after, head.size)),
+                Ok(after) => {
+                    report
+                        .logs
+                        .push((head.origin.clone(), before, after, head.size));
+                    after
+                }
                 Err(FederationError::Refused { reason, .. }) => {
                     self.peers.update(url, |p| p.refused += 1);
                     report.refused.push(format!("{}: {reason}", head.origin));
+                    // Pages before the refused one were kept.
+                    self.store
+                        .mirror_size(&head.origin)
+                        .await
+                        .map_err(|e| e.to_string())?
                 }
                 Err(e) => return Err(format!("{}: {e}", head.origin)),
-            }
-            let held = self
-                .store
-                .mirror_size(&head.origin)
-                .await
-                .map_err(|e| e.to_string())?;
+            };
             self.peers.update(url, |p| {
                 p.logs.insert(head.origin.clone(), (held, head.size));
             });
@@ -235,11 +245,7 @@ impl Syncer {
         let proofs: Vec<federation::Equivocation> =
             peer.get("/api/v1/federation/equivocations", None).await?;
         for proof in proofs {
-            let Some(log_of) = self
-                .registration_of(&proof.origin)
-                .await
-                .map_err(|e| e.to_string())?
-            else {
+            let Some(log_of) = self.registration_in(&nodes, &proof.origin) else {
                 continue;
             };
             if federation::take_reported(self.store.as_ref(), url, &log_of, &proof)
