@@ -9,7 +9,7 @@ mod common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command as Process, Output, Stdio};
+use std::process::{Child, Command as Process, Output};
 use std::time::{Duration, Instant};
 
 use common::{TestDatabase, call, open_account, request, tokens};
@@ -83,7 +83,8 @@ impl Node {
 
     /// Starts `concord serve`, pulling from `peers` every 200 ms.
     fn start(&mut self, peers: &[String]) {
-        let mut child = Process::new(env!("CARGO_BIN_EXE_concord"))
+        let mut command = Process::new(env!("CARGO_BIN_EXE_concord"));
+        command
             .arg("--database")
             .arg(&self.db.url)
             .args(["serve", "--listen", &format!("127.0.0.1:{}", self.port)])
@@ -93,24 +94,8 @@ impl Node {
             ])
             .args(["--pull-every-ms", "200"])
             .args(peers.iter().flat_map(|p| ["--peer", p.as_str()]))
-            .current_dir(self.dir.path())
-            .env("CONCORD_LOG", "warn")
-            .env_remove("CONCORD_DATABASE")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let mut out = BufReader::new(child.stdout.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("Concord is serving") {
-            line.clear();
-            assert!(
-                out.read_line(&mut line).unwrap() > 0,
-                "{}'s node did not start",
-                self.code
-            );
-        }
-        std::thread::spawn(move || for _ in out.lines() {});
+            .current_dir(self.dir.path());
+        let (child, _) = common::spawn_serving(command, self.code);
         self.child = Some(child);
     }
 
@@ -138,16 +123,7 @@ impl Node {
 
     /// GET `path` as the bearer of `token`.
     fn get(&self, token: &str, path: &str) -> Value {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let mut response = agent
-            .get(format!("{}{path}", self.url()))
-            .header("authorization", &format!("Bearer {token}"))
-            .call()
-            .unwrap();
-        response.body_mut().read_json().unwrap()
+        common::get_as(&format!("{}{path}", self.url()), token).json
     }
 }
 

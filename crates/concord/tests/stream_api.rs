@@ -204,8 +204,8 @@ impl Drop for Serving {
 }
 
 fn serve(url: &str, dir: &std::path::Path, name: &str) -> Serving {
-    use std::process::{Command as Process, Stdio};
-    let mut child = Process::new(env!("CARGO_BIN_EXE_concord"))
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_concord"));
+    command
         .args([
             "--database",
             url,
@@ -214,30 +214,8 @@ fn serve(url: &str, dir: &std::path::Path, name: &str) -> Serving {
             "127.0.0.1:0",
             "--log-key",
         ])
-        .arg(dir.join(format!("{name}.key")))
-        .env("CONCORD_LOG", "warn")
-        .env_remove("CONCORD_DATABASE")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut line = String::new();
-    while !line.contains("http://") {
-        line.clear();
-        assert!(
-            out.read_line(&mut line).unwrap() > 0,
-            "{name} did not start"
-        );
-    }
-    // Keep reading what it prints, so that it never blocks on a full pipe.
-    std::thread::spawn(move || for _ in out.lines() {});
-    let address = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap()
-        .trim_end_matches('/')
-        .to_owned();
+        .arg(dir.join(format!("{name}.key")));
+    let (child, address) = common::spawn_serving(command, name);
     Serving(child, address)
 }
 

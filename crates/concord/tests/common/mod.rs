@@ -190,18 +190,22 @@ impl TestServer {
 
     /// GET `path` with `Authorization: Bearer <token>`.
     pub fn get_as(&self, token: &str, path: &str) -> Reply {
-        let agent: ureq::Agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .build()
-            .into();
-        let url = self.url(path);
-        let response = agent
-            .get(&url)
-            .header("authorization", &format!("Bearer {token}"))
-            .call()
-            .unwrap_or_else(|e| panic!("GET {url}: {e}"));
-        reply(response)
+        get_as(&self.url(path), token)
     }
+}
+
+/// GET `url` with `Authorization: Bearer <token>`.
+pub fn get_as(url: &str, token: &str) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let response = agent
+        .get(url)
+        .header("authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    reply(response)
 }
 
 impl Drop for TestServer {
@@ -529,6 +533,41 @@ pub fn tokens(db: &TestDatabase, role: &str, holders: &[&str]) -> Vec<String> {
         }
         tokens
     })
+}
+
+/// Spawns `concord` as `command` sets it up (a `serve`), with a quiet log and no database
+/// from the environment, and waits until it says where it serves: the process and its
+/// address. What it prints after is read on, so that it never blocks on a full pipe.
+pub fn spawn_serving(
+    mut command: std::process::Command,
+    name: &str,
+) -> (std::process::Child, String) {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let mut child = command
+        .env("CONCORD_LOG", "warn")
+        .env_remove("CONCORD_DATABASE")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("Concord is serving") {
+        line.clear();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "{name} did not start"
+        );
+    }
+    std::thread::spawn(move || for _ in out.lines() {});
+    let address = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .trim_end_matches('/')
+        .to_owned();
+    (child, address)
 }
 
 /// A raw answer: status, the Set-Cookie and Location headers, the body.
