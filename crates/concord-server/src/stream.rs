@@ -104,16 +104,19 @@ impl Tail {
         tail
     }
 
-    /// Sends an entry received from a peer's log to the open streams, for whoever may read
-    /// it.
-    pub fn publish_received(&self, origin: &str, index: u64, data: String, guard: Guard) {
-        let kind = serde_json::from_str::<Value>(&data)
-            .ok()
-            .and_then(|v| v["event"]["type"].as_str().map(str::to_owned))
-            .unwrap_or_else(|| "event".to_owned());
+    /// Sends an entry received from a peer's log (its kind, its JSON text) to the open
+    /// streams, for whoever may read it.
+    pub fn publish_received(
+        &self,
+        origin: &str,
+        index: u64,
+        kind: &str,
+        data: String,
+        guard: Guard,
+    ) {
         let _ = self.entries.send(Arc::new(Tailed {
             index,
-            kind,
+            kind: kind.to_owned(),
             data,
             guard,
             origin: Some(origin.to_owned()),

@@ -139,7 +139,7 @@ impl Syncer {
                     .guards()
                     .of_event(self.store.as_ref(), event)
                     .await?;
-                tail.publish_received(&page.origin, *index, entry, guard);
+                tail.publish_received(&page.origin, *index, event.kind(), entry, guard);
             }
         }
         Ok(brought)
