@@ -45,6 +45,9 @@ pub struct TrustedKeys {
     pub keys: Vec<KeyRegistration>,
     /// The log's verifier key.
     pub log_key: Option<String>,
+    /// The federation's registered nodes: a member's position signed on its own node
+    /// names that node's ledger, which must be the member's.
+    pub nodes: Vec<crate::federation::NodeRegistration>,
 }
 
 /// One failed check: where in the bundle, and what.
@@ -249,6 +252,14 @@ pub fn verify(bundle: &Bundle, trusted: &TrustedKeys) -> Result<Verified, Vec<Fa
             continue;
         }
         let command = Command::RecordPosition(p.clone());
+        let origin =
+            match crate::federation::seal_origin(origin, &signed.seal, &command, &trusted.nodes) {
+                Ok(o) => o,
+                Err(e) => {
+                    fail(&mut failures, &format!("{at}.seal.node_origin"), e);
+                    continue;
+                }
+            };
         let checked = PublicKey::parse(&key.public_key).and_then(|public| {
             let sig = SignatureB64::parse(&signed.seal.signature)?;
             public.verify_command(&signed.seal.signable(origin, &command), &sig)

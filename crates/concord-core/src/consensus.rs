@@ -240,6 +240,7 @@ mod tests {
                     issued_at: "2024-11-28T00:00:00Z".into(),
                     nonce: "n".repeat(22),
                     signature: String::new(),
+                    node_origin: None,
                 },
             }),
         }

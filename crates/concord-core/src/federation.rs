@@ -86,6 +86,10 @@ pub enum Taken {
     Compared,
     /// Kept in the mirror of that log only (for proofs and forwarding), never applied.
     Kept,
+    /// A state's position, signed on its own node: the secretariat's node records it in its
+    /// own ledger through the council (which checks it as it checks any position); any
+    /// other node keeps it, and applies the secretariat's record of it instead.
+    Delivered,
 }
 
 /// What a node takes from an entry of the log of `origin_owner`'s node. Exhaustive on
@@ -95,8 +99,9 @@ pub enum Taken {
 /// a national log that carries them is kept, never applied, so that no state can register
 /// a key or a node, or record a decision, through its own node. A state's log is applied
 /// for what that state signs itself: its incident reports and its alerts, each checked
-/// against the state's key before it is kept. Accounts and tokens belong to
-/// the node that issued them and are applied by no other.
+/// against the state's key before it is kept; its positions on the council's documents are
+/// delivered to the secretariat, whose ledger holds the council's record. Accounts and
+/// tokens belong to the node that issued them and are applied by no other.
 pub fn taken_from(origin_owner: KeyOwner, event: &Event) -> Taken {
     let secretariat = origin_owner == KeyOwner::Secretariat;
     let own = |signer: KeyOwner| signer == origin_owner;
@@ -116,10 +121,15 @@ pub fn taken_from(origin_owner: KeyOwner, event: &Event) -> Taken {
         | Event::CommandSigned(_) => Taken::Kept,
         Event::IncidentReported(i) => applied_if(own(KeyOwner::Member(i.report.reporter))),
         Event::AlertIssued(a) => applied_if(own(a.issuer)),
-        // A position signed on a state's own node names that node's origin in its seal,
-        // which the secretariat's decision and audit cannot yet tell apart from its own:
-        // kept, not applied, until a seal says its origin (see docs/federation.md).
-        Event::PositionRecorded(_) => applied_if(secretariat),
+        Event::PositionRecorded(p) => {
+            if secretariat {
+                Taken::Applied
+            } else if own(KeyOwner::Member(p.position.member)) {
+                Taken::Delivered
+            } else {
+                Taken::Kept
+            }
+        }
         Event::SourceCited(_)
         | Event::StatusRecorded(_)
         | Event::SessionRecorded(_)
@@ -151,6 +161,38 @@ pub fn taken_from(origin_owner: KeyOwner, event: &Event) -> Taken {
         | Event::QuotaPostFilled(_)
         | Event::PriorityLinked(_)
         | Event::AnnualReportSubmitted(_) => applied_if(secretariat),
+    }
+}
+
+/// The origin a seal's signature names: the recording ledger's `ledger`, or, for a
+/// member's position signed on its own node, that node's origin, once `nodes` (the
+/// registry) shows the node is the member's. Nothing else may be signed for another
+/// ledger: a seal made for one deployment is good in no other.
+pub fn seal_origin<'a>(
+    ledger: &'a str,
+    seal: &'a crate::council::Seal,
+    command: &crate::council::Command,
+    nodes: &[NodeRegistration],
+) -> Result<&'a str, String> {
+    let Some(origin) = seal.node_origin.as_deref() else {
+        return Ok(ledger);
+    };
+    let crate::council::Command::RecordPosition(p) = command else {
+        return Err(format!(
+            "the seal names the ledger `{origin}`: only a position may be signed on a member state's own node"
+        ));
+    };
+    let member = KeyOwner::Member(p.member);
+    if nodes
+        .iter()
+        .any(|n| n.owner == member && n.origin == origin)
+    {
+        Ok(origin)
+    } else {
+        Err(format!(
+            "the seal names the ledger `{origin}`, which is no node the registry holds for {}",
+            p.member
+        ))
     }
 }
 
@@ -203,6 +245,84 @@ mod tests {
             on: time::macros::date!(2026 - 01 - 01),
         });
         assert_eq!(taken_from(KeyOwner::Secretariat, &account), Taken::Kept);
+    }
+
+    fn position_seal(
+        member: &str,
+        node_origin: Option<&str>,
+    ) -> (crate::council::Seal, crate::council::Command) {
+        let command = crate::council::Command::RecordPosition(crate::consensus::Position {
+            document: "d-1".parse().unwrap(),
+            version: 1,
+            hash: "00".into(),
+            member: member.parse().unwrap(),
+            stance: crate::consensus::Stance::Agree,
+            reason: None,
+            signatory: None,
+            signed_on: time::macros::date!(2026 - 01 - 01),
+        });
+        let seal = crate::council::Seal {
+            key: "k".into(),
+            issued_at: "2026-01-01T00:00:00Z".into(),
+            nonce: "n".repeat(22),
+            signature: String::new(),
+            node_origin: node_origin.map(str::to_owned),
+        };
+        (seal, command)
+    }
+
+    fn node(owner: &str, origin: &str) -> NodeRegistration {
+        NodeRegistration {
+            owner: owner.parse().unwrap(),
+            origin: origin.into(),
+            log_key: String::new(),
+            node_key: String::new(),
+            registered_on: time::macros::date!(2026 - 01 - 01),
+        }
+    }
+
+    #[test]
+    fn a_seal_names_another_ledger_only_for_a_position_on_the_members_own_node() {
+        let nodes = [node("KAZ", "kaz/ledger"), node("KGZ", "kgz/ledger")];
+        let (seal, command) = position_seal("KAZ", None);
+        assert_eq!(
+            seal_origin("org/ledger", &seal, &command, &nodes),
+            Ok("org/ledger")
+        );
+        let (seal, command) = position_seal("KAZ", Some("kaz/ledger"));
+        assert_eq!(
+            seal_origin("org/ledger", &seal, &command, &nodes),
+            Ok("kaz/ledger")
+        );
+        // Another state's node, an unregistered one, or no registry at all: refused.
+        let (seal, command) = position_seal("KAZ", Some("kgz/ledger"));
+        assert!(seal_origin("org/ledger", &seal, &command, &nodes).is_err());
+        let (seal, command) = position_seal("KAZ", Some("elsewhere/ledger"));
+        assert!(seal_origin("org/ledger", &seal, &command, &nodes).is_err());
+        let (seal, command) = position_seal("KAZ", Some("kaz/ledger"));
+        assert!(seal_origin("org/ledger", &seal, &command, &[]).is_err());
+        // Any other command: refused, even on the signer's node.
+        let mut seal = seal;
+        seal.node_origin = Some("kaz/ledger".into());
+        let circulate = crate::council::Command::Circulate(crate::council::Circulate {
+            document: "d-1".parse().unwrap(),
+            version: 1,
+        });
+        assert!(seal_origin("org/ledger", &seal, &circulate, &nodes).is_err());
+    }
+
+    #[test]
+    fn a_states_positions_are_delivered_from_its_own_log_only() {
+        let kaz = KeyOwner::Member("KAZ".parse().unwrap());
+        let kgz = KeyOwner::Member("KGZ".parse().unwrap());
+        let (seal, command) = position_seal("KAZ", None);
+        let crate::council::Command::RecordPosition(position) = command else {
+            unreachable!()
+        };
+        let event = Event::PositionRecorded(crate::consensus::SignedPosition { position, seal });
+        assert_eq!(taken_from(kaz, &event), Taken::Delivered);
+        assert_eq!(taken_from(kgz, &event), Taken::Kept);
+        assert_eq!(taken_from(KeyOwner::Secretariat, &event), Taken::Applied);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Re-verifying every signature the log holds, as an auditor who trusts nothing does: the
 //! keys are taken from the log's own registrations, in log order, and every signed
 //! position (recorded alone, and again inside each decision) is checked against the key
-//! valid for that member on the day it was signed.
+//! valid for that member on the day it was signed (and, for a position signed on the
+//! member's own node, against that node's origin, once the log has registered the node).
 
 use std::collections::HashMap;
 
@@ -10,13 +11,15 @@ use concord_ledger::signature::{PublicKey, SignatureB64, verify_batch};
 use crate::consensus::SignedPosition;
 use crate::council::{Command, CommandSigned, Seal};
 use crate::event::Event;
+use crate::federation::NodeRegistration;
 use crate::keys::KeyRegistration;
 
 /// The kinds of event that register keys or carry signatures: the audit decodes these
 /// (and skips decoding the rest). [`SignatureAudit::observe`] handles exactly these.
-pub const SIGNED_KINDS: [&str; 8] = [
+pub const SIGNED_KINDS: [&str; 9] = [
     "ledger-named",
     "key-registered",
+    "node-registered",
     "key-retired",
     "position-recorded",
     "document-decided",
@@ -46,6 +49,8 @@ pub struct SignedItem {
 #[derive(Debug)]
 pub struct SignatureAudit {
     keys: HashMap<String, (KeyRegistration, PublicKey)>,
+    /// The nodes registered so far: where a member's position may have been signed.
+    nodes: Vec<NodeRegistration>,
     /// The ledger's origin, which every seal names, once the log has named it.
     origin: Option<String>,
     /// Whether keys registered in the log itself count (a log that holds the registry);
@@ -64,16 +69,24 @@ impl SignatureAudit {
     pub fn new() -> SignatureAudit {
         SignatureAudit {
             keys: HashMap::new(),
+            nodes: Vec::new(),
             origin: None,
             log_registers_keys: true,
         }
     }
 
-    /// An audit of another node's log `origin`, with the keys of the registry this node
-    /// holds; `holds_registry` for the secretariat's log, whose own registrations count.
-    pub fn of_peer(origin: &str, keys: &[KeyRegistration], holds_registry: bool) -> SignatureAudit {
+    /// An audit of another node's log `origin`, with the keys and nodes of the registry
+    /// this node holds; `holds_registry` for the secretariat's log, whose own registrations
+    /// count.
+    pub fn of_peer(
+        origin: &str,
+        keys: &[KeyRegistration],
+        nodes: &[NodeRegistration],
+        holds_registry: bool,
+    ) -> SignatureAudit {
         let mut audit = SignatureAudit {
             keys: HashMap::new(),
+            nodes: nodes.to_vec(),
             origin: Some(origin.to_owned()),
             log_registers_keys: holds_registry,
         };
@@ -105,7 +118,14 @@ impl SignatureAudit {
                 }
                 Ok(vec![])
             }
-            Event::KeyRegistered(_) | Event::KeyRetired(_) if !self.log_registers_keys => {
+            Event::KeyRegistered(_) | Event::KeyRetired(_) | Event::NodeRegistered(_)
+                if !self.log_registers_keys =>
+            {
+                Ok(vec![])
+            }
+            Event::NodeRegistered(n) => {
+                self.nodes.retain(|held| held.origin != n.origin);
+                self.nodes.push(n.clone());
                 Ok(vec![])
             }
             Event::KeyRegistered(k) => {
@@ -211,6 +231,8 @@ impl SignatureAudit {
         }
         let signature = SignatureB64::parse(&seal.signature)
             .map_err(|_| format!("{what}: the signature is malformed"))?;
+        let origin = crate::federation::seal_origin(origin, seal, command, &self.nodes)
+            .map_err(|e| format!("{what}: {e}"))?;
         Ok(SignedItem {
             leaf,
             what,

@@ -82,6 +82,7 @@ impl World {
             charter: &self.charter,
             timeline: &self.timeline,
             keys: &self.keys,
+            nodes: &[],
         }
     }
 
@@ -576,6 +577,7 @@ fn adopted_bundle() -> (
     let trusted = concord_core::bundle::TrustedKeys {
         keys: world.keys.clone(),
         log_key: Some(log_key.verifier_key().to_owned()),
+        nodes: vec![],
     };
     (bundle, trusted)
 }

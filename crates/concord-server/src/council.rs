@@ -126,6 +126,7 @@ async fn agreement(
                 charter: &state.charter,
                 timeline: &timeline,
                 keys: &keys,
+                nodes: &[],
             };
             let rule = session
                 .as_ref()

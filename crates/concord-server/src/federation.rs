@@ -318,6 +318,7 @@ impl From<FederationError> for Problem {
             FederationError::OutOfRange(m) => Problem::bad_parameter(m),
             FederationError::Unreachable(m) => Problem::new(ProblemKind::StoreUnavailable, m),
             FederationError::Refused { .. } => Problem::new(ProblemKind::Conflict, e.to_string()),
+            FederationError::Command(e) => (*e).into(),
         }
     }
 }

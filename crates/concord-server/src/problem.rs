@@ -279,6 +279,7 @@ impl From<CouncilError> for Problem {
         let kind = match &e {
             CouncilError::UnknownKey(_)
             | CouncilError::BadSignature(_)
+            | CouncilError::OtherLedger(_)
             | CouncilError::KeyNotValid { .. }
             | CouncilError::WrongSigner { .. } => ProblemKind::NotAuthorised,
             CouncilError::Replayed

@@ -8,6 +8,7 @@ use concord_core::council::{
     Command, Council, CouncilError, DocumentFile, SignedCommand, State, Subject,
 };
 use concord_core::event::Event;
+use concord_core::federation::NodeRegistration;
 use concord_core::keys::{self, KeyError, KeyRegistration};
 use concord_ledger::checkpoint::LogKey;
 use time::Date;
@@ -92,12 +93,29 @@ impl Deployment {
         &'a self,
         timeline: &'a concord_core::registry::StatusTimeline,
         keys: &'a [KeyRegistration],
+        nodes: &'a [NodeRegistration],
     ) -> Council<'a> {
         Council {
             origin: &self.origin,
             charter: &self.charter,
             timeline,
             keys,
+            nodes,
+        }
+    }
+
+    /// The nodes a position among `signed` may have been signed on: read only where one
+    /// names another ledger, and only on the secretariat's node, the one that takes
+    /// positions delivered from members' nodes.
+    async fn delivering_nodes(
+        &self,
+        store: &dyn Store,
+        signed: &[SignedCommand],
+    ) -> Result<Vec<NodeRegistration>, StoreError> {
+        if self.node.is_none() && signed.iter().any(|s| s.seal.node_origin.is_some()) {
+            store.nodes().await
+        } else {
+            Ok(vec![])
         }
     }
 }
@@ -133,7 +151,10 @@ pub async fn execute_under(
         state.sealed_before = store.seals_seen(&[seal_of(signed)]).await?[0];
         let timeline = charter.timeline(store.status_records().await?);
         let keys = store.keys().await?;
-        let council = deployment.council(&timeline, &keys);
+        let nodes = deployment
+            .delivering_nodes(store, std::slice::from_ref(signed))
+            .await?;
+        let council = deployment.council(&timeline, &keys, &nodes);
         let events = council.decide_at(signed, &state, now)?;
         match store.append(&events, None, &expect).await {
             Ok(last_leaf) => return Ok(Executed { events, last_leaf }),
@@ -169,15 +190,16 @@ pub async fn execute_many(
     let started = std::time::Instant::now();
     // Four independent reads, at once (each its own connection of the pool).
     let context = async {
-        let (heads, seen, statuses, keys) = tokio::try_join!(
+        let (heads, seen, statuses, keys, nodes) = tokio::try_join!(
             store.subject_heads(&names),
             store.seals_seen(&seals),
             store.status_records(),
             store.keys(),
+            deployment.delivering_nodes(store, signed),
         )?;
-        Ok::<_, StoreError>((heads, seen, charter.timeline(statuses), keys))
+        Ok::<_, StoreError>((heads, seen, charter.timeline(statuses), keys, nodes))
     };
-    let (heads, seen, timeline, keys) = match context.await {
+    let (heads, seen, timeline, keys, nodes) = match context.await {
         Ok(c) => c,
         Err(e) => {
             let why = e.to_string();
@@ -187,7 +209,7 @@ pub async fn execute_many(
                 .collect();
         }
     };
-    let council = deployment.council(&timeline, &keys);
+    let council = deployment.council(&timeline, &keys, &nodes);
     let read = started.elapsed();
     // A seal twice in one batch: the later ones go one by one, after the first is in.
     let mut seals_in_batch = std::collections::HashSet::new();

@@ -135,6 +135,7 @@ fn replay(charter: &Charter, origin: &str, history: &History) -> Result<Vec<Even
         charter,
         timeline: &timeline,
         keys: &demo.keys,
+        nodes: &[],
     };
     let mut events: Vec<Event> = demo
         .keys

@@ -78,6 +78,7 @@ pub fn run(reports: usize) -> anyhow::Result<ReportCost> {
         charter: &charter,
         timeline: &timeline,
         keys: &keys,
+        nodes: &[],
     };
     let state = State::default();
 

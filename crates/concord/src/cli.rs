@@ -1035,10 +1035,12 @@ async fn keys(database: &str, what: KeysCommand) -> anyhow::Result<()> {
             let store = database::open(database).await?;
             let log_key = node_log_key(store.as_ref(), &log_key).await?;
             let keys = store.keys().await?;
-            crate::keys::export(&keys, log_key.verifier_key(), &dir)?;
+            let nodes = store.nodes().await?;
+            crate::keys::export(&keys, &nodes, log_key.verifier_key(), &dir)?;
             println!(
-                "wrote {} keys and the log's verifier key to {}",
+                "wrote {} keys, {} nodes and the log's verifier key to {}",
                 keys.len(),
+                nodes.len(),
                 dir.display()
             );
             Ok(())

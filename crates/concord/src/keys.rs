@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use concord_core::federation::NodeRegistration;
 use concord_core::keys::{KeyOwner, KeyRegistration};
 use concord_ledger::signature::{PublicKey, SecretKey};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,9 @@ pub struct PublicKeyFile {
 
 /// The file a verifier trusts for the log's checkpoints, in an exported key folder.
 pub const LOG_KEY_FILE: &str = "log.pub";
+
+/// The federation's registered nodes, in an exported key folder.
+pub const NODES_FILE: &str = "nodes.json";
 
 /// Generates a key for `owner` in `dir`: `OWNER-ID.key` (secret, mode 0600) and
 /// `OWNER-ID.pub`. Returns both paths.
@@ -70,15 +74,24 @@ pub fn read_public(path: &Path) -> anyhow::Result<PublicKeyFile> {
     Ok(file)
 }
 
-/// Writes every registered key (`ID.json`) and the log's verifier key (`log.pub`) to
-/// `dir`: what anyone needs to verify bundles offline.
-pub fn export(keys: &[KeyRegistration], log_verifier_key: &str, dir: &Path) -> anyhow::Result<()> {
+/// Writes every registered key (`ID.json`), the federation's nodes (`nodes.json`: a
+/// position signed on a member's own node names that node's ledger) and the log's
+/// verifier key (`log.pub`) to `dir`: what anyone needs to verify bundles offline.
+pub fn export(
+    keys: &[KeyRegistration],
+    nodes: &[NodeRegistration],
+    log_verifier_key: &str,
+    dir: &Path,
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     for key in keys {
         let path = dir.join(format!("{}.json", key.key_id));
         std::fs::write(&path, serde_json::to_string_pretty(key)? + "\n")
             .with_context(|| format!("cannot write {}", path.display()))?;
     }
+    let path = dir.join(NODES_FILE);
+    std::fs::write(&path, serde_json::to_string_pretty(nodes)? + "\n")
+        .with_context(|| format!("cannot write {}", path.display()))?;
     std::fs::write(dir.join(LOG_KEY_FILE), format!("{log_verifier_key}\n"))?;
     Ok(())
 }
@@ -90,8 +103,13 @@ pub fn import(dir: &Path) -> anyhow::Result<concord_core::bundle::TrustedKeys> {
         .with_context(|| format!("cannot read key folder {}", dir.display()))?;
     for entry in entries {
         let path = entry?.path();
-        if path.file_name().and_then(|n| n.to_str()) == Some(LOG_KEY_FILE) {
+        let name = path.file_name().and_then(|n| n.to_str());
+        if name == Some(LOG_KEY_FILE) {
             trusted.log_key = Some(std::fs::read_to_string(&path)?.trim().to_owned());
+        } else if name == Some(NODES_FILE) {
+            let text = std::fs::read_to_string(&path)?;
+            trusted.nodes = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not a list of nodes", path.display()))?;
         } else if path.extension().and_then(|e| e.to_str()) == Some("json") {
             let text = std::fs::read_to_string(&path)?;
             let key: KeyRegistration = serde_json::from_str(&text)

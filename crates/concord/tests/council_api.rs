@@ -178,6 +178,7 @@ fn signed_commands_over_http_with_every_refusal_named_and_nothing_half_written()
             log_key: server.get("/api/v1/ledger/key").json["verifier_key"]
                 .as_str()
                 .map(str::to_owned),
+            nodes: vec![],
         };
         let verified = concord_core::bundle::verify(&bundle, &trusted).unwrap();
         assert_eq!(verified.signatures, 5);

@@ -263,7 +263,13 @@ fn report(node: &Node, key: &Path, id: &str, text: &str, release: &str) {
 
 /// A delegation key made on `node` and registered on the secretariat's node: the `.key`.
 fn delegation_key(node: &Node, secretariat: &Node) -> PathBuf {
-    let out = node.ok(&["keys", "generate", "--owner", node.code, "--out", "keys"]);
+    key_of(node.code, node, secretariat)
+}
+
+/// A key of `owner` made in `node`'s folder and registered on the secretariat's node: the
+/// `.key`.
+fn key_of(owner: &str, node: &Node, secretariat: &Node) -> PathBuf {
+    let out = node.ok(&["keys", "generate", "--owner", owner, "--out", "keys"]);
     let public = out
         .lines()
         .find_map(|l| l.trim().strip_prefix("public: "))
@@ -380,6 +386,12 @@ fn a_federation_of_four_nodes_shares_only_what_is_released() {
     );
     sender_gives_each_state_what_it_may_read(&kaz, &kgz, &blr, secret_text);
     duty_officer_sees_the_peers(&kgz, &kgz_token, &kaz.federation());
+    a_position_signed_on_kazakhstans_node_counts_at_the_secretariat(
+        &secretariat,
+        &kaz,
+        &kgz,
+        &kaz_key,
+    );
     let status = blr.ok(&["sync", "status", "--json"]);
     let status: Value = serde_json::from_str(&status).unwrap();
     assert!(
@@ -751,4 +763,198 @@ fn import(node: &Node, page: &Value) -> String {
     );
     assert!(!out.status.success(), "the tampered page was taken: {said}");
     said
+}
+
+/// Kazakhstan's delegation signs its position on its own node; the secretariat's node
+/// records it (the seal naming Kazakhstan's node), the document is decided with it, the
+/// audit and the offline bundle check accept it, and the decision reaches the other nodes.
+/// The same position posted again, or said to be signed on another state's node, is refused.
+fn a_position_signed_on_kazakhstans_node_counts_at_the_secretariat(
+    secretariat: &Node,
+    kaz: &Node,
+    kgz: &Node,
+    kaz_key: &Path,
+) {
+    let today = time::OffsetDateTime::now_utc().date().to_string();
+    let document = "federation-statement";
+    let sec_key = key_of("secretariat", secretariat, secretariat);
+    let sec_key = sec_key.to_str().unwrap();
+    let step = |args: &[&str]| secretariat.ok(&[&["council", "--key", sec_key][..], args].concat());
+    step(&[
+        "open",
+        "--id",
+        "csc-federation",
+        "--body",
+        "csc",
+        "--date",
+        &today,
+        "--city-en",
+        "Astana",
+        "--city-ru",
+        "Астана",
+        "--country",
+        "KAZ",
+    ]);
+    step(&[
+        "agenda",
+        "--session",
+        "csc-federation",
+        "--number",
+        "1",
+        "--en",
+        "Crisis centres",
+        "--ru",
+        "Кризисные центры",
+    ]);
+    step(&[
+        "draft",
+        "--id",
+        document,
+        "--session",
+        "csc-federation",
+        "--type",
+        "statement",
+        "--title-en",
+        "Statement on crisis centres",
+        "--title-ru",
+        "Заявление о кризисных центрах",
+        "--text-en",
+        "The crisis centres work as one network.",
+        "--text-ru",
+        "Кризисные центры работают как одна сеть.",
+    ]);
+    step(&["circulate", "--document", document, "--version", "1"]);
+    // The other members agree on the secretariat's node itself.
+    for owner in ["BLR", "KGZ", "RUS", "TJK"] {
+        let key = key_of(owner, secretariat, secretariat);
+        secretariat.ok(&[
+            "council",
+            "--key",
+            key.to_str().unwrap(),
+            "position",
+            "--document",
+            document,
+            "--stance",
+            "agree",
+        ]);
+    }
+    // Kazakhstan's, on its own node, once the circulated version has reached it.
+    let kaz_key = kaz_key.to_str().unwrap();
+    eventually("Kazakhstan's delegation agrees on its own node", || {
+        kaz.cli(&[
+            "council",
+            "--key",
+            kaz_key,
+            "position",
+            "--document",
+            document,
+            "--stance",
+            "agree",
+        ])
+        .status
+        .success()
+    });
+    // The secretariat cannot decide before Kazakhstan's position is delivered.
+    eventually(
+        "the secretariat decides with Kazakhstan's delivered position",
+        || {
+            let out = secretariat.cli(&[
+                "council",
+                "--key",
+                sec_key,
+                "decide",
+                "--document",
+                document,
+            ]);
+            let said = String::from_utf8_lossy(&out.stderr);
+            assert!(
+                out.status.success() || said.contains("awaiting KAZ"),
+                "{said}"
+            );
+            out.status.success()
+        },
+    );
+
+    let audit: Value = serde_json::from_str(&secretariat.ok(&["audit", "--json"])).unwrap();
+    assert_eq!(audit["ok"], true, "{audit}");
+    let bundle_file = secretariat.dir.path().join("bundle.json");
+    secretariat.ok(&[
+        "bundle",
+        "export",
+        document,
+        "--out",
+        bundle_file.to_str().unwrap(),
+    ]);
+    secretariat.ok(&["keys", "export", "trusted"]);
+    let out = secretariat.ok(&["verify", bundle_file.to_str().unwrap(), "--keys", "trusted"]);
+    assert!(out.contains("5 member signatures valid"), "{out}");
+    let bundle: Value = serde_json::from_slice(&std::fs::read(&bundle_file).unwrap()).unwrap();
+    let kaz_origin =
+        request("GET", &format!("{}/api/v1/federation/node", kaz.url())).json["origin"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let ballot = bundle["entry"]["event"]["body"]["ballots"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|b| b["member"] == "KAZ")
+        .unwrap()
+        .clone();
+    let seal = &ballot["position"]["seal"];
+    assert_eq!(seal["node_origin"], kaz_origin.as_str(), "{ballot}");
+    // Without the nodes the registry holds, the offline check refuses Kazakhstan's seal.
+    std::fs::remove_file(secretariat.dir.path().join("trusted/nodes.json")).unwrap();
+    let out = secretariat.cli(&["verify", bundle_file.to_str().unwrap(), "--keys", "trusted"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && said.contains("ballots[KAZ]"),
+        "{said}"
+    );
+
+    // Posted again to the secretariat: refused the second time. Said to be signed on
+    // Kyrgyzstan's node: refused, whatever the signature.
+    let mut command = ballot["position"]["position"].clone();
+    command["action"] = "record-position".into();
+    let post = |seal: &Value| {
+        common::post_json(
+            &format!("{}/api/v1/council/commands", secretariat.url()),
+            &serde_json::json!({ "command": command, "seal": seal }),
+        )
+    };
+    let again = post(seal);
+    assert_eq!(again.json["rule"], "replayed-signature", "{again:?}");
+    let kgz_origin =
+        request("GET", &format!("{}/api/v1/federation/node", kgz.url())).json["origin"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+    let mut elsewhere = seal.clone();
+    elsewhere["node_origin"] = kgz_origin.into();
+    let refused = post(&elsewhere);
+    assert_eq!(
+        refused.json["rule"], "signed-for-another-ledger",
+        "{refused:?}"
+    );
+
+    // The decision reaches Kyrgyzstan's node and Kazakhstan's, which holds its own position
+    // once (the secretariat's record of it is not applied twice) and refused nothing.
+    for node in [kgz, kaz] {
+        eventually(&format!("{} has the decision", node.code), || {
+            let sessions: Value =
+                serde_json::from_str(&node.ok(&["sessions", "--year", &today[..4], "--json"]))
+                    .unwrap();
+            sessions
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|s| s["id"] == "csc-federation" && s["documents"][0]["status"] == "adopted")
+        });
+        let status: Value = serde_json::from_str(&node.ok(&["sync", "status", "--json"])).unwrap();
+        assert!(
+            status["refusals"].as_array().unwrap().is_empty(),
+            "{} {status}",
+            node.code
+        );
+    }
 }

@@ -240,6 +240,11 @@ pub struct Seal {
     /// Ed25519 signature, base64, over `concord-command-v2\n` and the RFC 8785 JSON of
     /// [`Signable`].
     pub signature: String,
+    /// The origin the signature names when it is not the recording ledger's: a member
+    /// state's position signed on its own node and delivered to the secretariat's, which
+    /// accepts it only for a node the registry holds for that state. Absent otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_origin: Option<String>,
 }
 
 /// Exactly what a seal's signature covers: the deployment (the ledger's origin), the
@@ -296,6 +301,7 @@ impl Seal {
             issued_at,
             nonce,
             signature,
+            node_origin: None,
         }
     }
 
@@ -548,7 +554,7 @@ mod tests {
         /// Reading a seal's moment and nonce never panics, whatever was sent.
         #[test]
         fn any_moment_and_nonce_are_read_without_panic(issued_at in ".{0,40}", nonce in ".{0,80}") {
-            let seal = Seal { key: "k".into(), issued_at, nonce, signature: String::new() };
+            let seal = Seal { key: "k".into(), issued_at, nonce, signature: String::new(), node_origin: None };
             let _ = seal.moment();
             let _ = seal.check_nonce();
         }
@@ -590,6 +596,7 @@ mod tests {
             issued_at: issued_at.into(),
             nonce: nonce.into(),
             signature: String::new(),
+            node_origin: None,
         };
         assert!(
             seal("2026-11-24T09:30:00Z", "abcdefghijklmnop")

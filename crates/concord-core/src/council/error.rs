@@ -14,6 +14,9 @@ pub enum CouncilError {
     /// The signature does not verify.
     #[error("the signature does not verify for this command with key {0}")]
     BadSignature(String),
+    /// The seal names another ledger than this one, and may not.
+    #[error("{0}")]
+    OtherLedger(String),
     /// The key is not valid on the day.
     #[error("key {key} of {owner} is valid {period}, not on {day}")]
     KeyNotValid {
@@ -227,6 +230,7 @@ impl CouncilError {
         match self {
             CouncilError::UnknownKey(_) => "unknown-key",
             CouncilError::BadSignature(_) => "bad-signature",
+            CouncilError::OtherLedger(_) => "signed-for-another-ledger",
             CouncilError::KeyNotValid { .. } => "key-not-valid-on-date",
             CouncilError::WrongSigner { .. } => "wrong-signer",
             CouncilError::WrongText { .. } => "signed-for-another-version",

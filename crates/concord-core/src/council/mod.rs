@@ -50,6 +50,9 @@ pub struct Council<'a> {
     pub timeline: &'a StatusTimeline,
     /// Registered keys.
     pub keys: &'a [KeyRegistration],
+    /// The federation's nodes a position may be signed on and delivered from (the
+    /// secretariat's registry; empty on a member state's node, which takes no delivery).
+    pub nodes: &'a [crate::federation::NodeRegistration],
 }
 
 impl Council<'_> {
@@ -245,8 +248,10 @@ impl Council<'_> {
             .map_err(|_| CouncilError::UnknownKey(seal.key.clone()))?;
         let signature = SignatureB64::parse(&seal.signature)
             .map_err(|_| CouncilError::BadSignature(seal.key.clone()))?;
+        let origin = crate::federation::seal_origin(self.origin, seal, &signed.command, self.nodes)
+            .map_err(CouncilError::OtherLedger)?;
         public
-            .verify_command(&seal.signable(self.origin, &signed.command), &signature)
+            .verify_command(&seal.signable(origin, &signed.command), &signature)
             .map_err(|_| CouncilError::BadSignature(seal.key.clone()))?;
         seal.check_nonce()?;
         let issued_at = seal.moment()?;

@@ -141,6 +141,9 @@ pub enum FederationError {
     /// The peer could not be asked, or did not answer as a node does.
     #[error("{0}")]
     Unreachable(String),
+    /// A position a state delivered could not be recorded, for this node's own fault.
+    #[error(transparent)]
+    Command(#[from] Box<crate::council::CommandError>),
     /// What the peer sent failed a check: refused, and recorded.
     #[error("refused from {peer}: {reason}")]
     Refused {

@@ -2,10 +2,12 @@
 //! this order — the checkpoint's signature; the checkpoint and the leaves against what is
 //! held; each entry against its leaf, its index and its signatures; what this node's own
 //! state may read; the tree against the checkpoint; the charter. A failure is refused and
-//! recorded with its evidence.
+//! recorded with its evidence. On the secretariat's node, a state's positions signed on
+//! its own node are then recorded through the council's one write path ([`deliver`]).
 
 use concord_core::access::Guard;
-use concord_core::charter::Charter;
+use concord_core::consensus::SignedPosition;
+use concord_core::council::{Command, CouncilError, SignedCommand};
 use concord_core::event::Event;
 use concord_core::federation::{NodeRegistration, Taken, taken_from};
 use concord_core::keys::KeyOwner;
@@ -20,6 +22,7 @@ use super::{
     FederationError, LeavesPage, MirrorHead, MirrorLeaf, Received, Refusal, compute_mirror,
     equivocation_evidence, now,
 };
+use crate::council::{CommandError, Deployment, execute_under};
 use crate::{Hash, Store, StoreError};
 
 /// Who receives: this node's reader (its state on the day, or the secretariat), its
@@ -33,8 +36,9 @@ pub struct Receiver<'a> {
     pub log_of: &'a NodeRegistration,
     /// Where the page came from, for the record.
     pub peer: &'a str,
-    /// This node's charter, which the secretariat's must equal.
-    pub charter: &'a Charter,
+    /// This node's deployment: its charter, which the secretariat's must equal, and whose
+    /// node it is (the secretariat's records the positions states deliver).
+    pub deployment: &'a Deployment,
 }
 
 /// What a checked page brought.
@@ -44,6 +48,8 @@ pub struct Brought {
     pub leaves: u64,
     /// Entries applied to the read tables, by leaf index.
     pub applied: Vec<(u64, Event)>,
+    /// Positions a state signed on its own node, recorded here in this node's ledger.
+    pub delivered: u64,
     /// The mirrored log's size afterwards.
     pub size: u64,
     /// The checkpoint's size: more to fetch while `size < checkpoint`.
@@ -57,13 +63,17 @@ pub async fn receive(
     page: &LeavesPage,
 ) -> Result<Brought, FederationError> {
     match check(store, receiver, page).await {
-        Ok((received, checkpoint)) => {
+        Ok((received, delivered, checkpoint)) => {
+            // Delivered before the mirror keeps the page: should this node stop in
+            // between, the page comes again and each position is refused as a replay.
+            let delivered = deliver(store, receiver, delivered).await?;
             if !received.leaves.is_empty() {
                 store.receive(&received).await?;
             }
             Ok(Brought {
                 leaves: received.leaves.len() as u64,
                 applied: received.applied,
+                delivered,
                 size: store.mirror_size(&page.origin).await?,
                 checkpoint,
             })
@@ -106,12 +116,13 @@ fn refuse<T>(reason: impl Into<String>, evidence: impl Into<String>) -> Result<T
     })
 }
 
-/// Every check, in order; what to keep, and the checkpoint's size.
+/// Every check, in order; what to keep, the positions to deliver, and the checkpoint's
+/// size.
 async fn check(
     store: &dyn Store,
     receiver: &Receiver<'_>,
     page: &LeavesPage,
-) -> Result<(Received, u64), Check> {
+) -> Result<(Received, Vec<SignedPosition>, u64), Check> {
     let origin = receiver.log_of.origin.as_str();
     let signed = signed_checkpoint(receiver, page)?;
     let held = store.mirror_size(origin).await?;
@@ -123,7 +134,7 @@ async fn check(
         return refuse(why, "");
     }
     let hashes = grow_tree(store, page, &signed, held, &leaves, &mut known).await?;
-    let applied = applied(receiver, events)?;
+    let (applied, delivered) = applied(receiver, events)?;
     let end = page.start + page.leaves.len() as u64;
     let received = Received {
         origin: origin.to_owned(),
@@ -137,7 +148,7 @@ async fn check(
         applied,
         received_at: now(),
     };
-    Ok((received, signed.size))
+    Ok((received, delivered, signed.size))
 }
 
 /// The page's checkpoint, signed by the registered key of the log asked for.
@@ -243,10 +254,11 @@ async fn read_entries(
     receiver: &Receiver<'_>,
     page: &LeavesPage,
 ) -> Result<(Vec<Option<Event>>, Vec<SignedItem>), Check> {
-    let keys = store.keys().await?;
+    let (keys, nodes) = tokio::try_join!(store.keys(), store.nodes())?;
     let mut audit = SignatureAudit::of_peer(
         &page.origin,
         &keys,
+        &nodes,
         receiver.log_of.owner == KeyOwner::Secretariat,
     );
     let mut parsed = Vec::with_capacity(page.leaves.len());
@@ -383,16 +395,34 @@ async fn grow_tree(
     Ok(hashes)
 }
 
-/// The events to apply to the read tables: what the log's owner may state
-/// ([`taken_from`]); the secretariat's charter must be this node's.
-fn applied(receiver: &Receiver<'_>, events: Vec<(u64, Event)>) -> Result<Vec<(u64, Event)>, Check> {
+/// Events to apply to the read tables, by leaf index.
+type Applied = Vec<(u64, Event)>;
+
+/// The events to apply to the read tables, and the positions to deliver: what the log's
+/// owner may state ([`taken_from`]); the secretariat's charter must be this node's.
+fn applied(
+    receiver: &Receiver<'_>,
+    events: Vec<(u64, Event)>,
+) -> Result<(Applied, Vec<SignedPosition>), Check> {
+    let deployment = receiver.deployment;
     let mut applied = Vec::new();
+    let mut delivered = Vec::new();
     for (index, event) in events {
         match taken_from(receiver.log_of.owner, &event) {
+            // The secretariat's record of a position signed on this very node: applied
+            // here already, from this node's own ledger.
+            Taken::Applied
+                if matches!(&event, Event::PositionRecorded(p)
+                    if p.seal.node_origin.as_deref() == Some(deployment.origin.as_str())) => {}
             Taken::Applied => applied.push((index, event)),
+            Taken::Delivered => {
+                if let (None, Event::PositionRecorded(p)) = (&deployment.node, event) {
+                    delivered.push(p);
+                }
+            }
             Taken::Compared => {
                 if let Event::CharterAdopted(charter) = &event
-                    && **charter != *receiver.charter
+                    && **charter != *deployment.charter
                 {
                     return refuse(
                         "the secretariat's charter differs from this node's: initialise the node with the organisation's charter",
@@ -403,7 +433,55 @@ fn applied(receiver: &Receiver<'_>, events: Vec<(u64, Event)>) -> Result<Vec<(u6
             Taken::Kept => {}
         }
     }
-    Ok(applied)
+    Ok((applied, delivered))
+}
+
+/// Records each position a state signed on its own node (the log received) in this node's
+/// ledger, through the council's write path, as if it had been submitted here: the seal
+/// now names the node it was signed on. A position the council refuses (the version was
+/// superseded, the document decided meanwhile...) is recorded as a refusal; one recorded
+/// already is a replay and passes in silence. Returns how many were recorded.
+async fn deliver(
+    store: &dyn Store,
+    receiver: &Receiver<'_>,
+    positions: Vec<SignedPosition>,
+) -> Result<u64, FederationError> {
+    let mut recorded = 0;
+    for SignedPosition { position, mut seal } in positions {
+        seal.node_origin = Some(receiver.log_of.origin.clone());
+        let what = format!(
+            "{}'s position on {} version {}",
+            position.member, position.document, position.version
+        );
+        let signed = SignedCommand {
+            command: Command::RecordPosition(position),
+            seal,
+        };
+        match execute_under(
+            store,
+            receiver.deployment,
+            &signed,
+            crate::projection::now(),
+        )
+        .await
+        {
+            Ok(_) => recorded += 1,
+            Err(CommandError::Council(CouncilError::Replayed)) => {}
+            Err(CommandError::Council(refused)) => {
+                let refusal = Refusal {
+                    at: now(),
+                    peer: receiver.peer.to_owned(),
+                    origin: receiver.log_of.origin.clone(),
+                    reason: format!("{what} was not recorded: {refused}"),
+                    evidence: String::new(),
+                };
+                tracing::warn!(peer = receiver.peer, reason = %refusal.reason, "a delivered position refused");
+                store.record_refusal(&refusal).await?;
+            }
+            Err(e) => return Err(Box::new(e).into()),
+        }
+    }
+    Ok(recorded)
 }
 
 /// The evidence of a refused entry: the checkpoint it came under and the entry's SHA-256,

@@ -117,14 +117,22 @@ impl Syncer {
         page: &LeavesPage,
     ) -> Result<Brought, FederationError> {
         let me = self.me().await?;
+        let deployment = concord_store::council::Deployment {
+            charter: self.charter.clone(),
+            origin: self.origin.clone(),
+            node: self.anchor.clone(),
+        };
         let receiver = Receiver {
             me,
             groups: &self.charter.sharing_groups,
             log_of,
             peer,
-            charter: &self.charter,
+            deployment: &deployment,
         };
         let brought = federation::receive(self.store.as_ref(), &receiver, page).await?;
+        if brought.delivered > 0 {
+            tracing::info!(peer, origin = %page.origin, positions = brought.delivered, "recorded positions a state signed on its own node");
+        }
         if let Some(tail) = &self.tail {
             for (index, event) in &brought.applied {
                 let Some(entry) = index
