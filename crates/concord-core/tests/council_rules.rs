@@ -634,3 +634,49 @@ proptest::proptest! {
         }
     }
 }
+
+/// Seals checked together, as the intake checks a batch, are refused by the same rule as
+/// each alone: a bad signature among good ones does not fail the others, and a good one
+/// next to bad ones is not refused.
+#[test]
+fn seals_checked_together_are_judged_as_each_alone() {
+    let world = World::new();
+    let circulate = |document: &str| {
+        Command::Circulate(Circulate {
+            document: document.parse().unwrap(),
+            version: 1,
+        })
+    };
+    let good = world.sign("secretariat", circulate("d-1"));
+    let mut forged = world.sign("secretariat", circulate("d-2"));
+    forged.command = circulate("d-3");
+    let mut unknown = world.sign("secretariat", circulate("d-4"));
+    unknown.seal.key = "0000000000000000".into();
+    let frozen = world.sign("ARM", circulate("d-5"));
+    let mut garbled = world.sign("secretariat", circulate("d-6"));
+    garbled.seal.signature = "not base64".into();
+    let all = [&good, &forged, &unknown, &frozen, &garbled, &good];
+    let now = TODAY.midnight().assume_utc();
+    let council = world.council();
+    let together = council.authenticate_all(&all, now);
+    let alone: Vec<_> = all
+        .iter()
+        .map(|s| council.authenticate_all(&[s], now).remove(0))
+        .collect();
+    assert_eq!(together, alone);
+    let rules: Vec<&str> = together
+        .iter()
+        .map(|r| r.as_ref().map_or_else(CouncilError::rule, |_| "ok"))
+        .collect();
+    assert_eq!(
+        rules,
+        ["ok", "bad-signature", "unknown-key", "frozen-member", "bad-signature", "ok"]
+    );
+    // Only good seals together: the batch holds.
+    assert!(
+        council
+            .authenticate_all(&[&good, &good, &good], now)
+            .iter()
+            .all(Result::is_ok)
+    );
+}

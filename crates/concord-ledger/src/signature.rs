@@ -217,6 +217,28 @@ pub fn verify_batch(
     ed25519_dalek::verify_batch(messages, &signatures, &keys).map_err(|_| LedgerError::BadSignature)
 }
 
+/// Verifies many signatures at once, refusing what [`verify_message`] refuses beyond the
+/// equation: an `R` that is not a canonical point encoding or is of small order (keys of
+/// small order are refused when parsed). The batch equation itself is the cofactored one,
+/// so a signature with a torsion component passes here and not one by one; only the key's
+/// holder can make one, and a seal is identified by its moment, key and nonce, never by
+/// its signature's bytes, so it gains nothing. What a server's intake uses.
+pub fn verify_batch_strict(
+    messages: &[&[u8]],
+    signatures: &[SignatureB64],
+    keys: &[PublicKey],
+) -> Result<(), LedgerError> {
+    use curve25519_dalek::edwards::CompressedEdwardsY;
+    for signature in signatures {
+        let r = CompressedEdwardsY(*signature.0.r_bytes());
+        let point = r.decompress().ok_or(LedgerError::BadSignature)?;
+        if point.is_small_order() || point.compress() != r {
+            return Err(LedgerError::BadSignature);
+        }
+    }
+    verify_batch(messages, signatures, keys)
+}
+
 /// Verifies one signature over raw message bytes (strictly).
 pub fn verify_message(
     key: &PublicKey,
@@ -309,7 +331,51 @@ mod tests {
         assert!(verify_batch(&refs, &swapped, &publics).is_err());
     }
 
+    #[test]
+    fn a_strict_batch_refuses_small_order_and_non_canonical_r() {
+        let key = SecretKey::generate();
+        let message = command_message(&"agree");
+        let good = key.sign_command(&"agree");
+        let check = |sig: SignatureB64| {
+            verify_batch_strict(&[message.as_slice()], &[sig], &[key.public()]).is_ok()
+        };
+        assert!(check(good));
+        let with_r = |r: [u8; 32]| {
+            let mut bytes = good.0.to_bytes();
+            bytes[..32].copy_from_slice(&r);
+            SignatureB64(Signature::from_bytes(&bytes))
+        };
+        // The identity point (small order), and the same point written non-canonically
+        // (y = p + 1, which reduces to 1).
+        let mut identity = [0u8; 32];
+        identity[0] = 1;
+        assert!(!check(with_r(identity)));
+        let mut p_plus_one = [0xffu8; 32];
+        p_plus_one[0] = 0xee;
+        p_plus_one[31] = 0x7f;
+        assert!(!check(with_r(p_plus_one)));
+    }
+
     proptest! {
+        /// The strict batch and the one-by-one check agree on honest and altered
+        /// signatures.
+        #[test]
+        fn strict_batch_agrees_with_single_checks(bit in 0usize..600, n in 1usize..5) {
+            let keys: Vec<SecretKey> = (0..n).map(|_| SecretKey::generate()).collect();
+            let messages: Vec<Vec<u8>> = (0..n).map(|i| command_message(&i)).collect();
+            let mut sigs: Vec<SignatureB64> =
+                keys.iter().enumerate().map(|(i, k)| k.sign_command(&i)).collect();
+            if bit < 512 {
+                let mut bytes = sigs[0].0.to_bytes();
+                bytes[bit / 8] ^= 1 << (bit % 8);
+                sigs[0] = SignatureB64(Signature::from_bytes(&bytes));
+            }
+            let publics: Vec<PublicKey> = keys.iter().map(SecretKey::public).collect();
+            let refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+            let single = (0..n).all(|i| verify_message(&publics[i], refs[i], &sigs[i]).is_ok());
+            prop_assert_eq!(verify_batch_strict(&refs, &sigs, &publics).is_ok(), single);
+        }
+
         /// A signature verifies for exactly the value signed: any other value fails.
         #[test]
         fn signature_covers_exactly_the_value(a in ".{0,40}", b in ".{0,40}") {

@@ -8,6 +8,7 @@
 
 mod alert;
 mod assistance;
+mod authenticate;
 mod command;
 mod error;
 mod naming;
@@ -16,6 +17,7 @@ mod situation;
 
 pub use alert::*;
 pub use assistance::*;
+pub use authenticate::Authenticated;
 pub use command::*;
 pub use error::*;
 pub use naming::*;
@@ -34,7 +36,6 @@ use crate::history::{Attendance, Document, DocumentStatus, Session, SessionStatu
 use crate::incident::IncidentReport;
 use crate::keys::{KeyOwner, KeyRegistration};
 use crate::registry::{MemberStatus, StatusTimeline};
-use concord_ledger::signature::{PublicKey, SignatureB64};
 
 /// How far in the future a command's moment may lie: the clocks of a member's crisis
 /// centre and of Concord may disagree by this much.
@@ -74,8 +75,24 @@ impl Council<'_> {
         state: &State,
         now: time::OffsetDateTime,
     ) -> Result<Vec<Event>, CouncilError> {
+        let authenticated = self
+            .authenticate_all(&[signed], now)
+            .pop()
+            .expect("one answer per command")?;
+        self.decide_authenticated(signed, authenticated, state, now)
+    }
+
+    /// [`Council::decide_at`] for a command whose seal [`Council::authenticate_all`] has
+    /// checked already (with others, in one batch).
+    pub fn decide_authenticated(
+        &self,
+        signed: &SignedCommand,
+        authenticated: Authenticated,
+        state: &State,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<Event>, CouncilError> {
         let today = now.date();
-        let owner = self.authenticate(signed, now)?;
+        let owner = authenticated.owner();
         if state.sealed_before {
             return Err(CouncilError::Replayed);
         }
@@ -226,85 +243,6 @@ impl Council<'_> {
             | Command::SubmitAnnualReport(_) => {
                 unreachable!("decide_at carries out these commands itself")
             }
-        }
-    }
-
-    /// Checks the seal: the signature over the command, this deployment's origin, the
-    /// moment and the nonce, by a registered key valid both on the day received and on the
-    /// day claimed, of a signer whose status lets it act on both days; and a moment no
-    /// later than now (give or take [`CLOCK_SKEW`]). Returns the key's owner.
-    fn authenticate(
-        &self,
-        signed: &SignedCommand,
-        now: time::OffsetDateTime,
-    ) -> Result<KeyOwner, CouncilError> {
-        let seal = &signed.seal;
-        let key = self
-            .keys
-            .iter()
-            .find(|k| k.key_id == seal.key)
-            .ok_or_else(|| CouncilError::UnknownKey(seal.key.clone()))?;
-        let public = PublicKey::parse(&key.public_key)
-            .map_err(|_| CouncilError::UnknownKey(seal.key.clone()))?;
-        let signature = SignatureB64::parse(&seal.signature)
-            .map_err(|_| CouncilError::BadSignature(seal.key.clone()))?;
-        let origin = crate::federation::seal_origin(self.origin, seal, &signed.command, self.nodes)
-            .map_err(CouncilError::OtherLedger)?;
-        public
-            .verify_command(&seal.signable(origin, &signed.command), &signature)
-            .map_err(|_| CouncilError::BadSignature(seal.key.clone()))?;
-        seal.check_nonce()?;
-        let issued_at = seal.moment()?;
-        if issued_at > now + CLOCK_SKEW {
-            return Err(CouncilError::FutureDate {
-                issued_at: seal.issued_at.clone(),
-                now: now
-                    .format(&time::format_description::well_known::Rfc3339)
-                    .unwrap_or_default(),
-                skew: CLOCK_SKEW.whole_seconds(),
-            });
-        }
-        let claimed = issued_at.date();
-        if let Command::RecordPosition(p) = &signed.command
-            && p.signed_on != claimed
-        {
-            return Err(CouncilError::DayMismatch {
-                signed_on: p.signed_on,
-                issued_on: claimed,
-            });
-        }
-        for day in [now.date(), claimed] {
-            if !key.valid_on(day) {
-                return Err(CouncilError::KeyNotValid {
-                    key: key.key_id.clone(),
-                    owner: key.owner,
-                    period: key.period(),
-                    day,
-                });
-            }
-            if let KeyOwner::Member(member) = key.owner {
-                self.may_act(member, day)?;
-            }
-        }
-        Ok(key.owner)
-    }
-
-    /// Whether `member` may sign anything on `day`: only a member state acts (a frozen or
-    /// suspended member files, requests, pledges and agrees nothing).
-    fn may_act(&self, member: crate::code::MemberCode, day: Date) -> Result<(), CouncilError> {
-        let status = self
-            .timeline
-            .status_on(member, day)
-            .ok_or(CouncilError::UnknownState(member, day))?
-            .status;
-        match status {
-            MemberStatus::Member => Ok(()),
-            MemberStatus::Frozen => Err(CouncilError::FrozenMember { member, day }),
-            other => Err(CouncilError::NotActing {
-                member,
-                status: other.as_str(),
-                day,
-            }),
         }
     }
 
