@@ -670,7 +670,14 @@ fn seals_checked_together_are_judged_as_each_alone() {
         .collect();
     assert_eq!(
         rules,
-        ["ok", "bad-signature", "unknown-key", "frozen-member", "bad-signature", "ok"]
+        [
+            "ok",
+            "bad-signature",
+            "unknown-key",
+            "frozen-member",
+            "bad-signature",
+            "ok"
+        ]
     );
     // Only good seals together: the batch holds.
     assert!(

@@ -1,9 +1,10 @@
 //! The intake of incident reports: concurrent reports are carried out together. While one
-//! batch is being decided and committed, the reports that arrive queue up; the next
-//! request to find the intake free takes them all into one batch
-//! ([`concord_store::council::execute_many`]: one read of the registry, one transaction).
-//! Each report is still decided, refused and answered on its own, and only once its
-//! batch is committed.
+//! batch is being decided, the reports that arrive queue up; the next request to find the
+//! intake free takes them all into one batch ([`concord_store::council::decide_many`]: one
+//! read of the registry, one batch of signature checks), decided while the batch before
+//! commits (one transaction each; a batch decided on a subject the one before changed
+//! meets a conflict and is carried out again command by command). Each report is still
+//! decided, refused and answered on its own, and only once its batch is committed.
 
 use std::sync::Arc;
 
@@ -45,24 +46,29 @@ impl Intake {
         }
         let batch = std::mem::take(&mut *self.queue.lock().expect("never poisoned"));
         // The batch runs on a task of its own, so that a client going away cannot cut it
-        // short after its commit and before the others hear of it.
+        // short after its commit and before the others hear of it. The turn passes on once
+        // the batch is decided: the next batch is decided while this one commits.
         let state = state.clone();
-        let work = tokio::spawn(async move {
+        let (decided, turn_free) = oneshot::channel::<()>();
+        tokio::spawn(async move {
             let (commands, replies): (Vec<SignedCommand>, Vec<Reply>) = batch.into_iter().unzip();
-            let results = concord_store::council::execute_many(
-                state.store.as_ref(),
+            let store = state.store.as_ref();
+            let batch = concord_store::council::decide_many(
+                store,
                 &state.deployment,
                 &commands,
                 time::OffsetDateTime::now_utc(),
             )
             .await;
+            let _ = decided.send(());
+            let results = batch.commit(store, &state.deployment).await;
             state.tail.wake();
             tracing::debug!(reports = commands.len(), "intake batch committed");
             for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(result);
             }
         });
-        let _ = work.await;
+        let _ = turn_free.await;
         drop(turn);
         answer.await.unwrap_or_else(|_| Err(stopped()))
     }

@@ -5,7 +5,7 @@
 
 use concord_core::bundle::{Bundle, FORMAT};
 use concord_core::council::{
-    Authenticated, Command, Council, CouncilError, DocumentFile, SignedCommand, State, Subject,
+    Command, Council, CouncilError, DocumentFile, SignedCommand, State, Subject,
 };
 use concord_core::event::Event;
 use concord_core::federation::NodeRegistration;
@@ -89,7 +89,7 @@ impl Deployment {
         }
     }
 
-    fn council<'a>(
+    pub(crate) fn council<'a>(
         &'a self,
         timeline: &'a concord_core::registry::StatusTimeline,
         keys: &'a [KeyRegistration],
@@ -107,7 +107,7 @@ impl Deployment {
     /// The nodes a position among `signed` may have been signed on: read only where one
     /// names another ledger, and only on the secretariat's node, the one that takes
     /// positions delivered from members' nodes.
-    async fn delivering_nodes(
+    pub(crate) async fn delivering_nodes(
         &self,
         store: &dyn Store,
         signed: &[SignedCommand],
@@ -166,196 +166,15 @@ pub async fn execute_under(
     }
 }
 
-/// Carries out many signed commands at `now` with one read of the registry, one read of
-/// their subjects' heads and one transaction: what a batch of incident reports comes
-/// through. Each is decided, and refused, on its own; the accepted ones are committed
-/// together and acknowledged only once committed. Should another write change one of
-/// their subjects meanwhile, each is carried out again on its own ([`execute_under`]).
-/// Answers in the commands' order.
-pub async fn execute_many(
-    store: &dyn Store,
-    deployment: &Deployment,
-    signed: &[SignedCommand],
-    now: time::OffsetDateTime,
-) -> Vec<Result<Executed, CommandError>> {
-    let charter = &deployment.charter;
-    let mut results: Vec<Option<Result<Executed, CommandError>>> =
-        (0..signed.len()).map(|_| None).collect();
-    let subjects: Vec<Subject> = signed.iter().map(|s| s.command.subject()).collect();
-    let names: Vec<String> = subjects.iter().map(Subject::name).collect();
-    // A subject named twice: the later commands go one by one, after the first is in.
-    let mut seen = std::collections::HashSet::new();
-    let first: Vec<bool> = names.iter().map(|n| seen.insert(n.as_str())).collect();
-    let seals: Vec<crate::SealId> = signed.iter().map(seal_of).collect();
-    let started = std::time::Instant::now();
-    // Four independent reads, at once (each its own connection of the pool).
-    let context = async {
-        let (heads, seen, statuses, keys, nodes) = tokio::try_join!(
-            store.subject_heads(&names),
-            store.seals_seen(&seals),
-            store.status_records(),
-            store.keys(),
-            deployment.delivering_nodes(store, signed),
-        )?;
-        Ok::<_, StoreError>((heads, seen, charter.timeline(statuses), keys, nodes))
-    };
-    let (heads, seen, timeline, keys, nodes) = match context.await {
-        Ok(c) => c,
-        Err(e) => {
-            let why = e.to_string();
-            return signed
-                .iter()
-                .map(|_| Err(StoreError::Database(why.clone()).into()))
-                .collect();
-        }
-    };
-    let council = deployment.council(&timeline, &keys, &nodes);
-    let read = started.elapsed();
-    // A seal twice in one batch: the later ones go one by one, after the first is in.
-    let mut seals_in_batch = std::collections::HashSet::new();
-    let first: Vec<bool> = first
-        .iter()
-        .zip(&seals)
-        .map(|(f, s)| *f && seals_in_batch.insert(s))
-        .collect();
-    // The seals first, all at once: most of a report's CPU is its signature check.
-    let to_check: Vec<&SignedCommand> = signed
-        .iter()
-        .zip(&first)
-        .filter_map(|(s, f)| f.then_some(s))
-        .collect();
-    let mut checked = authenticate_in_parallel(&council, &to_check, now).into_iter();
-    let mut accepted: Vec<(usize, Vec<Event>)> = Vec::new();
-    let mut expect = Vec::new();
-    for (i, command) in signed.iter().enumerate() {
-        if !first[i] {
-            continue;
-        }
-        let authenticated = checked.next().expect("one answer per command checked");
-        expect.push(Expect {
-            subject: names[i].clone(),
-            last: heads[i],
-        });
-        // A report not yet recorded reads nothing more; anything else reads its state.
-        let mut state = if matches!(subjects[i], Subject::Incident(_)) && heads[i].is_none() {
-            State::default()
-        } else {
-            match load(store, &command.command, &subjects[i]).await {
-                Ok((state, also_read)) => {
-                    for name in also_read {
-                        match head(store, &name).await {
-                            Ok(e) => expect.push(e),
-                            Err(e) => {
-                                results[i] = Some(Err(e.into()));
-                                break;
-                            }
-                        }
-                    }
-                    if results[i].is_some() {
-                        continue;
-                    }
-                    state
-                }
-                Err(e) => {
-                    results[i] = Some(Err(e.into()));
-                    continue;
-                }
-            }
-        };
-        state.sealed_before = seen[i];
-        let decided =
-            authenticated.and_then(|a| council.decide_authenticated(command, a, &state, now));
-        match decided {
-            Ok(events) => accepted.push((i, events)),
-            Err(e) => results[i] = Some(Err(e.into())),
-        }
-    }
-    let all: Vec<Event> = accepted
-        .iter()
-        .flat_map(|(_, e)| e.iter().cloned())
-        .collect();
-    let decided = started.elapsed();
-    tracing::debug!(
-        commands = signed.len(),
-        read_us = read.as_micros() as u64,
-        decide_us = (decided - read).as_micros() as u64,
-        "batch read and decided"
-    );
-    if !all.is_empty() {
-        match store.append(&all, None, &expect).await {
-            Ok(last) => {
-                let mut leaf = last - all.len() as i64;
-                for (i, events) in accepted {
-                    leaf += events.len() as i64;
-                    results[i] = Some(Ok(Executed {
-                        events,
-                        last_leaf: leaf,
-                    }));
-                }
-            }
-            Err(StoreError::Conflict(why)) => {
-                tracing::debug!(
-                    why,
-                    "a batch met another write; carrying its commands out one by one"
-                );
-                for (i, _) in accepted {
-                    results[i] = Some(execute_under(store, deployment, &signed[i], now).await);
-                }
-            }
-            Err(e) => {
-                let why = e.to_string();
-                for (i, _) in accepted {
-                    results[i] = Some(Err(StoreError::Database(why.clone()).into()));
-                }
-            }
-        }
-    }
-    for (i, command) in signed.iter().enumerate() {
-        if !first[i] {
-            results[i] = Some(execute_under(store, deployment, command, now).await);
-        }
-    }
-    results
-        .into_iter()
-        .map(|r| r.expect("every command is answered"))
-        .collect()
-}
-
-/// [`Council::authenticate_all`] over parts of `signed` on every core at once, when the
-/// batch is large enough to be worth the threads. Answers in `signed`'s order.
-fn authenticate_in_parallel(
-    council: &Council<'_>,
-    signed: &[&SignedCommand],
-    now: time::OffsetDateTime,
-) -> Vec<Result<Authenticated, CouncilError>> {
-    /// Below this, one thread checks the batch faster than two start.
-    const WORTH_THREADS: usize = 16;
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if threads < 2 || signed.len() < WORTH_THREADS {
-        return council.authenticate_all(signed, now);
-    }
-    let part = signed.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let mut parts = signed.chunks(part);
-        let first = parts.next().unwrap_or_default();
-        let others: Vec<_> = parts
-            .map(|p| scope.spawn(move || council.authenticate_all(p, now)))
-            .collect();
-        let mut all = council.authenticate_all(first, now);
-        for other in others {
-            all.extend(other.join().expect("checking seals does not panic"));
-        }
-        all
-    })
-}
+pub use crate::batch::{DecidedBatch, decide_many, execute_many};
 
 /// The seal's moment, key id and nonce: what identifies a signed command once received.
-fn seal_of(signed: &SignedCommand) -> crate::SealId {
+pub(crate) fn seal_of(signed: &SignedCommand) -> crate::SealId {
     let seal = &signed.seal;
     (seal.issued_at.clone(), seal.key.clone(), seal.nonce.clone())
 }
 
-async fn head(store: &dyn Store, subject: &str) -> Result<Expect, StoreError> {
+pub(crate) async fn head(store: &dyn Store, subject: &str) -> Result<Expect, StoreError> {
     Ok(Expect {
         subject: subject.to_owned(),
         last: store.subject_head(subject).await?,
@@ -363,7 +182,7 @@ async fn head(store: &dyn Store, subject: &str) -> Result<Expect, StoreError> {
 }
 
 /// The state `command` is decided against, and the subjects it reads beside its own.
-async fn load(
+pub(crate) async fn load(
     store: &dyn Store,
     command: &Command,
     subject: &Subject,

@@ -22,7 +22,12 @@ pub struct ReportCost {
     pub canonical_message_us: f64,
     /// The message and the strict Ed25519 check.
     pub verify_us: f64,
-    /// `Council::decide_at` as the intake calls it (all checks, events built).
+    /// ed25519-dalek's batch verification alone, 64 signatures a batch (messages ready).
+    pub batch_verify_us: f64,
+    /// The seals of 64 reports checked together (`Council::authenticate_all`), as the
+    /// intake checks a batch on each core.
+    pub batch_seals_us: f64,
+    /// `Council::decide_at` as a lone command is decided (all checks, events built).
     pub decide_us: f64,
     /// The ledger entry: canonical JSON, salt, leaf hash.
     pub ledger_entry_us: f64,
@@ -104,6 +109,28 @@ pub fn run(reports: usize) -> anyhow::Result<ReportCost> {
         public.verify_command(&s.seal.signable(origin, &s.command), &signature)?;
     }
     let verify_us = per(t, n);
+    let messages: Vec<Vec<u8>> = signed
+        .iter()
+        .map(|s| s.seal.message(origin, &s.command))
+        .collect();
+    let signatures = signed
+        .iter()
+        .map(|s| concord_ledger::signature::SignatureB64::parse(&s.seal.signature))
+        .collect::<Result<Vec<_>, _>>()?;
+    let t = Instant::now();
+    for (m, s) in messages.chunks(64).zip(signatures.chunks(64)) {
+        let m: Vec<&[u8]> = m.iter().map(Vec::as_slice).collect();
+        concord_ledger::signature::verify_batch(&m, s, &vec![public; s.len()])?;
+    }
+    let batch_verify_us = per(t, n);
+    let refs: Vec<&SignedCommand> = signed.iter().collect();
+    let t = Instant::now();
+    for part in refs.chunks(64) {
+        for checked in council.authenticate_all(part, now) {
+            checked?;
+        }
+    }
+    let batch_seals_us = per(t, n);
     let t = Instant::now();
     let mut events = Vec::with_capacity(n);
     for s in &signed {
@@ -128,6 +155,8 @@ pub fn run(reports: usize) -> anyhow::Result<ReportCost> {
         parse_key_us,
         canonical_message_us,
         verify_us,
+        batch_verify_us,
+        batch_seals_us,
         decide_us,
         ledger_entry_us,
         read_row_us,

@@ -789,6 +789,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     ("read the registered key", f.parse_key_us),
                     ("canonical message", f.canonical_message_us),
                     ("message + strict Ed25519 check", f.verify_us),
+                    ("Ed25519 batch verification (64)", f.batch_verify_us),
+                    ("seals of 64 checked together", f.batch_seals_us),
                     ("whole decision (Council::decide_at)", f.decide_us),
                     ("ledger entry (JSON, salt, hash)", f.ledger_entry_us),
                     ("read row", f.read_row_us),

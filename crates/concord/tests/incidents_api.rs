@@ -687,7 +687,8 @@ fn a_batch_of_reports_is_answered_report_by_report() {
 }
 
 /// Reports posted at once from many clients go through the intake together: every one
-/// is answered with its own leaf, and of two rival second versions exactly one is taken.
+/// is answered with its own leaf, of two rival second versions exactly one is taken, and
+/// one report posted six times at once is taken once.
 #[test]
 fn concurrent_reports_are_each_recorded_once() {
     for db in TestDatabase::all() {
@@ -724,6 +725,13 @@ fn concurrent_reports_are_each_recorded_once() {
                 delegations.sign("TJK", report("tjk-rival", 2, "TJK", members.clone(), title)),
             );
         }
+        // One signed report posted six times at once: batches decided while others
+        // commit must still take it once.
+        let replayed = delegations.sign(
+            "KAZ",
+            report("kaz-replayed", 1, "KAZ", members.clone(), "Sent six times"),
+        );
+        bodies.extend(std::iter::repeat_n(replayed, 6));
         let replies: Vec<(u16, Value)> = std::thread::scope(|s| {
             let handles: Vec<_> = bodies
                 .iter()
@@ -741,8 +749,18 @@ fn concurrent_reports_are_each_recorded_once() {
             .filter(|(s, _)| *s == 201)
             .map(|(_, j)| j)
             .collect();
-        assert_eq!(accepted.len(), 41, "{}: {replies:?}", db.backend);
-        let rival = &replies[40..];
+        assert_eq!(accepted.len(), 42, "{}: {replies:?}", db.backend);
+        let copies = &replies[42..];
+        assert_eq!(
+            copies.iter().filter(|(s, _)| *s == 201).count(),
+            1,
+            "a report sent six times is taken once: {copies:?}"
+        );
+        for (status, json) in copies.iter().filter(|(s, _)| *s != 201) {
+            assert_eq!(*status, 409, "{json}");
+            assert_eq!(json["rule"], "replayed-signature", "{json}");
+        }
+        let rival = &replies[40..42];
         assert_eq!(
             rival.iter().filter(|(s, _)| *s == 201).count(),
             1,
@@ -757,12 +775,12 @@ fn concurrent_reports_are_each_recorded_once() {
             .collect();
         leaves.sort_unstable();
         leaves.dedup();
-        assert_eq!(leaves.len(), 41, "every report its own leaf");
+        assert_eq!(leaves.len(), 42, "every report its own leaf");
         assert_eq!(
             server.get("/healthz").json["events"].as_u64().unwrap(),
-            before + 41
+            before + 42
         );
         assert_eq!(*leaves.first().unwrap(), before);
-        assert_eq!(*leaves.last().unwrap(), before + 40);
+        assert_eq!(*leaves.last().unwrap(), before + 41);
     }
 }
