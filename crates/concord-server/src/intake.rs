@@ -45,6 +45,11 @@ impl Intake {
             return done;
         }
         let batch = std::mem::take(&mut *self.queue.lock().expect("never poisoned"));
+        if batch.is_empty() {
+            // This report went with a batch still committing: nothing to decide.
+            drop(turn);
+            return answer.await.unwrap_or_else(|_| Err(stopped()));
+        }
         // The batch runs on a task of its own, so that a client going away cannot cut it
         // short after its commit and before the others hear of it. The turn passes on once
         // the batch is decided: the next batch is decided while this one commits.

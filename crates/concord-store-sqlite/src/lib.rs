@@ -513,9 +513,11 @@ async fn fetch_hashes<'e>(
 }
 
 /// Appends leaf `n` to the ledger: adds the hashes it produces to `known` and `out`,
-/// fetching the older hashes it needs from the transaction.
+/// taking the older hashes it needs from the in-memory copy of committed hashes, else
+/// from the transaction.
 async fn append_leaf(
     tx: &mut Transaction<'_, Sqlite>,
+    cache: &HashCache,
     known: &mut KnownHashes,
     out: &mut Vec<(u64, Hash)>,
     n: u64,
@@ -529,16 +531,20 @@ async fn append_leaf(
                 return Ok(());
             }
             Step::Fetch(indexes) => {
-                let found = fetch_hashes(&mut **tx, &indexes).await?;
-                let hashes = StoreError::hashes_in_order(&indexes, found)?;
-                known.extend(indexes.into_iter().zip(hashes));
+                let (cached, missing) = cache.lookup(&indexes);
+                known.extend(cached);
+                if !missing.is_empty() {
+                    let found = fetch_hashes(&mut **tx, &missing).await?;
+                    let hashes = StoreError::hashes_in_order(&missing, found)?;
+                    known.extend(missing.into_iter().zip(hashes));
+                }
             }
         }
     }
 }
 
-/// Writes a commit's events and ledger hashes with one statement each: the rows travel
-/// as one JSON array (events) and one JSON array plus one blob (hashes).
+/// Writes a commit's events with multi-row statements (bound values, no JSON to parse)
+/// and its ledger hashes with one statement (one JSON array of indexes and one blob).
 async fn insert_log(
     tx: &mut Transaction<'_, Sqlite>,
     first: i64,
@@ -546,18 +552,23 @@ async fn insert_log(
     events: &[(&'static str, String, Option<String>)],
     hashes: &[(u64, Hash)],
 ) -> Result<(), StoreError> {
-    let rows = StoreError::encode(events);
-    sqlx::query!(
-        r#"INSERT INTO events (leaf_index, kind, recorded_at, body, subject)
-           SELECT ?1 + j.key, json_extract(j.value, '$[0]'), ?2, json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]')
-           FROM json_each(?3) j"#,
-        first,
-        recorded_at,
-        rows
-    )
-    .execute(&mut **tx)
-    .await
-    .map_err(db_error)?;
+    for (part, rows) in events.chunks(rows_per_statement(5)).enumerate() {
+        let first = first + (part * rows_per_statement(5)) as i64;
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO events (leaf_index, kind, recorded_at, body, subject) ",
+        );
+        q.push_values(
+            rows.iter().enumerate(),
+            |mut row, (i, (kind, body, subject))| {
+                row.push_bind(first + i as i64)
+                    .push_bind(*kind)
+                    .push_bind(recorded_at)
+                    .push_bind(body.as_str())
+                    .push_bind(subject.as_deref());
+            },
+        );
+        q.build().execute(&mut **tx).await.map_err(db_error)?;
+    }
     let indexes = StoreError::encode(&hashes.iter().map(|(i, _)| *i).collect::<Vec<u64>>());
     let blob: Vec<u8> = hashes.iter().flat_map(|(_, h)| h.0).collect();
     sqlx::query!(
@@ -612,31 +623,45 @@ async fn insert_positions(
     Ok(())
 }
 
-/// Inserts incident report rows with one statement (they travel as one JSON array).
+/// Inserts incident report rows with multi-row statements of bound values.
 async fn insert_incidents(
     tx: &mut Transaction<'_, Sqlite>,
     rows: &[IncidentRow],
 ) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
+    for rows in rows.chunks(rows_per_statement(15)) {
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, \
+             severity_rank, release_to, release_group, west, south, east, north, body) ",
+        );
+        q.push_values(rows, |mut row, r| {
+            row.push_bind(r.id.as_str())
+                .push_bind(r.version)
+                .push_bind(r.reporter.as_str())
+                .push_bind(r.domain.as_str())
+                .push_bind(r.country.as_str())
+                .push_bind(r.occurred_at.as_str())
+                .push_bind(r.severity.as_str())
+                .push_bind(r.severity_rank)
+                .push_bind(r.release_to.as_str())
+                .push_bind(r.release_group.as_deref())
+                .push_bind(r.bbox[0])
+                .push_bind(r.bbox[1])
+                .push_bind(r.bbox[2])
+                .push_bind(r.bbox[3])
+                .push_bind(r.body.as_str());
+        });
+        q.build().execute(&mut **tx).await?;
     }
-    let rows = StoreError::encode(rows);
-    sqlx::query!(
-        r#"INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body)
-           SELECT json_extract(j.value, '$.id'), json_extract(j.value, '$.version'), json_extract(j.value, '$.reporter'),
-                  json_extract(j.value, '$.domain'), json_extract(j.value, '$.country'), json_extract(j.value, '$.occurred_at'),
-                  json_extract(j.value, '$.severity'), json_extract(j.value, '$.severity_rank'), json_extract(j.value, '$.release_to'),
-                  json_extract(j.value, '$.release_group'), json_extract(j.value, '$.bbox[0]'), json_extract(j.value, '$.bbox[1]'),
-                  json_extract(j.value, '$.bbox[2]'), json_extract(j.value, '$.bbox[3]'), json_extract(j.value, '$.body')
-           FROM json_each(?1) j"#,
-        rows
-    )
-    .execute(&mut **tx)
-    .await?;
     Ok(())
 }
 
-/// Records the seals the events carry, in one statement; one received before fails the
+/// How many rows of `columns` bound values one statement may carry (SQLite allows 32,766
+/// variables).
+fn rows_per_statement(columns: usize) -> usize {
+    30_000 / columns
+}
+
+/// Records the seals the events carry, in multi-row statements; one received before fails the
 /// write (a unique violation, which the write path treats as a conflict and decides again).
 async fn insert_seals(
     tx: &mut Transaction<'_, Sqlite>,
@@ -646,14 +671,14 @@ async fn insert_seals(
     if seals.is_empty() {
         return Ok(());
     }
-    sqlx::query(
-        "INSERT INTO seals (issued_at, key_id, nonce) \
-         SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') \
-         FROM json_each(?1) j",
-    )
-    .bind(StoreError::encode(&seals))
-    .execute(&mut **tx)
-    .await?;
+    for seals in seals.chunks(rows_per_statement(3)) {
+        let mut q =
+            sqlx::QueryBuilder::<Sqlite>::new("INSERT INTO seals (issued_at, key_id, nonce) ");
+        q.push_values(seals, |mut row, (issued_at, key, nonce)| {
+            row.push_bind(*issued_at).push_bind(*key).push_bind(*nonce);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -730,6 +755,7 @@ impl SqliteStore {
             let mut hashes = Vec::new();
             let written = write(
                 &mut tx,
+                &self.hash_cache,
                 size,
                 now,
                 &recorded_at,
@@ -798,6 +824,7 @@ impl SqliteStore {
 #[allow(clippy::too_many_arguments)]
 async fn write(
     tx: &mut Transaction<'_, Sqlite>,
+    cache: &HashCache,
     size: i64,
     now: time::OffsetDateTime,
     recorded_at: &str,
@@ -806,16 +833,20 @@ async fn write(
     expect: &[Expect],
     hashes: &mut Vec<(u64, Hash)>,
 ) -> Result<i64, StoreError> {
+    let started = std::time::Instant::now();
     check_expectations(tx, expect).await?;
+    let expected = started.elapsed();
     let mut known = KnownHashes::new();
     let mut rows = Vec::with_capacity(events.len());
     for (offset, event) in events.iter().enumerate() {
         let index = size + offset as i64;
         let (body, leaf) = ledger_entry(index as u64, now, event);
-        append_leaf(tx, &mut known, hashes, index as u64, leaf).await?;
+        append_leaf(tx, cache, &mut known, hashes, index as u64, leaf).await?;
         rows.push((event.kind(), body, event.subject()));
     }
+    let leaves = started.elapsed();
     insert_log(tx, size, recorded_at, &rows, hashes).await?;
+    let logged = started.elapsed();
     // Read rows in event order; the high-volume kinds go in one statement each, after the
     // rows they may refer to.
     let mut sources = vec![];
@@ -838,7 +869,17 @@ async fn write(
     insert_sources(tx, &sources).await.map_err(db_error)?;
     insert_positions(tx, &positions).await.map_err(db_error)?;
     insert_incidents(tx, &incidents).await.map_err(db_error)?;
+    let read_rows = started.elapsed();
     insert_seals(tx, events).await.map_err(db_error)?;
+    tracing::trace!(
+        events = events.len(),
+        expect_us = expected.as_micros() as u64,
+        leaves_us = (leaves - expected).as_micros() as u64,
+        log_us = (logged - leaves).as_micros() as u64,
+        rows_us = (read_rows - logged).as_micros() as u64,
+        seals_us = (started.elapsed() - read_rows).as_micros() as u64,
+        "write's steps"
+    );
     let last = size + events.len() as i64 - 1;
     if let Some(mark) = dataset {
         sqlx::query!(
