@@ -770,6 +770,12 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     f.bare_rows_per_second,
                     f.ratio * 100.0
                 );
+                let share = f.reports_per_second / f.batch_verify_per_second * 100.0;
+                println!(
+                    "  Ed25519 batch verification of the same signatures, one core: {:.0}/s; ingest is {share:.1} % of it (goal ≥ 30 %){}",
+                    f.batch_verify_per_second,
+                    if share >= 30.0 { "" } else { " ✘" }
+                );
                 Ok(())
             }
         }

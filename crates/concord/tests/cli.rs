@@ -465,6 +465,10 @@ fn bench_ingest_prints_the_rate_and_the_ratio() {
     assert_eq!(figures["reports"], 40);
     assert_eq!(figures["batch"], 1);
     assert!(figures["ratio"].as_f64().unwrap() > 0.0, "{figures}");
+    assert!(
+        figures["batch_verify_per_second"].as_f64().unwrap() > 0.0,
+        "{figures}"
+    );
     // Batched: arrays to /api/v1/incidents/batch, every report accepted.
     let out = Command::new(env!("CARGO_BIN_EXE_concord"))
         .args([
