@@ -12,9 +12,9 @@ use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::HeaderMap;
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::http::{HeaderMap, header};
 use concord_core::access::Guard;
 use concord_core::releasability::{Reader, SharingGroup};
 use concord_store::Store;
@@ -30,8 +30,9 @@ use crate::reader::ReaderOf;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-/// One ledger entry as read by the tailer, prepared once for every stream: its text and
-/// what guards it.
+/// One ledger entry as read by the tailer, prepared once for every stream: its text, what
+/// guards it, and its Server-Sent Events frame, written once and shared by every stream
+/// that may read it (a thousand readers copy a reference, not the entry).
 #[derive(Debug)]
 pub struct Tailed {
     /// Leaf index.
@@ -46,7 +47,47 @@ pub struct Tailed {
     /// node's own ledger. An entry from a peer is sent without an id: ids are this
     /// ledger's leaf indexes, which `Last-Event-ID` resumes from.
     pub origin: Option<String>,
+    /// The SSE frame: `id` (for this ledger's entries), `event` and `data` lines.
+    frame: Bytes,
 }
+
+impl Tailed {
+    /// An entry of this ledger (`origin` none) or of a peer's log, with its frame.
+    pub fn new(
+        index: u64,
+        kind: String,
+        data: String,
+        guard: Guard,
+        origin: Option<String>,
+    ) -> Tailed {
+        let mut frame = String::with_capacity(data.len() + kind.len() + 40);
+        if origin.is_none() {
+            frame.push_str(&format!("id: {index}\n"));
+        }
+        // A field's value ends at a line break: the kind is one line, the data one `data`
+        // line per line of text (canonical JSON has none).
+        frame.push_str("event: ");
+        frame.push_str(kind.lines().next().unwrap_or_default());
+        frame.push('\n');
+        for line in data.split('\n') {
+            frame.push_str("data: ");
+            frame.push_str(line.strip_suffix('\r').unwrap_or(line));
+            frame.push('\n');
+        }
+        frame.push('\n');
+        Tailed {
+            index,
+            kind,
+            data,
+            guard,
+            origin,
+            frame: Bytes::from(frame),
+        }
+    }
+}
+
+/// What an idle stream sends now and then (an SSE comment), so that proxies keep it open.
+const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// The ledger's tail, shared by every stream.
 pub struct Tail {
@@ -114,13 +155,13 @@ impl Tail {
         data: String,
         guard: Guard,
     ) {
-        let _ = self.entries.send(Arc::new(Tailed {
+        let _ = self.entries.send(Arc::new(Tailed::new(
             index,
-            kind: kind.to_owned(),
+            kind.to_owned(),
             data,
             guard,
-            origin: Some(origin.to_owned()),
-        }));
+            Some(origin.to_owned()),
+        )));
     }
 
     /// Tells the tailer the ledger grew.
@@ -175,16 +216,12 @@ async fn read(store: &dyn Store, start: u64, end: u64) -> Result<Vec<Tailed>, Pr
                 why: e.to_string(),
             })
         })?;
-        out.push(Tailed {
-            index,
-            kind: entry["event"]["type"]
-                .as_str()
-                .unwrap_or("event")
-                .to_owned(),
-            guard: store.guards().of_entry(store, &entry).await?,
-            data: body,
-            origin: None,
-        });
+        let kind = entry["event"]["type"]
+            .as_str()
+            .unwrap_or("event")
+            .to_owned();
+        let guard = store.guards().of_entry(store, &entry).await?;
+        out.push(Tailed::new(index, kind, body, guard, None));
     }
     Ok(out)
 }
@@ -194,15 +231,9 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(stream))
 }
 
-/// The SSE event for `t` if `reader` may read it.
-fn visible(reader: &Reader, groups: &[SharingGroup], t: &Tailed) -> Option<SseEvent> {
-    permits(&t.guard, reader, groups).then(|| {
-        let event = match t.origin {
-            None => SseEvent::default().id(t.index.to_string()),
-            Some(_) => SseEvent::default(),
-        };
-        event.event(&t.kind).data(&t.data)
-    })
+/// The SSE frame of `t` if `reader` may read it.
+fn visible(reader: &Reader, groups: &[SharingGroup], t: &Tailed) -> Option<Bytes> {
+    permits(&t.guard, reader, groups).then(|| t.frame.clone())
 }
 
 /// How often an open stream asks again who is reading.
@@ -247,6 +278,8 @@ async fn stream(
         // state whose status changed ends the stream (a reconnection reads anew).
         let mut recheck = tokio::time::interval(READER_RECHECK);
         recheck.tick().await;
+        let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+        keep_alive.tick().await;
         // Sends entries `next..end` from the store; false when the client has gone.
         async fn catch_up(
             store: &dyn Store,
@@ -254,7 +287,7 @@ async fn stream(
             groups: &[SharingGroup],
             next: &mut u64,
             end: u64,
-            tx: &tokio::sync::mpsc::Sender<Result<SseEvent, Infallible>>,
+            tx: &tokio::sync::mpsc::Sender<Result<Bytes, Infallible>>,
         ) -> bool {
             while *next < end {
                 let to = (*next + MAX_ENTRIES).min(end);
@@ -291,6 +324,12 @@ async fn stream(
             let received = tokio::select! {
                 r = live.recv() => r,
                 _ = stop.changed() => return,
+                _ = keep_alive.tick() => {
+                    if tx.send(Ok(Bytes::from_static(b":\n\n"))).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
                 _ = recheck.tick() => {
                     match crate::reader::reader_of(&recheck_state, &headers).await {
                         Ok(now) if now == reader => continue,
@@ -349,5 +388,42 @@ async fn stream(
             }
         }
     });
-    Ok(Sse::new(ReceiverStream::new(rx)).keep_alive(KeepAlive::default()))
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/event-stream"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        Body::from_stream(ReceiverStream::new(rx)),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_carries_the_id_of_this_ledgers_entries_only_and_one_data_line_a_line() {
+        let own = Tailed::new(
+            7,
+            "incident-reported".into(),
+            "{\"a\":1}".into(),
+            Guard::Public,
+            None,
+        );
+        assert_eq!(
+            &own.frame[..],
+            b"id: 7\nevent: incident-reported\ndata: {\"a\":1}\n\n"
+        );
+        let received = Tailed::new(
+            3,
+            "alert-issued".into(),
+            "one\r\ntwo".into(),
+            Guard::Public,
+            Some("kaz/ledger".into()),
+        );
+        assert_eq!(
+            &received.frame[..],
+            b"event: alert-issued\ndata: one\ndata: two\n\n"
+        );
+    }
 }
