@@ -30,7 +30,7 @@ pub struct LedgerFigures {
     pub inclusion_p99_us: f64,
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[at].as_secs_f64() * 1e6
 }
@@ -276,7 +276,6 @@ pub struct StreamFigures {
 pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<StreamFigures> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("stream.db").display());
@@ -289,38 +288,7 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
     let arrivals: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
     let mut readers = Vec::with_capacity(subscribers);
     for _ in 0..subscribers {
-        let mut socket = tokio::net::TcpStream::connect(addr).await?;
-        socket
-            .write_all(
-                b"GET /api/v1/stream HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n",
-            )
-            .await?;
-        let arrivals = arrivals.clone();
-        readers.push(tokio::spawn(async move {
-            let mut buf = vec![0u8; 64 * 1024];
-            let mut pending = String::new();
-            let mut mine = Vec::new();
-            loop {
-                let n = match socket.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                };
-                let now = Instant::now();
-                pending.push_str(&String::from_utf8_lossy(&buf[..n]));
-                while let Some(at) = pending.find("\nid: ").or_else(|| pending.find("\nid:")) {
-                    let rest = &pending[at..];
-                    let Some(end) = rest[1..].find('\n') else {
-                        break;
-                    };
-                    let line = &rest[1..1 + end];
-                    if let Ok(id) = line.trim_start_matches("id:").trim().parse::<u64>() {
-                        mine.push((id, now));
-                    }
-                    pending = rest[1 + end..].to_owned();
-                }
-            }
-            arrivals.lock().expect("not poisoned").extend(mine);
-        }));
+        readers.push(subscribe(addr, arrivals.clone()).await?);
     }
     // Let every stream subscribe.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -343,32 +311,7 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
             command,
             time::OffsetDateTime::now_utc(),
         );
-        let body = serde_json::to_vec(&signed)?;
-        let head = format!(
-            "POST /api/v1/incidents HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
-        poster.write_all(head.as_bytes()).await?;
-        poster.write_all(&body).await?;
-        // Read the whole answer (status line, headers, a short JSON body).
-        let mut answer = Vec::new();
-        let mut buf = [0u8; 4096];
-        let leaf = loop {
-            let got = poster.read(&mut buf).await?;
-            anyhow::ensure!(got > 0, "the server closed the connection");
-            answer.extend_from_slice(&buf[..got]);
-            let text = String::from_utf8_lossy(&answer);
-            if let Some(at) = text.find("\"last_leaf\":") {
-                let digits: String = text[at + 12..]
-                    .chars()
-                    .take_while(char::is_ascii_digit)
-                    .collect();
-                if text[at + 12 + digits.len()..].contains('}') {
-                    anyhow::ensure!(text.starts_with("HTTP/1.1 201"), "report refused: {text}");
-                    break digits.parse::<u64>()?;
-                }
-            }
-        };
+        let leaf = post_report(&mut poster, &serde_json::to_vec(&signed)?).await?;
         acknowledged.insert(leaf, Instant::now());
     }
     // Let the last deliveries arrive, then close everything.
@@ -396,6 +339,80 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
         p50_us: percentile(&latencies, 0.5),
         p99_us: percentile(&latencies, 0.99),
     })
+}
+
+/// A live-stream reader on `addr` (public, from now): a task that notes the arrival time
+/// of every entry by leaf index in `arrivals` when the stream ends.
+pub(crate) async fn subscribe(
+    addr: std::net::SocketAddr,
+    arrivals: std::sync::Arc<std::sync::Mutex<Vec<(u64, Instant)>>>,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(addr).await?;
+    socket
+        .write_all(
+            b"GET /api/v1/stream HTTP/1.1\r\nHost: bench\r\nAccept: text/event-stream\r\n\r\n",
+        )
+        .await?;
+    Ok(tokio::spawn(async move {
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut pending = String::new();
+        let mut mine = Vec::new();
+        loop {
+            let n = match socket.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => n,
+            };
+            let now = Instant::now();
+            pending.push_str(&String::from_utf8_lossy(&buf[..n]));
+            while let Some(at) = pending.find("\nid: ").or_else(|| pending.find("\nid:")) {
+                let rest = &pending[at..];
+                let Some(end) = rest[1..].find('\n') else {
+                    break;
+                };
+                let line = &rest[1..1 + end];
+                if let Ok(id) = line.trim_start_matches("id:").trim().parse::<u64>() {
+                    mine.push((id, now));
+                }
+                pending = rest[1 + end..].to_owned();
+            }
+        }
+        arrivals.lock().expect("not poisoned").extend(mine);
+    }))
+}
+
+/// Posts one signed report on `poster` and waits for its 201: the leaf it was given.
+pub(crate) async fn post_report(
+    poster: &mut tokio::net::TcpStream,
+    body: &[u8],
+) -> anyhow::Result<u64> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut request = format!(
+        "POST /api/v1/incidents HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    request.extend_from_slice(body);
+    poster.write_all(&request).await?;
+    // Read the whole answer (status line, headers, a short JSON body).
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        let got = poster.read(&mut buf).await?;
+        anyhow::ensure!(got > 0, "the server closed the connection");
+        answer.extend_from_slice(&buf[..got]);
+        let text = String::from_utf8_lossy(&answer);
+        if let Some(at) = text.find("\"last_leaf\":") {
+            let digits: String = text[at + 12..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect();
+            if text[at + 12 + digits.len()..].contains('}') {
+                anyhow::ensure!(text.starts_with("HTTP/1.1 201"), "report refused: {text}");
+                return Ok(digits.parse::<u64>()?);
+            }
+        }
+    }
 }
 
 /// What `bench search` measured.
@@ -580,8 +597,6 @@ pub async fn ingest(
     connections: usize,
     batch: usize,
 ) -> anyhow::Result<IngestFigures> {
-    use tokio::io::AsyncWriteExt;
-
     let dir = tempfile::tempdir()?;
     let url = match database {
         Some(url) => url.to_owned(),
@@ -596,13 +611,10 @@ pub async fn ingest(
     let mut verifiable = Vec::with_capacity(reports);
     for n in 0..reports {
         let m = n % members.len();
-        let report: concord_core::incident::IncidentReport = serde_json::from_value(
-            serde_json::json!({
-                "id": format!("{}-ingest-{run}-{n}", members[m].to_lowercase()), "version": 1, "reporter": members[m], "domain": "illegal-migration",
-                "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [69.2, 41.3]},
-                "country": members[m], "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
-                "title": format!("Report {n}"), "text": "Border crossing attempt.", "releasability": {"to": "members"}
-            }),
+        let report = ingest_report(
+            members[m],
+            &format!("{}-ingest-{run}-{n}", members[m].to_lowercase()),
+            n,
         )?;
         let command = concord_core::council::Command::ReportIncident(Box::new(report));
         let signed = concord_core::council::SignedCommand::sign(
@@ -621,10 +633,70 @@ pub async fn ingest(
     let (addr, stop, server) = local_server(store.clone()).await?;
 
     let bodies = std::sync::Arc::new(bodies);
+    let http = post_all(&[addr], bodies.clone(), connections, batch).await?;
+    let _ = stop.send(());
+    let _ = server.await;
+
+    // The same rows, bare: one multi-row INSERT per 1,000, one transaction each.
+    let started = Instant::now();
+    bare_insert(&url, &bodies).await?;
+    let bare = reports as f64 / started.elapsed().as_secs_f64();
+
+    // The yardstick: the same signatures, verified in batches on one core.
+    let started = Instant::now();
+    for part in verifiable.chunks(64) {
+        let messages: Vec<&[u8]> = part.iter().map(|(m, _, _)| m.as_slice()).collect();
+        let signatures: Vec<_> = part.iter().map(|(_, s, _)| *s).collect();
+        let keys: Vec<_> = part.iter().map(|(_, _, k)| *k).collect();
+        concord_ledger::signature::verify_batch(&messages, &signatures, &keys)?;
+    }
+    let batch_verify = reports as f64 / started.elapsed().as_secs_f64();
+    Ok(IngestFigures {
+        backend: if url.starts_with("postgres") {
+            "postgres".into()
+        } else {
+            "sqlite".into()
+        },
+        reports,
+        connections,
+        batch,
+        reports_per_second: http,
+        bare_rows_per_second: bare,
+        ratio: http / bare,
+        batch_verify_per_second: batch_verify,
+    })
+}
+
+/// The report the ingest benches post: `member`'s, numbered `n`, released to members.
+pub(crate) fn ingest_report(
+    member: &str,
+    id: &str,
+    n: usize,
+) -> anyhow::Result<concord_core::incident::IncidentReport> {
+    Ok(serde_json::from_value(serde_json::json!({
+        "id": id, "version": 1, "reporter": member, "domain": "illegal-migration",
+        "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [69.2, 41.3]},
+        "country": member, "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
+        "title": format!("Report {n}"), "text": "Border crossing attempt.", "releasability": {"to": "members"}
+    }))?)
+}
+
+/// Posts `bodies` (signed reports) from `connections` concurrent connections spread over
+/// the servers at `addrs`, `batch` per request (arrays to `/api/v1/incidents/batch` when
+/// more than one), each connection waiting for its answer before the next; every report
+/// must be accepted. Returns the reports accepted per second.
+pub(crate) async fn post_all(
+    addrs: &[std::net::SocketAddr],
+    bodies: std::sync::Arc<Vec<Vec<u8>>>,
+    connections: usize,
+    batch: usize,
+) -> anyhow::Result<f64> {
+    use tokio::io::AsyncWriteExt;
     let started = Instant::now();
     let mut clients = Vec::new();
     for c in 0..connections {
         let bodies = bodies.clone();
+        let addr = addrs[c % addrs.len()];
         clients.push(tokio::spawn(async move {
             let mut socket = tokio::net::TcpStream::connect(addr).await?;
             socket.set_nodelay(true)?;
@@ -667,38 +739,7 @@ pub async fn ingest(
     for c in clients {
         c.await??;
     }
-    let http = reports as f64 / started.elapsed().as_secs_f64();
-    let _ = stop.send(());
-    let _ = server.await;
-
-    // The same rows, bare: one multi-row INSERT per 1,000, one transaction each.
-    let started = Instant::now();
-    bare_insert(&url, &bodies).await?;
-    let bare = reports as f64 / started.elapsed().as_secs_f64();
-
-    // The yardstick: the same signatures, verified in batches on one core.
-    let started = Instant::now();
-    for part in verifiable.chunks(64) {
-        let messages: Vec<&[u8]> = part.iter().map(|(m, _, _)| m.as_slice()).collect();
-        let signatures: Vec<_> = part.iter().map(|(_, s, _)| *s).collect();
-        let keys: Vec<_> = part.iter().map(|(_, _, k)| *k).collect();
-        concord_ledger::signature::verify_batch(&messages, &signatures, &keys)?;
-    }
-    let batch_verify = reports as f64 / started.elapsed().as_secs_f64();
-    Ok(IngestFigures {
-        backend: if url.starts_with("postgres") {
-            "postgres".into()
-        } else {
-            "sqlite".into()
-        },
-        reports,
-        connections,
-        batch,
-        reports_per_second: http,
-        bare_rows_per_second: bare,
-        ratio: http / bare,
-        batch_verify_per_second: batch_verify,
-    })
+    Ok(bodies.len() as f64 / started.elapsed().as_secs_f64())
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length: its status and body.
@@ -791,7 +832,7 @@ async fn bare_insert(url: &str, bodies: &[Vec<u8>]) -> anyhow::Result<()> {
 
 /// A store at `url` with the demo data, and a key registered, valid from today, for each of
 /// `members`; returns the store and the keys' secrets in the same order.
-async fn demo_with_keys(
+pub(crate) async fn demo_with_keys(
     url: &str,
     members: &[&str],
 ) -> anyhow::Result<(

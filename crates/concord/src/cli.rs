@@ -387,6 +387,26 @@ enum BenchTarget {
         #[arg(long)]
         json: bool,
     },
+    /// Several `concord serve` processes on one PostgreSQL database (give a fresh one with
+    /// --database): a report acknowledged by the first, to its arrival on the others' live
+    /// streams; ingest on one server against all of them.
+    Servers {
+        /// Servers to start.
+        #[arg(long, default_value_t = 3)]
+        servers: usize,
+        /// Reports timed for delivery.
+        #[arg(long, default_value_t = 200)]
+        reports: usize,
+        /// Live-stream readers on each server but the first.
+        #[arg(long, default_value_t = 10)]
+        subscribers: usize,
+        /// Reports posted in each ingest round (one server, then all).
+        #[arg(long, default_value_t = 20_000)]
+        ingest_reports: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// The federation: four nodes as processes (fresh SQLite files); propagation from one
     /// node to another's live stream, a new node's catch-up over a long log, and a pull
     /// with nothing new.
@@ -715,6 +735,44 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 verdict(audit.ratio >= 0.7)
             );
             Ok(())
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Servers {
+                    servers,
+                    reports,
+                    subscribers,
+                    ingest_reports,
+                    json,
+                },
+        } => {
+            let database = explicit_database(&cli.database).context(
+                "give the PostgreSQL database the servers share: --database postgres://…",
+            )?;
+            let f = crate::bench_servers::servers(
+                database,
+                servers,
+                reports.max(1),
+                subscribers.max(1),
+                ingest_reports.max(1),
+            )
+            .await?;
+            if json {
+                print_json(&f)
+            } else {
+                println!(
+                    "servers on one PostgreSQL: {} servers; a report acknowledged by the first reaches the others' streams in p50 {:.1} ms, p99 {:.1} ms ({} deliveries; goal p99 ≤ 50 ms{}); ingest on one server {:.0} reports/s, on all {} {:.0} reports/s",
+                    f.servers,
+                    f.p50_ms,
+                    f.p99_ms,
+                    f.deliveries,
+                    if f.p99_ms <= 50.0 { "" } else { " ✘" },
+                    f.ingest_one_server,
+                    f.servers,
+                    f.ingest_all_servers
+                );
+                Ok(())
+            }
         }
         Command::Bench {
             what:

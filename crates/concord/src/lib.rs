@@ -5,6 +5,7 @@ pub mod alerts;
 pub mod bench;
 pub mod bench_federation;
 pub mod bench_report;
+pub mod bench_servers;
 pub mod cli;
 pub mod council;
 pub mod database;

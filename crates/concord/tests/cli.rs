@@ -798,3 +798,36 @@ fn users_are_opened_given_rights_and_closed_with_passwords_never_kept_in_the_cle
         }
     }
 }
+
+/// `concord bench servers` starts server processes on one PostgreSQL database and prints
+/// the delivery figures and both ingest rates; on SQLite it says what it needs.
+#[test]
+fn bench_servers_prints_delivery_and_ingest_on_one_and_all_servers() {
+    let sqlite = TestDatabase::sqlite();
+    let out = concord(&sqlite, &["bench", "servers"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("PostgreSQL"));
+    let Some(db) = TestDatabase::postgres() else {
+        return;
+    };
+    let out = concord(
+        &db,
+        &[
+            "bench",
+            "servers",
+            "--reports",
+            "5",
+            "--subscribers",
+            "2",
+            "--ingest-reports",
+            "80",
+            "--json",
+        ],
+    );
+    let figures = json(&out);
+    assert_eq!(figures["servers"], 3);
+    assert_eq!(figures["deliveries"], 5 * 2 * 2, "{figures}");
+    assert!(figures["p99_ms"].as_f64().unwrap() >= figures["p50_ms"].as_f64().unwrap());
+    assert!(figures["ingest_one_server"].as_f64().unwrap() > 0.0);
+    assert!(figures["ingest_all_servers"].as_f64().unwrap() > 0.0);
+}
