@@ -18,6 +18,7 @@ use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::federation;
+use concord_store::group_commit::{Answer, GroupCommit, Write, failed_all};
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{
     IncidentRow, ReadRow, ledger_entry, now, read_row, received_row, seal_of,
@@ -33,6 +34,8 @@ pub struct PostgresStore {
     pool: PgPool,
     hash_cache: HashCache,
     guards: concord_store::access::Guards,
+    /// This process's appends, committed together.
+    group: GroupCommit,
     /// The ledger's size as the other writers announce it; its listener starts when
     /// first asked for ([`Store::growth`]).
     growth: std::sync::OnceLock<tokio::sync::watch::Sender<u64>>,
@@ -142,6 +145,7 @@ impl PostgresStore {
         Ok(PostgresStore {
             pool,
             hash_cache: HashCache::default(),
+            group: GroupCommit::default(),
             guards: Default::default(),
             growth: std::sync::OnceLock::new(),
         })
@@ -557,6 +561,7 @@ async fn fetch_hashes<'e>(
 /// fetching the older hashes it needs from the transaction.
 async fn append_leaf(
     tx: &mut Transaction<'_, Postgres>,
+    cache: &HashCache,
     known: &mut KnownHashes,
     out: &mut Vec<(u64, Hash)>,
     n: u64,
@@ -570,12 +575,194 @@ async fn append_leaf(
                 return Ok(());
             }
             Step::Fetch(indexes) => {
-                let found = fetch_hashes(&mut **tx, &indexes).await?;
-                let hashes = StoreError::hashes_in_order(&indexes, found)?;
-                known.extend(indexes.into_iter().zip(hashes));
+                let (cached, missing) = cache.lookup(&indexes);
+                known.extend(cached);
+                if !missing.is_empty() {
+                    let found = fetch_hashes(&mut **tx, &missing).await?;
+                    let hashes = StoreError::hashes_in_order(&missing, found)?;
+                    known.extend(missing.into_iter().zip(hashes));
+                }
             }
         }
     }
+}
+
+impl PostgresStore {
+    /// Commits `batch` in one transaction under the ledger head's lock, each write in a
+    /// savepoint; answers each, in order.
+    async fn commit_batch(&self, batch: Vec<Write>) -> Vec<Answer> {
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => return failed_all(batch.len(), &db_error(e)),
+        };
+        let size = match sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE")
+            .fetch_one(&mut *tx)
+            .await
+        {
+            Ok(size) => size,
+            Err(e) => return failed_all(batch.len(), &db_error(e)),
+        };
+        // Taken under the lock, so times never run backwards along the log.
+        let now = now();
+        let alone = batch.len() == 1;
+        let mut size = size;
+        let mut results = Vec::with_capacity(batch.len());
+        let mut hashes = Vec::new();
+        for w in &batch {
+            if !alone && let Err(e) = sqlx::query("SAVEPOINT write").execute(&mut *tx).await {
+                return failed_all(batch.len(), &db_error(e));
+            }
+            let mut written_hashes = Vec::with_capacity(w.events.len() * 2);
+            match write(&mut tx, &self.hash_cache, size, now, w, &mut written_hashes).await {
+                Ok(last) => {
+                    if !alone && let Err(e) = sqlx::query("RELEASE write").execute(&mut *tx).await {
+                        return failed_all(batch.len(), &db_error(e));
+                    }
+                    size += w.events.len() as i64;
+                    hashes.extend(written_hashes);
+                    results.push(Ok(last));
+                }
+                Err(e) if !alone => {
+                    for undo in ["ROLLBACK TO write", "RELEASE write"] {
+                        if let Err(undo) = sqlx::query(undo).execute(&mut *tx).await {
+                            return failed_all(batch.len(), &db_error(undo));
+                        }
+                    }
+                    results.push(Err(e));
+                }
+                // Alone: dropping the transaction rolls it back.
+                Err(e) => return vec![Err(e)],
+            }
+        }
+        // The new size, and word of it to every listening server once this commits.
+        if let Err(e) = sqlx::query!(
+            "WITH moved AS (UPDATE ledger_head SET size = $1 WHERE id = 1 RETURNING size) \
+             SELECT pg_notify('concord_ledger', size::text) FROM moved",
+            size
+        )
+        .execute(&mut *tx)
+        .await
+        {
+            return failed_all(batch.len(), &db_error(e));
+        }
+        if let Err(e) = tx.commit().await {
+            return failed_all(batch.len(), &db_error(e));
+        }
+        // Commits of other nodes, or racing ones here, leave a gap the mirror will not
+        // bridge: proofs beyond it then read the database.
+        if let Some((first, _)) = hashes.first() {
+            let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
+            self.hash_cache.extend_mirror(*first, &ordered);
+        }
+        tracing::debug!(writes = batch.len(), size, "committed");
+        results
+    }
+}
+
+/// One write inside the transaction, from leaf `size` on: checks its expectations, appends
+/// its leaves and hashes, updates the read tables, records its dataset mark. Returns the
+/// leaf index of its last event.
+async fn write(
+    tx: &mut Transaction<'_, Postgres>,
+    cache: &HashCache,
+    size: i64,
+    now: time::OffsetDateTime,
+    w: &Write,
+    hashes: &mut Vec<(u64, Hash)>,
+) -> Result<i64, StoreError> {
+    let (events, dataset, expect) = (&w.events, w.dataset.as_ref(), &w.expect);
+    let recorded_at = now;
+    if !expect.is_empty() {
+        // One statement for every expectation.
+        let subjects: Vec<String> = expect.iter().map(|e| e.subject.clone()).collect();
+        let lasts: Vec<Option<i64>> = expect.iter().map(|e| e.last).collect();
+        let changed = sqlx::query_scalar!(
+            r#"SELECT t.s AS "subject!" FROM UNNEST($1::text[], $2::bigint[]) AS t(s, l)
+               WHERE (SELECT MAX(leaf_index) FROM events WHERE subject = t.s) IS DISTINCT FROM t.l
+               LIMIT 1"#,
+            &subjects,
+            &lasts as &[Option<i64>]
+        )
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(db_error)?;
+        if let Some(subject) = changed {
+            return Err(StoreError::Conflict(format!(
+                "{subject} changed while the command was decided; try again"
+            )));
+        }
+    }
+    let mut known = KnownHashes::new();
+    let (mut indexes, mut kinds, mut bodies, mut subjects) = (vec![], vec![], vec![], vec![]);
+    for (offset, event) in events.iter().enumerate() {
+        let index = size + offset as i64;
+        let (body, leaf) = ledger_entry(index as u64, now, event);
+        append_leaf(tx, cache, &mut known, hashes, index as u64, leaf).await?;
+        indexes.push(index);
+        kinds.push(event.kind().to_owned());
+        bodies.push(body);
+        subjects.push(event.subject());
+    }
+    // One statement for the events and the seals they carry (one received before fails
+    // the write: a unique violation, a conflict, decided again), one for the hashes.
+    let seals: Vec<(&str, &str, &str)> = events.iter().filter_map(seal_of).collect();
+    let seal_at: Vec<String> = seals.iter().map(|s| s.0.to_owned()).collect();
+    let seal_keys: Vec<String> = seals.iter().map(|s| s.1.to_owned()).collect();
+    let seal_nonces: Vec<String> = seals.iter().map(|s| s.2.to_owned()).collect();
+    sqlx::query!(
+        r#"WITH sealed AS (
+               INSERT INTO seals (issued_at, key_id, nonce)
+               SELECT * FROM UNNEST($6::text[], $7::text[], $8::text[])
+           )
+           INSERT INTO events (leaf_index, kind, recorded_at, body, subject)
+           SELECT i, k, $5, b, s FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(i, k, b, s)"#,
+        &indexes,
+        &kinds,
+        &bodies,
+        &subjects as &[Option<String>],
+        recorded_at,
+        &seal_at,
+        &seal_keys,
+        &seal_nonces
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    let (hash_indexes, hash_bytes): (Vec<i64>, Vec<Vec<u8>>) = hashes
+        .iter()
+        .map(|(i, h)| (*i as i64, h.0.to_vec()))
+        .unzip();
+    sqlx::query!(
+        "INSERT INTO ledger_hashes (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+        &hash_indexes,
+        &hash_bytes
+    )
+    .execute(&mut **tx)
+    .await
+    .map_err(db_error)?;
+    let mut incidents = vec![];
+    for (offset, event) in events.iter().enumerate() {
+        match read_row(event) {
+            ReadRow::Incident(row) => incidents.push(row),
+            row => apply(tx, size + offset as i64, row)
+                .await
+                .map_err(db_error)?,
+        }
+    }
+    insert_incidents(tx, &incidents).await.map_err(db_error)?;
+    let last = size + events.len() as i64 - 1;
+    if let Some(mark) = dataset {
+        sqlx::query!(
+            "INSERT INTO datasets (name, sha256, last_event) VALUES ($1, $2, $3)",
+            mark.name,
+            mark.sha256,
+            last
+        )
+        .execute(&mut **tx)
+        .await
+        .map_err(db_error)?;
+    }
+    Ok(last)
 }
 
 #[async_trait]
@@ -586,126 +773,16 @@ impl Store for PostgresStore {
         dataset: Option<&DatasetMark>,
         expect: &[Expect],
     ) -> Result<i64, StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
-        let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1 FOR UPDATE")
-            .fetch_one(&mut *tx)
+        // Group commit (`concord_store::group_commit`): the appends this process makes at
+        // once share one transaction and one lock of the ledger's head.
+        let write = Write {
+            events: events.to_vec(),
+            dataset: dataset.cloned(),
+            expect: expect.to_vec(),
+        };
+        self.group
+            .append(write, |batch| self.commit_batch(batch))
             .await
-            .map_err(db_error)?;
-        // Taken under the lock, so times never run backwards along the log.
-        let now = now();
-        let recorded_at = now;
-        if !expect.is_empty() {
-            // One statement for every expectation.
-            let subjects: Vec<String> = expect.iter().map(|e| e.subject.clone()).collect();
-            let lasts: Vec<Option<i64>> = expect.iter().map(|e| e.last).collect();
-            let changed = sqlx::query_scalar!(
-                r#"SELECT t.s AS "subject!" FROM UNNEST($1::text[], $2::bigint[]) AS t(s, l)
-                   WHERE (SELECT MAX(leaf_index) FROM events WHERE subject = t.s) IS DISTINCT FROM t.l
-                   LIMIT 1"#,
-                &subjects,
-                &lasts as &[Option<i64>]
-            )
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_error)?;
-            if let Some(subject) = changed {
-                return Err(StoreError::Conflict(format!(
-                    "{subject} changed while the command was decided; try again"
-                )));
-            }
-        }
-        let mut known = KnownHashes::new();
-        let mut hashes = Vec::with_capacity(events.len() * 2);
-        let (mut indexes, mut kinds, mut bodies, mut subjects) = (vec![], vec![], vec![], vec![]);
-        for (offset, event) in events.iter().enumerate() {
-            let index = size + offset as i64;
-            let (body, leaf) = ledger_entry(index as u64, now, event);
-            append_leaf(&mut tx, &mut known, &mut hashes, index as u64, leaf).await?;
-            indexes.push(index);
-            kinds.push(event.kind().to_owned());
-            bodies.push(body);
-            subjects.push(event.subject());
-        }
-        // One statement for the events and the seals they carry (one received before fails
-        // the write: a unique violation, a conflict, decided again), one for the hashes.
-        let seals: Vec<(&str, &str, &str)> = events.iter().filter_map(seal_of).collect();
-        let seal_at: Vec<String> = seals.iter().map(|s| s.0.to_owned()).collect();
-        let seal_keys: Vec<String> = seals.iter().map(|s| s.1.to_owned()).collect();
-        let seal_nonces: Vec<String> = seals.iter().map(|s| s.2.to_owned()).collect();
-        sqlx::query!(
-            r#"WITH sealed AS (
-                   INSERT INTO seals (issued_at, key_id, nonce)
-                   SELECT * FROM UNNEST($6::text[], $7::text[], $8::text[])
-               )
-               INSERT INTO events (leaf_index, kind, recorded_at, body, subject)
-               SELECT i, k, $5, b, s FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(i, k, b, s)"#,
-            &indexes,
-            &kinds,
-            &bodies,
-            &subjects as &[Option<String>],
-            recorded_at,
-            &seal_at,
-            &seal_keys,
-            &seal_nonces
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let (hash_indexes, hash_bytes): (Vec<i64>, Vec<Vec<u8>>) = hashes
-            .iter()
-            .map(|(i, h)| (*i as i64, h.0.to_vec()))
-            .unzip();
-        sqlx::query!(
-            "INSERT INTO ledger_hashes (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
-            &hash_indexes,
-            &hash_bytes
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let mut incidents = vec![];
-        for (offset, event) in events.iter().enumerate() {
-            match read_row(event) {
-                ReadRow::Incident(row) => incidents.push(row),
-                row => apply(&mut tx, size + offset as i64, row)
-                    .await
-                    .map_err(db_error)?,
-            }
-        }
-        insert_incidents(&mut tx, &incidents)
-            .await
-            .map_err(db_error)?;
-        let last = size + events.len() as i64 - 1;
-        let new_size = size + events.len() as i64;
-        // The new size, and word of it to every listening server once this commits.
-        sqlx::query!(
-            "WITH moved AS (UPDATE ledger_head SET size = $1 WHERE id = 1 RETURNING size) \
-             SELECT pg_notify('concord_ledger', size::text) FROM moved",
-            new_size
-        )
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if let Some(mark) = dataset {
-            sqlx::query!(
-                "INSERT INTO datasets (name, sha256, last_event) VALUES ($1, $2, $3)",
-                mark.name,
-                mark.sha256,
-                last
-            )
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        // Commits of other nodes, or racing ones here, leave a gap the mirror will not
-        // bridge: proofs beyond it then read the database.
-        if let Some((first, _)) = hashes.first() {
-            let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
-            self.hash_cache.extend_mirror(*first, &ordered);
-        }
-        tracing::debug!(events = events.len(), last, "committed");
-        Ok(last)
     }
 
     async fn ledger_size(&self) -> Result<u64, StoreError> {

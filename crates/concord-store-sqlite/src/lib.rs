@@ -19,6 +19,7 @@ use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::federation;
+use concord_store::group_commit::{Answer, GroupCommit, Write, failed_all};
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{
     IncidentRow, ReadRow, ledger_entry, now, read_row, received_row, seal_of,
@@ -35,11 +36,9 @@ use time::format_description::well_known::Rfc3339;
 /// Concord's data in one SQLite file.
 pub struct SqliteStore {
     pool: SqlitePool,
-    /// SQLite allows one writer at a time; writers queue here rather than fail with
-    /// `SQLITE_BUSY`.
-    writer: tokio::sync::Mutex<()>,
-    /// Writes waiting for the writer, committed together by whoever holds it.
-    queue: std::sync::Mutex<Vec<Queued>>,
+    /// SQLite allows one writer at a time; writers queue here (and are committed
+    /// together) rather than fail with `SQLITE_BUSY`.
+    group: GroupCommit,
     hash_cache: HashCache,
     guards: concord_store::access::Guards,
 }
@@ -144,8 +143,7 @@ impl SqliteStore {
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         Ok(SqliteStore {
             pool,
-            writer: tokio::sync::Mutex::new(()),
-            queue: std::sync::Mutex::new(Vec::new()),
+            group: GroupCommit::default(),
             hash_cache: HashCache::default(),
             guards: Default::default(),
         })
@@ -713,44 +711,32 @@ async fn check_expectations(
     }
 }
 
-/// A write waiting for the writer.
-struct Queued {
-    events: Vec<Event>,
-    dataset: Option<DatasetMark>,
-    expect: Vec<Expect>,
-    reply: tokio::sync::oneshot::Sender<Result<i64, StoreError>>,
-}
-
 impl SqliteStore {
-    /// Commits `batch` in one transaction, each write in a savepoint; answers each.
-    async fn commit_batch(&self, batch: Vec<Queued>) {
+    /// Commits `batch` in one transaction, each write in a savepoint; answers each, in
+    /// order (the group commit of `concord_store::group_commit`).
+    async fn commit_batch(&self, batch: Vec<Write>) -> Vec<Answer> {
         let started = std::time::Instant::now();
         let now = now();
         let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
-        let fail_all = |batch: Vec<Queued>, e: &StoreError| {
-            for q in batch {
-                let _ = q.reply.send(Err(StoreError::Database(e.to_string())));
-            }
-        };
         // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
         // head first would fail, not wait, when another process writes meanwhile.
         let mut tx = match self.pool.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => tx,
-            Err(e) => return fail_all(batch, &db_error(e)),
+            Err(e) => return failed_all(batch.len(), &db_error(e)),
         };
         let mut size = match sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
             .fetch_one(&mut *tx)
             .await
         {
             Ok(size) => size,
-            Err(e) => return fail_all(batch, &db_error(e)),
+            Err(e) => return failed_all(batch.len(), &db_error(e)),
         };
         let alone = batch.len() == 1;
         let mut results = Vec::with_capacity(batch.len());
         let mut mirror: Vec<(u64, Hash)> = Vec::new();
         for q in &batch {
             if !alone && let Err(e) = sqlx::query("SAVEPOINT write").execute(&mut *tx).await {
-                return fail_all(batch, &db_error(e));
+                return failed_all(batch.len(), &db_error(e));
             }
             let mut hashes = Vec::new();
             let written = write(
@@ -768,7 +754,7 @@ impl SqliteStore {
             match written {
                 Ok(last) => {
                     if !alone && let Err(e) = sqlx::query("RELEASE write").execute(&mut *tx).await {
-                        return fail_all(batch, &db_error(e));
+                        return failed_all(batch.len(), &db_error(e));
                     }
                     size += q.events.len() as i64;
                     mirror.extend(hashes);
@@ -777,30 +763,24 @@ impl SqliteStore {
                 Err(e) if !alone => {
                     for undo in ["ROLLBACK TO write", "RELEASE write"] {
                         if let Err(undo) = sqlx::query(undo).execute(&mut *tx).await {
-                            return fail_all(batch, &db_error(undo));
+                            return failed_all(batch.len(), &db_error(undo));
                         }
                     }
                     results.push(Err(e));
                 }
-                Err(e) => {
-                    // Alone: dropping the transaction rolls it back.
-                    drop(tx);
-                    if let Some(q) = batch.into_iter().next() {
-                        let _ = q.reply.send(Err(e));
-                    }
-                    return;
-                }
+                // Alone: dropping the transaction rolls it back.
+                Err(e) => return vec![Err(e)],
             }
         }
         if let Err(e) = sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
             .execute(&mut *tx)
             .await
         {
-            return fail_all(batch, &db_error(e));
+            return failed_all(batch.len(), &db_error(e));
         }
         let written = started.elapsed();
         if let Err(e) = tx.commit().await {
-            return fail_all(batch, &db_error(e));
+            return failed_all(batch.len(), &db_error(e));
         }
         tracing::debug!(
             write_us = written.as_micros() as u64,
@@ -812,9 +792,7 @@ impl SqliteStore {
             self.hash_cache.extend_mirror(*first, &ordered);
         }
         tracing::debug!(writes = batch.len(), size, "committed");
-        for (q, result) in batch.into_iter().zip(results) {
-            let _ = q.reply.send(result);
-        }
+        results
     }
 }
 
@@ -903,29 +881,16 @@ impl Store for SqliteStore {
         dataset: Option<&DatasetMark>,
         expect: &[Expect],
     ) -> Result<i64, StoreError> {
-        // Group commit: whoever holds the writer commits every write queued meanwhile in
-        // one transaction (one fsync), each in a savepoint of its own; a write that fails
-        // is rolled back alone. Nothing is acknowledged before its transaction commits.
-        let (reply, mut answer) = tokio::sync::oneshot::channel();
-        self.queue
-            .lock()
-            .expect("the queue lock is never poisoned")
-            .push(Queued {
-                events: events.to_vec(),
-                dataset: dataset.cloned(),
-                expect: expect.to_vec(),
-                reply,
-            });
-        let _writer = self.writer.lock().await;
-        if let Ok(result) = answer.try_recv() {
-            return result;
-        }
-        let batch =
-            std::mem::take(&mut *self.queue.lock().expect("the queue lock is never poisoned"));
-        self.commit_batch(batch).await;
-        answer
-            .try_recv()
-            .unwrap_or_else(|_| Err(StoreError::Database("the write was not carried out".into())))
+        // Group commit (`concord_store::group_commit`): nothing is acknowledged before its
+        // transaction commits.
+        let write = Write {
+            events: events.to_vec(),
+            dataset: dataset.cloned(),
+            expect: expect.to_vec(),
+        };
+        self.group
+            .append(write, |batch| self.commit_batch(batch))
+            .await
     }
 
     async fn ledger_size(&self) -> Result<u64, StoreError> {
@@ -1588,7 +1553,7 @@ impl Store for SqliteStore {
     }
 
     async fn receive(&self, received: &federation::Received) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
+        let _writer = self.group.exclusive().await;
         let mut tx = self.pool.begin().await.map_err(db_error)?;
         // The leaves and the tree's hashes travel as JSON arrays and a blob: one statement
         // each, as a commit writes its own (see `insert_log`).
@@ -1646,7 +1611,7 @@ impl Store for SqliteStore {
     }
 
     async fn record_refusal(&self, refusal: &federation::Refusal) -> Result<(), StoreError> {
-        let _writer = self.writer.lock().await;
+        let _writer = self.group.exclusive().await;
         sqlx::query(
             "INSERT INTO federation_refusals (at, peer, origin, reason, evidence) VALUES (?, ?, ?, ?, ?)",
         )

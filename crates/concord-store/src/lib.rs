@@ -13,6 +13,7 @@ pub mod annual;
 pub mod batch;
 pub mod council;
 pub mod federation;
+pub mod group_commit;
 pub mod hash_cache;
 pub mod incidents;
 pub mod init;
