@@ -267,6 +267,24 @@ pub struct StreamFigures {
     pub p50_us: f64,
     /// 99th percentile, microseconds.
     pub p99_us: f64,
+    /// The server process's resident memory once every stream is open, MiB.
+    pub server_rss_subscribed_mib: f64,
+    /// Its resident memory at its highest (the kernel's high-water mark), MiB.
+    pub server_rss_peak_mib: f64,
+}
+
+/// A process's resident memory and its high-water mark, MiB (Linux `/proc`).
+fn resident_mib(pid: u32) -> anyhow::Result<(f64, f64)> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let field = |name: &str| -> anyhow::Result<f64> {
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .ok_or_else(|| anyhow::anyhow!("/proc/{pid}/status has no {name}"))?;
+        Ok(kib / 1024.0)
+    };
+    Ok((field("VmRSS:")?, field("VmHWM:")?))
 }
 
 /// Serves a fresh SQLite database on a local port, connects `subscribers` SSE streams as
@@ -282,7 +300,13 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
     let (store, mut secrets) = demo_with_keys(&url, &["TJK"]).await?;
     let secret = secrets.remove(0);
     let origin = concord_store::queries::origin(store.as_ref()).await?;
-    let (addr, stop, server) = local_server(store).await?;
+    drop(store);
+    // The server is a process of its own, so that its memory is its own and the
+    // subscribers' sockets do not share its open-file limit.
+    let log_key = dir.path().join("log.key");
+    crate::log_key::load_or_create(&log_key, &origin)?;
+    let server = crate::bench_servers::serve(&url, &log_key)?;
+    let addr = server.addr;
 
     // Arrival times by leaf index, per subscriber.
     let arrivals: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
@@ -291,7 +315,8 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
         readers.push(subscribe(addr, arrivals.clone()).await?);
     }
     // Let every stream subscribe.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::time::sleep(Duration::from_millis(500 + subscribers as u64 / 10)).await;
+    let (subscribed_mib, _) = resident_mib(server.pid())?;
 
     let mut acknowledged: HashMap<u64, Instant> = HashMap::new();
     let mut poster = tokio::net::TcpStream::connect(addr).await?;
@@ -315,12 +340,12 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
         acknowledged.insert(leaf, Instant::now());
     }
     // Let the last deliveries arrive, then close everything.
-    tokio::time::sleep(Duration::from_millis(1000)).await;
-    let _ = stop.send(());
+    tokio::time::sleep(Duration::from_millis(1000 + subscribers as u64 / 10)).await;
+    let (_, peak_mib) = resident_mib(server.pid())?;
+    drop(server);
     for r in readers {
         let _ = r.await;
     }
-    let _ = server.await;
     let arrivals = arrivals.lock().expect("not poisoned");
     let mut latencies: Vec<Duration> = arrivals
         .iter()
@@ -338,6 +363,8 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
         deliveries: latencies.len(),
         p50_us: percentile(&latencies, 0.5),
         p99_us: percentile(&latencies, 0.99),
+        server_rss_subscribed_mib: subscribed_mib,
+        server_rss_peak_mib: peak_mib,
     })
 }
 

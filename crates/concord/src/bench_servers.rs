@@ -38,9 +38,17 @@ pub struct ServersFigures {
 }
 
 /// One `concord serve` process, killed when dropped.
-struct Serving {
+pub(crate) struct Serving {
     child: Child,
-    addr: SocketAddr,
+    /// Where it serves.
+    pub(crate) addr: SocketAddr,
+}
+
+impl Serving {
+    /// Its process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
 }
 
 impl Drop for Serving {
@@ -52,7 +60,7 @@ impl Drop for Serving {
 
 /// Starts `concord serve` on `database` with the ledger key at `log_key`; returns once it
 /// says it is serving.
-fn serve(database: &str, log_key: &std::path::Path) -> anyhow::Result<Serving> {
+pub(crate) fn serve(database: &str, log_key: &std::path::Path) -> anyhow::Result<Serving> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();

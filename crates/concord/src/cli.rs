@@ -900,13 +900,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 print_json(&f)
             } else {
                 println!(
-                    "live stream: {} subscribers, {} reports, {} deliveries (of {}): p50 {:.1} ms, p99 {:.1} ms from acknowledgement to delivery",
+                    "live stream: {} subscribers, {} reports, {} deliveries (of {}): p50 {:.1} ms, p99 {:.1} ms from acknowledgement to delivery; server resident memory {:.0} MiB with every stream open, {:.0} MiB at its highest",
                     f.subscribers,
                     f.reports,
                     f.deliveries,
                     f.subscribers * f.reports,
                     f.p50_us / 1000.0,
-                    f.p99_us / 1000.0
+                    f.p99_us / 1000.0,
+                    f.server_rss_subscribed_mib,
+                    f.server_rss_peak_mib
                 );
                 Ok(())
             }

@@ -422,6 +422,12 @@ fn bench_stream_delivers_every_report_to_every_subscriber() {
     let figures = json(&out);
     assert_eq!(figures["deliveries"], 15, "{figures}");
     assert!(figures["p99_us"].as_f64().unwrap() >= figures["p50_us"].as_f64().unwrap());
+    // The server's memory, read from its own process.
+    let rss = figures["server_rss_subscribed_mib"].as_f64().unwrap();
+    assert!(
+        rss > 1.0 && figures["server_rss_peak_mib"].as_f64().unwrap() >= rss,
+        "{figures}"
+    );
 }
 
 #[test]
