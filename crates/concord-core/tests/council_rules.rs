@@ -679,6 +679,12 @@ fn seals_checked_together_are_judged_as_each_alone() {
             "ok"
         ]
     );
+    // A check is good for its own command only.
+    let checked = together[0].clone().unwrap();
+    let err = council
+        .decide_authenticated(&frozen, checked, &State::default(), now)
+        .unwrap_err();
+    assert_eq!(err.rule(), "bad-signature");
     // Only good seals together: the batch holds.
     assert!(
         council

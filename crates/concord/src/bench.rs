@@ -343,6 +343,25 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
     tokio::time::sleep(Duration::from_millis(1000 + subscribers as u64 / 10)).await;
     let (_, peak_mib) = resident_mib(server.pid())?;
     drop(server);
+    let latencies = delivery_latencies(readers, &arrivals, &acknowledged).await?;
+    Ok(StreamFigures {
+        subscribers,
+        reports,
+        deliveries: latencies.len(),
+        p50_us: percentile(&latencies, 0.5),
+        p99_us: percentile(&latencies, 0.99),
+        server_rss_subscribed_mib: subscribed_mib,
+        server_rss_peak_mib: peak_mib,
+    })
+}
+
+/// Once the streams have ended (their server stopped): every delivery's time from its
+/// report's acknowledgement, sorted.
+pub(crate) async fn delivery_latencies(
+    readers: Vec<tokio::task::JoinHandle<()>>,
+    arrivals: &std::sync::Mutex<Vec<(u64, Instant)>>,
+    acknowledged: &std::collections::HashMap<u64, Instant>,
+) -> anyhow::Result<Vec<Duration>> {
     for r in readers {
         let _ = r.await;
     }
@@ -357,15 +376,7 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
         .collect();
     latencies.sort();
     anyhow::ensure!(!latencies.is_empty(), "no delivery was observed");
-    Ok(StreamFigures {
-        subscribers,
-        reports,
-        deliveries: latencies.len(),
-        p50_us: percentile(&latencies, 0.5),
-        p99_us: percentile(&latencies, 0.99),
-        server_rss_subscribed_mib: subscribed_mib,
-        server_rss_peak_mib: peak_mib,
-    })
+    Ok(latencies)
 }
 
 /// A live-stream reader on `addr` (public, from now): a task that notes the arrival time

@@ -14,7 +14,9 @@ use anyhow::{Context, bail};
 use concord_core::council::{Command, SignedCommand};
 use concord_core::releasability::Releasability;
 
-use crate::bench::{demo_with_keys, ingest_report, percentile, post_all, post_report, subscribe};
+use crate::bench::{
+    delivery_latencies, demo_with_keys, ingest_report, percentile, post_all, post_report, subscribe,
+};
 
 /// What `bench servers` measured.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -158,20 +160,7 @@ pub async fn servers(
         rates.push(post_all(targets, Arc::new(bodies), 64, 1).await?);
     }
     drop(running);
-    for r in readers {
-        let _ = r.await;
-    }
-    let arrivals = arrivals.lock().expect("not poisoned");
-    let mut latencies: Vec<Duration> = arrivals
-        .iter()
-        .filter_map(|(id, at)| {
-            acknowledged
-                .get(id)
-                .map(|ack| at.saturating_duration_since(*ack))
-        })
-        .collect();
-    latencies.sort();
-    anyhow::ensure!(!latencies.is_empty(), "no delivery was observed");
+    let latencies = delivery_latencies(readers, &arrivals, &acknowledged).await?;
     Ok(ServersFigures {
         servers: addrs.len(),
         reports,

@@ -17,17 +17,19 @@ use super::{CLOCK_SKEW, Command, Council, CouncilError, SignedCommand};
 use crate::keys::{KeyOwner, KeyRegistration};
 use crate::registry::MemberStatus;
 
-/// A command whose seal the council has checked: who signed it. Only
-/// [`Council::authenticate_all`] makes one, so a command cannot be decided unchecked.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A command whose seal the council has checked: who signed it, and the signature checked
+/// (so that it is good for that command only). Only [`Council::authenticate_all`] makes
+/// one, so a command cannot be decided unchecked.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authenticated {
     owner: KeyOwner,
+    signature: String,
 }
 
 impl Authenticated {
-    /// The owner of the key that signed.
-    pub fn owner(&self) -> KeyOwner {
-        self.owner
+    /// The owner of the key that signed `signed`, if this is the check of its seal.
+    pub fn owner_of(&self, signed: &SignedCommand) -> Option<KeyOwner> {
+        (signed.seal.signature == self.signature).then_some(self.owner)
     }
 }
 
@@ -142,7 +144,10 @@ impl Council<'_> {
                 self.may_act(member, day)?;
             }
         }
-        Ok(Authenticated { owner: key.owner })
+        Ok(Authenticated {
+            owner: key.owner,
+            signature: seal.signature.clone(),
+        })
     }
 
     /// Whether `member` may sign anything on `day`: only a member state acts (a frozen or

@@ -92,7 +92,9 @@ impl Council<'_> {
         now: time::OffsetDateTime,
     ) -> Result<Vec<Event>, CouncilError> {
         let today = now.date();
-        let owner = authenticated.owner();
+        let owner = authenticated
+            .owner_of(signed)
+            .ok_or_else(|| CouncilError::BadSignature(signed.seal.key.clone()))?;
         if state.sealed_before {
             return Err(CouncilError::Replayed);
         }
