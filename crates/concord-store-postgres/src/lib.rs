@@ -18,7 +18,9 @@ use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::federation;
-use concord_store::group_commit::{Answer, GroupCommit, Write, failed_all};
+use concord_store::group_commit::{
+    Answer, GroupCommit, GroupTransaction, Write, failed_all, write_group,
+};
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{
     IncidentRow, ReadRow, ledger_entry, now, read_row, received_row, seal_of,
@@ -588,8 +590,8 @@ async fn append_leaf(
 }
 
 impl PostgresStore {
-    /// Commits `batch` in one transaction under the ledger head's lock, each write in a
-    /// savepoint; answers each, in order.
+    /// Commits `batch` in one transaction under the ledger head's lock ([`write_group`]);
+    /// answers each, in order.
     async fn commit_batch(&self, batch: Vec<Write>) -> Vec<Answer> {
         let mut tx = match self.pool.begin().await {
             Ok(tx) => tx,
@@ -604,58 +606,58 @@ impl PostgresStore {
         };
         // Taken under the lock, so times never run backwards along the log.
         let now = now();
-        let alone = batch.len() == 1;
-        let mut size = size;
-        let mut results = Vec::with_capacity(batch.len());
-        let mut hashes = Vec::new();
-        for w in &batch {
-            if !alone && let Err(e) = sqlx::query("SAVEPOINT write").execute(&mut *tx).await {
-                return failed_all(batch.len(), &db_error(e));
-            }
-            let mut written_hashes = Vec::with_capacity(w.events.len() * 2);
-            match write(&mut tx, &self.hash_cache, size, now, w, &mut written_hashes).await {
-                Ok(last) => {
-                    if !alone && let Err(e) = sqlx::query("RELEASE write").execute(&mut *tx).await {
-                        return failed_all(batch.len(), &db_error(e));
-                    }
-                    size += w.events.len() as i64;
-                    hashes.extend(written_hashes);
-                    results.push(Ok(last));
-                }
-                Err(e) if !alone => {
-                    for undo in ["ROLLBACK TO write", "RELEASE write"] {
-                        if let Err(undo) = sqlx::query(undo).execute(&mut *tx).await {
-                            return failed_all(batch.len(), &db_error(undo));
-                        }
-                    }
-                    results.push(Err(e));
-                }
-                // Alone: dropping the transaction rolls it back.
-                Err(e) => return vec![Err(e)],
-            }
-        }
-        // The new size, and word of it to every listening server once this commits.
-        if let Err(e) = sqlx::query!(
-            "WITH moved AS (UPDATE ledger_head SET size = $1 WHERE id = 1 RETURNING size) \
-             SELECT pg_notify('concord_ledger', size::text) FROM moved",
-            size
-        )
-        .execute(&mut *tx)
-        .await
-        {
-            return failed_all(batch.len(), &db_error(e));
-        }
-        if let Err(e) = tx.commit().await {
-            return failed_all(batch.len(), &db_error(e));
-        }
+        let group = Group {
+            tx,
+            cache: &self.hash_cache,
+        };
+        let (answers, hashes) = write_group(group, size, now, &batch).await;
         // Commits of other nodes, or racing ones here, leave a gap the mirror will not
         // bridge: proofs beyond it then read the database.
         if let Some((first, _)) = hashes.first() {
             let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
             self.hash_cache.extend_mirror(*first, &ordered);
         }
-        tracing::debug!(writes = batch.len(), size, "committed");
-        results
+        answers
+    }
+}
+
+/// A group commit's transaction on PostgreSQL.
+struct Group<'a> {
+    tx: Transaction<'static, Postgres>,
+    cache: &'a HashCache,
+}
+
+#[async_trait]
+impl GroupTransaction for Group<'_> {
+    async fn write(
+        &mut self,
+        size: i64,
+        now: time::OffsetDateTime,
+        w: &Write,
+        hashes: &mut Vec<(u64, Hash)>,
+    ) -> Result<i64, StoreError> {
+        write(&mut self.tx, self.cache, size, now, w, hashes).await
+    }
+
+    async fn savepoint(&mut self, statement: &str) -> Result<(), StoreError> {
+        sqlx::query(statement)
+            .execute(&mut *self.tx)
+            .await
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    /// The new size, and word of it to every listening server once this commits.
+    async fn commit(mut self, size: i64) -> Result<(), StoreError> {
+        sqlx::query!(
+            "WITH moved AS (UPDATE ledger_head SET size = $1 WHERE id = 1 RETURNING size) \
+             SELECT pg_notify('concord_ledger', size::text) FROM moved",
+            size
+        )
+        .execute(&mut *self.tx)
+        .await
+        .map_err(db_error)?;
+        self.tx.commit().await.map_err(db_error)
     }
 }
 

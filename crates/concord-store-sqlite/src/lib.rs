@@ -19,7 +19,9 @@ use concord_core::registry::StatusRecord;
 use concord_core::tokens::ApiToken;
 use concord_ledger::log::{self, KnownHashes, Step};
 use concord_store::federation;
-use concord_store::group_commit::{Answer, GroupCommit, Write, failed_all};
+use concord_store::group_commit::{
+    Answer, GroupCommit, GroupTransaction, Write, failed_all, write_group,
+};
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{
     IncidentRow, ReadRow, ledger_entry, now, read_row, received_row, seal_of,
@@ -712,87 +714,81 @@ async fn check_expectations(
 }
 
 impl SqliteStore {
-    /// Commits `batch` in one transaction, each write in a savepoint; answers each, in
-    /// order (the group commit of `concord_store::group_commit`).
+    /// Commits `batch` in one transaction ([`write_group`]); answers each, in order (the
+    /// group commit of `concord_store::group_commit`).
     async fn commit_batch(&self, batch: Vec<Write>) -> Vec<Answer> {
-        let started = std::time::Instant::now();
         let now = now();
-        let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
         // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
         // head first would fail, not wait, when another process writes meanwhile.
         let mut tx = match self.pool.begin_with("BEGIN IMMEDIATE").await {
             Ok(tx) => tx,
             Err(e) => return failed_all(batch.len(), &db_error(e)),
         };
-        let mut size = match sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
+        let size = match sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
             .fetch_one(&mut *tx)
             .await
         {
             Ok(size) => size,
             Err(e) => return failed_all(batch.len(), &db_error(e)),
         };
-        let alone = batch.len() == 1;
-        let mut results = Vec::with_capacity(batch.len());
-        let mut mirror: Vec<(u64, Hash)> = Vec::new();
-        for q in &batch {
-            if !alone && let Err(e) = sqlx::query("SAVEPOINT write").execute(&mut *tx).await {
-                return failed_all(batch.len(), &db_error(e));
-            }
-            let mut hashes = Vec::new();
-            let written = write(
-                &mut tx,
-                &self.hash_cache,
-                size,
-                now,
-                &recorded_at,
-                &q.events,
-                q.dataset.as_ref(),
-                &q.expect,
-                &mut hashes,
-            )
-            .await;
-            match written {
-                Ok(last) => {
-                    if !alone && let Err(e) = sqlx::query("RELEASE write").execute(&mut *tx).await {
-                        return failed_all(batch.len(), &db_error(e));
-                    }
-                    size += q.events.len() as i64;
-                    mirror.extend(hashes);
-                    results.push(Ok(last));
-                }
-                Err(e) if !alone => {
-                    for undo in ["ROLLBACK TO write", "RELEASE write"] {
-                        if let Err(undo) = sqlx::query(undo).execute(&mut *tx).await {
-                            return failed_all(batch.len(), &db_error(undo));
-                        }
-                    }
-                    results.push(Err(e));
-                }
-                // Alone: dropping the transaction rolls it back.
-                Err(e) => return vec![Err(e)],
-            }
-        }
-        if let Err(e) = sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
-            .execute(&mut *tx)
-            .await
-        {
-            return failed_all(batch.len(), &db_error(e));
-        }
-        let written = started.elapsed();
-        if let Err(e) = tx.commit().await {
-            return failed_all(batch.len(), &db_error(e));
-        }
-        tracing::debug!(
-            write_us = written.as_micros() as u64,
-            commit_us = (started.elapsed() - written).as_micros() as u64,
-            "batch written and committed"
-        );
-        if let Some((first, _)) = mirror.first() {
-            let ordered: Vec<Hash> = mirror.iter().map(|(_, h)| *h).collect();
+        let group = Group {
+            tx,
+            cache: &self.hash_cache,
+            recorded_at: now.format(&Rfc3339).expect("UTC timestamps format"),
+        };
+        let (answers, hashes) = write_group(group, size, now, &batch).await;
+        if let Some((first, _)) = hashes.first() {
+            let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
             self.hash_cache.extend_mirror(*first, &ordered);
         }
-        tracing::debug!(writes = batch.len(), size, "committed");
-        results
+        answers
+    }
+}
+
+/// A group commit's transaction on SQLite.
+struct Group<'a> {
+    tx: Transaction<'static, Sqlite>,
+    cache: &'a HashCache,
+    recorded_at: String,
+}
+
+#[async_trait]
+impl GroupTransaction for Group<'_> {
+    async fn write(
+        &mut self,
+        size: i64,
+        now: time::OffsetDateTime,
+        w: &Write,
+        hashes: &mut Vec<(u64, Hash)>,
+    ) -> Result<i64, StoreError> {
+        write(
+            &mut self.tx,
+            self.cache,
+            size,
+            now,
+            &self.recorded_at,
+            &w.events,
+            w.dataset.as_ref(),
+            &w.expect,
+            hashes,
+        )
+        .await
+    }
+
+    async fn savepoint(&mut self, statement: &str) -> Result<(), StoreError> {
+        sqlx::query(statement)
+            .execute(&mut *self.tx)
+            .await
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    async fn commit(mut self, size: i64) -> Result<(), StoreError> {
+        sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
+            .execute(&mut *self.tx)
+            .await
+            .map_err(db_error)?;
+        self.tx.commit().await.map_err(db_error)
     }
 }
 
