@@ -103,15 +103,7 @@ impl Node {
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(self.dir.join("stderr.log"))?)
             .spawn()?;
-        let mut out = BufReader::new(child.stdout.take().context("no stdout")?);
-        let mut line = String::new();
-        while !line.contains("Concord is serving") {
-            line.clear();
-            if out.read_line(&mut line)? == 0 {
-                bail!("{}'s node did not start", self.code);
-            }
-        }
-        std::thread::spawn(move || for _ in out.lines() {});
+        crate::bench_servers::until_serving(&mut child, &format!("{}'s node", self.code))?;
         self.child = Some(child);
         Ok(())
     }

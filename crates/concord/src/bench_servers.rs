@@ -77,16 +77,23 @@ pub(crate) fn serve(database: &str, log_key: &std::path::Path) -> anyhow::Result
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()?;
+    until_serving(&mut child, "a server")?;
+    Ok(Serving { child, addr })
+}
+
+/// Reads a started `concord serve`'s standard output until it says it is serving (then
+/// drains the rest on a thread of its own, so that it never blocks on a full pipe).
+pub(crate) fn until_serving(child: &mut Child, what: &str) -> anyhow::Result<()> {
     let mut out = BufReader::new(child.stdout.take().context("no stdout")?);
     let mut line = String::new();
     while !line.contains("Concord is serving") {
         line.clear();
         if out.read_line(&mut line)? == 0 {
-            bail!("a server did not start");
+            bail!("{what} did not start");
         }
     }
     std::thread::spawn(move || for _ in out.lines() {});
-    Ok(Serving { child, addr })
+    Ok(())
 }
 
 /// Runs the bench on `database` (PostgreSQL, initialised here: use a fresh database) with
