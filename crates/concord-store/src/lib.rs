@@ -10,6 +10,7 @@ pub mod access;
 pub mod accounts;
 pub mod alerts;
 pub mod annual;
+pub mod append;
 pub mod batch;
 pub mod council;
 pub mod federation;

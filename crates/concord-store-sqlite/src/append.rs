@@ -1,0 +1,644 @@
+//! The ledger's append on SQLite: the SQL behind `concord_store::append` (one write
+//! transaction at a time, `BEGIN IMMEDIATE`; rows as multi-row statements of bound values)
+//! and the read row of every event kind.
+
+use async_trait::async_trait;
+use concord_store::append::{AppendDatabase, AppendTransaction, EntryRow, PositionRow, SealRow};
+use concord_store::group_commit::GroupCommit;
+use concord_store::hash_cache::HashCache;
+use concord_store::projection::{IncidentRow, ReadRow};
+use concord_store::{DatasetMark, Expect, Hash, StoreError};
+use sqlx::{Sqlite, Transaction};
+use time::format_description::well_known::Rfc3339;
+
+use crate::{SqliteStore, db_error};
+
+#[async_trait]
+impl AppendDatabase for SqliteStore {
+    type Transaction = Appending;
+
+    async fn begin_append(&self) -> Result<(Appending, i64), StoreError> {
+        // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
+        // head first would fail, not wait, when another process writes meanwhile.
+        let mut tx = self
+            .pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(db_error)?;
+        let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        Ok((Appending(tx), size))
+    }
+
+    fn group_commit(&self) -> &GroupCommit {
+        &self.group
+    }
+
+    fn hashes(&self) -> &HashCache {
+        &self.hash_cache
+    }
+}
+
+/// The append's transaction on SQLite.
+pub struct Appending(Transaction<'static, Sqlite>);
+
+#[async_trait]
+impl AppendTransaction for Appending {
+    async fn changed_subject(&mut self, expect: &[Expect]) -> Result<Option<String>, StoreError> {
+        // SQLite has no array parameter: the pairs go as one JSON array.
+        let pairs: Vec<(&str, Option<i64>)> = expect
+            .iter()
+            .map(|e| (e.subject.as_str(), e.last))
+            .collect();
+        let pairs = StoreError::encode(&pairs);
+        sqlx::query_scalar!(
+            r#"SELECT json_extract(j.value, '$[0]') AS "subject!: String" FROM json_each(?1) j
+               WHERE (SELECT MAX(leaf_index) FROM events WHERE subject = json_extract(j.value, '$[0]'))
+                     IS NOT json_extract(j.value, '$[1]')
+               LIMIT 1"#,
+            pairs
+        )
+        .fetch_optional(&mut *self.0)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn stored_hashes(&mut self, indexes: &[u64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        fetch_hashes(&mut *self.0, indexes).await
+    }
+
+    async fn insert_entries(
+        &mut self,
+        now: time::OffsetDateTime,
+        entries: &[EntryRow],
+        seals: &[SealRow<'_>],
+    ) -> Result<(), StoreError> {
+        let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
+        for rows in entries.chunks(rows_per_statement(5)) {
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO events (leaf_index, kind, recorded_at, body, subject) ",
+            );
+            q.push_values(rows, |mut row, e| {
+                row.push_bind(e.index)
+                    .push_bind(e.kind)
+                    .push_bind(recorded_at.as_str())
+                    .push_bind(e.body.as_str())
+                    .push_bind(e.subject.as_deref());
+            });
+            q.build().execute(&mut *self.0).await.map_err(db_error)?;
+        }
+        insert_seals(&mut self.0, seals).await.map_err(db_error)
+    }
+
+    async fn insert_hashes(&mut self, hashes: &[(u64, Hash)]) -> Result<(), StoreError> {
+        // One statement: the indexes as one JSON array, the hashes as one blob.
+        let indexes = StoreError::encode(&hashes.iter().map(|(i, _)| *i).collect::<Vec<u64>>());
+        let blob: Vec<u8> = hashes.iter().flat_map(|(_, h)| h.0).collect();
+        sqlx::query!(
+            r#"INSERT INTO ledger_hashes (idx, hash)
+               SELECT j.value, substr(?2, j.key * 32 + 1, 32) FROM json_each(?1) j"#,
+            indexes,
+            blob
+        )
+        .execute(&mut *self.0)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn insert_sources(&mut self, rows: &[(String, String)]) -> Result<(), StoreError> {
+        insert_sources(&mut self.0, rows).await.map_err(db_error)
+    }
+
+    async fn insert_positions(&mut self, rows: &[PositionRow]) -> Result<(), StoreError> {
+        insert_positions(&mut self.0, rows).await.map_err(db_error)
+    }
+
+    async fn insert_incidents(&mut self, rows: &[IncidentRow]) -> Result<(), StoreError> {
+        insert_incidents(&mut self.0, rows).await.map_err(db_error)
+    }
+
+    async fn apply(&mut self, seq: i64, row: ReadRow) -> Result<(), StoreError> {
+        apply(&mut self.0, seq, row).await.map_err(db_error)
+    }
+
+    async fn insert_dataset(&mut self, mark: &DatasetMark, last: i64) -> Result<(), StoreError> {
+        sqlx::query!(
+            "INSERT INTO datasets (name, sha256, last_event) VALUES (?, ?, ?)",
+            mark.name,
+            mark.sha256,
+            last
+        )
+        .execute(&mut *self.0)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn savepoint(&mut self, statement: &str) -> Result<(), StoreError> {
+        sqlx::query(statement)
+            .execute(&mut *self.0)
+            .await
+            .map(drop)
+            .map_err(db_error)
+    }
+
+    async fn commit(mut self, size: i64) -> Result<(), StoreError> {
+        sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
+            .execute(&mut *self.0)
+            .await
+            .map_err(db_error)?;
+        self.0.commit().await.map_err(db_error)
+    }
+}
+
+/// Applies one read row, of the event at leaf `seq` (a received entry's too).
+pub(crate) async fn apply(
+    tx: &mut Transaction<'_, Sqlite>,
+    seq: i64,
+    row: ReadRow,
+) -> Result<(), sqlx::Error> {
+    match row {
+        ReadRow::Charter { body } => {
+            sqlx::query!("INSERT INTO charter (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body", body)
+                .execute(&mut **tx)
+                .await?;
+        }
+        // A commit inserts these in one statement each (`concord_store::append`); alone,
+        // the same statement takes one row.
+        ReadRow::Source { file, body } => insert_sources(tx, &[(file, body)]).await?,
+        ReadRow::Status {
+            member,
+            status,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO member_statuses (member, status, body) VALUES (?, ?, ?)",
+                member,
+                status,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Session {
+            id,
+            year,
+            starts,
+            bodies,
+            body,
+        } => {
+            let starts = starts.to_string();
+            sqlx::query!(
+                "INSERT INTO sessions (id, year, starts, body) VALUES (?, ?, ?, ?)",
+                id,
+                year,
+                starts,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+            for code in bodies {
+                sqlx::query!(
+                    "INSERT INTO session_bodies (session_id, body_code) VALUES (?, ?)",
+                    id,
+                    code
+                )
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        ReadRow::Document {
+            id,
+            session_id,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO documents (id, session_id, position, body) VALUES (?, ?, ?, ?)",
+                id,
+                session_id,
+                seq,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Appointment { post, body } => {
+            sqlx::query!(
+                "INSERT INTO appointments (post, body) VALUES (?, ?)",
+                post,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Chairmanship { year, body } => {
+            sqlx::query!(
+                "INSERT INTO chairmanship_statements (year, body) VALUES (?, ?)",
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::ExerciseYear { year, body } => {
+            sqlx::query!(
+                "INSERT INTO exercise_years (year, body) VALUES (?, ?)",
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Exercise { id, year, body } => {
+            sqlx::query!(
+                "INSERT INTO exercises (id, year, body) VALUES (?, ?, ?)",
+                id,
+                year,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Programme { id, body } => {
+            sqlx::query!("INSERT INTO programmes (id, body) VALUES (?, ?)", id, body)
+                .execute(&mut **tx)
+                .await?;
+        }
+        ReadRow::Key {
+            key_id,
+            owner,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO keys (key_id, owner, body) VALUES (?, ?, ?)",
+                key_id,
+                owner,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Node {
+            origin,
+            owner,
+            body,
+        } => {
+            sqlx::query(
+                "INSERT INTO nodes (origin, owner, body) VALUES (?, ?, ?) \
+                 ON CONFLICT (origin) DO UPDATE SET owner = excluded.owner, body = excluded.body",
+            )
+            .bind(origin)
+            .bind(owner)
+            .bind(body)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::KeyRetired {
+            key_id,
+            valid_until,
+        } => {
+            sqlx::query!(
+                "UPDATE keys SET body = json_set(body, '$.valid_until', ?) WHERE key_id = ?",
+                valid_until,
+                key_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::AgendaItem { session_id, title } => {
+            sqlx::query!(
+                "UPDATE sessions SET body = json_insert(body, '$.agenda[#]', json(?)) WHERE id = ?",
+                title,
+                session_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Attendance {
+            session_id,
+            member,
+            attendance,
+        } => {
+            sqlx::query!(
+                "UPDATE sessions SET body = json_set(body, '$.attendance.' || ?, ?) WHERE id = ?",
+                member,
+                attendance,
+                session_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Version {
+            document_id,
+            number,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO document_versions (document_id, number, body) VALUES (?, ?, ?)",
+                document_id,
+                number,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Circulation {
+            document_id,
+            version,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO circulations (document_id, version, body) VALUES (?, ?, ?)",
+                document_id,
+                version,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Position {
+            document_id,
+            version,
+            member,
+            body,
+        } => {
+            let row = PositionRow {
+                document_id,
+                version,
+                member,
+                seq,
+                body,
+            };
+            insert_positions(tx, &[row]).await?
+        }
+        ReadRow::Incident(row) => insert_incidents(tx, &[row]).await?,
+        ReadRow::Token { id, sha256, body } => {
+            sqlx::query!(
+                "INSERT INTO api_tokens (id, sha256, revoked, body) VALUES (?, ?, FALSE, ?)",
+                id,
+                sha256,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::TokenRevoked { id } => {
+            sqlx::query!("UPDATE api_tokens SET revoked = TRUE WHERE id = ?", id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        ReadRow::Account { username, body } => {
+            sqlx::query!(
+                "INSERT INTO accounts (username, closed, body) VALUES (?1, FALSE, ?2)
+                 ON CONFLICT (username) DO UPDATE SET body = ?2",
+                username,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Alert(a) => {
+            sqlx::query(
+                "INSERT INTO alerts (id, issuer, release_to, release_group, received_at, situation, summary) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?)",
+            )
+            .bind(a.id)
+            .bind(a.issuer)
+            .bind(a.release_to)
+            .bind(a.release_group)
+            .bind(a.received_at)
+            .bind(a.situation)
+            .bind(a.summary)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::SituationOpened(s) => {
+            sqlx::query(
+                "INSERT INTO situations (id, opened_at, title, level, reports) VALUES (?, ?, ?, ?, ?)",
+            )
+            .bind(s.id)
+            .bind(s.opened_at)
+            .bind(s.title)
+            .bind(s.level)
+            .bind(s.reports)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::SituationReport { id, report } => {
+            sqlx::query(
+                "UPDATE situations SET reports = json_insert(reports, '$[#]', ?) WHERE id = ?",
+            )
+            .bind(report)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::SituationLevel { id, level } => {
+            sqlx::query("UPDATE situations SET level = ? WHERE id = ?")
+                .bind(level)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        ReadRow::AccountClosed { username } => {
+            sqlx::query!(
+                "UPDATE accounts SET closed = TRUE WHERE username = ?",
+                username
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Operation { code, body } => {
+            sqlx::query!(
+                "INSERT INTO operations (code, body) VALUES (?, ?)",
+                code,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+        ReadRow::Nothing => {}
+        ReadRow::DocumentStatus {
+            document_id,
+            status,
+        } => set_document_status(tx, &document_id, &status).await?,
+        ReadRow::Decision {
+            document_id,
+            status,
+            body,
+        } => {
+            sqlx::query!(
+                "INSERT INTO decisions (document_id, leaf_index, body) VALUES (?, ?, ?)",
+                document_id,
+                seq,
+                body
+            )
+            .execute(&mut **tx)
+            .await?;
+            sqlx::query!(
+                "UPDATE documents SET body = json_set(body, '$.status', ?) WHERE id = ?",
+                status,
+                document_id
+            )
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// The stored hashes at `indexes` that exist, as (index, bytes).
+pub(crate) async fn fetch_hashes<'e>(
+    executor: impl sqlx::SqliteExecutor<'e>,
+    indexes: &[u64],
+) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+    // SQLite has no array parameter: pass the indexes as a JSON array. The answer comes
+    // back as one row (indexes as JSON, hashes as hex, in the same order): sqlx hands
+    // each row across threads separately, and proofs are latency-bound.
+    let indexes = StoreError::encode(indexes);
+    let row = sqlx::query!(
+        r#"SELECT json_group_array(idx) AS "idx!: String", group_concat(hex(hash), '') AS "hashes: String"
+           FROM ledger_hashes WHERE idx IN (SELECT value FROM json_each(?))"#,
+        indexes
+    )
+    .fetch_one(executor)
+    .await
+    .map_err(db_error)?;
+    let found: Vec<i64> = StoreError::decode("ledger hash indexes", &row.idx)?;
+    let hashes = hex::decode(row.hashes.unwrap_or_default())
+        .map_err(|e| StoreError::Ledger(format!("stored hashes are unreadable: {e}")))?;
+    if hashes.len() != found.len() * 32 {
+        return Err(StoreError::Ledger("a stored hash is not 32 bytes".into()));
+    }
+    Ok(found
+        .into_iter()
+        .zip(hashes.chunks(32).map(<[u8]>::to_vec))
+        .collect())
+}
+
+/// Inserts the cited sources of a commit with one statement.
+async fn insert_sources(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[(String, String)],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows = StoreError::encode(rows);
+    sqlx::query!(
+        r#"INSERT INTO sources (file, body)
+           SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?1) j"#,
+        rows
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts the signed positions of a commit with one statement.
+async fn insert_positions(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[PositionRow],
+) -> Result<(), sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<(&str, i64, &str, i64, &str)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r.document_id.as_str(),
+                r.version,
+                r.member.as_str(),
+                r.seq,
+                r.body.as_str(),
+            )
+        })
+        .collect();
+    let rows = StoreError::encode(&rows);
+    sqlx::query!(
+        r#"INSERT INTO positions (document_id, version, member, seq, body)
+           SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
+                  json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]')
+           FROM json_each(?1) j"#,
+        rows
+    )
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts incident report rows with multi-row statements of bound values.
+async fn insert_incidents(
+    tx: &mut Transaction<'_, Sqlite>,
+    rows: &[IncidentRow],
+) -> Result<(), sqlx::Error> {
+    for rows in rows.chunks(rows_per_statement(15)) {
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new(
+            "INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, \
+             severity_rank, release_to, release_group, west, south, east, north, body) ",
+        );
+        q.push_values(rows, |mut row, r| {
+            row.push_bind(r.id.as_str())
+                .push_bind(r.version)
+                .push_bind(r.reporter.as_str())
+                .push_bind(r.domain.as_str())
+                .push_bind(r.country.as_str())
+                .push_bind(r.occurred_at.as_str())
+                .push_bind(r.severity.as_str())
+                .push_bind(r.severity_rank)
+                .push_bind(r.release_to.as_str())
+                .push_bind(r.release_group.as_deref())
+                .push_bind(r.bbox[0])
+                .push_bind(r.bbox[1])
+                .push_bind(r.bbox[2])
+                .push_bind(r.bbox[3])
+                .push_bind(r.body.as_str());
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// How many rows of `columns` bound values one statement may carry (SQLite allows 32,766
+/// variables).
+fn rows_per_statement(columns: usize) -> usize {
+    30_000 / columns
+}
+
+/// Records the seals the events carry, in multi-row statements; one received before fails the
+/// write (a unique violation, which the write path treats as a conflict and decides again).
+async fn insert_seals(
+    tx: &mut Transaction<'_, Sqlite>,
+    seals: &[SealRow<'_>],
+) -> Result<(), sqlx::Error> {
+    if seals.is_empty() {
+        return Ok(());
+    }
+    for seals in seals.chunks(rows_per_statement(3)) {
+        let mut q =
+            sqlx::QueryBuilder::<Sqlite>::new("INSERT INTO seals (issued_at, key_id, nonce) ");
+        q.push_values(seals, |mut row, (issued_at, key, nonce)| {
+            row.push_bind(*issued_at).push_bind(*key).push_bind(*nonce);
+        });
+        q.build().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Sets a document's status (a decision's outcome).
+async fn set_document_status(
+    tx: &mut Transaction<'_, Sqlite>,
+    document_id: &str,
+    status: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE documents SET body = json_set(body, '$.status', ?) WHERE id = ?")
+        .bind(status)
+        .bind(document_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}

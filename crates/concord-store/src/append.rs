@@ -1,0 +1,313 @@
+//! The ledger's append, written once for every backend: a group of writes in one
+//! transaction (the group commit of [`crate::group_commit`]), each write checked against
+//! its expectations, its entries hashed into the log, its read rows and seals stored, its
+//! dataset marked. A backend supplies only its SQL ([`AppendDatabase`],
+//! [`AppendTransaction`]); the order of the steps, the batching of the rows, the hash
+//! mirror and the savepoints are here.
+
+use async_trait::async_trait;
+use concord_core::event::Event;
+use concord_ledger::log::{self, KnownHashes, Step};
+
+use crate::group_commit::{Answer, GroupCommit, Write, failed_all};
+use crate::hash_cache::HashCache;
+use crate::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row, seal_of};
+use crate::{DatasetMark, Expect, Hash, StoreError};
+
+/// One ledger entry as the events table keeps it.
+#[derive(Debug)]
+pub struct EntryRow {
+    /// Its leaf index.
+    pub index: i64,
+    /// The event's kind.
+    pub kind: &'static str,
+    /// The canonical entry (what the leaf hashes).
+    pub body: String,
+    /// The subject it changes, if any.
+    pub subject: Option<String>,
+}
+
+/// A signed position as the positions table keeps it.
+#[derive(Debug)]
+pub struct PositionRow {
+    /// Document.
+    pub document_id: String,
+    /// Version agreed on.
+    pub version: i64,
+    /// Member code.
+    pub member: String,
+    /// The leaf index of its event.
+    pub seq: i64,
+    /// JSON.
+    pub body: String,
+}
+
+/// A seal as the seals table keeps it: the moment it claims, its key and its nonce.
+pub type SealRow<'a> = (&'a str, &'a str, &'a str);
+
+/// A database's open transaction for the ledger's append, holding the ledger's write lock.
+/// Each method is one or a few statements of that database's SQL.
+#[async_trait]
+pub trait AppendTransaction: Send {
+    /// The first subject among `expect` whose latest event is not the one expected.
+    async fn changed_subject(&mut self, expect: &[Expect]) -> Result<Option<String>, StoreError>;
+
+    /// The stored ledger hashes at `indexes` that exist, as (index, bytes).
+    async fn stored_hashes(&mut self, indexes: &[u64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
+
+    /// Stores the entries, recorded at `now`, and the seals they carry (a seal received
+    /// before must fail the write with a unique violation: a conflict, decided again).
+    async fn insert_entries(
+        &mut self,
+        now: time::OffsetDateTime,
+        entries: &[EntryRow],
+        seals: &[SealRow<'_>],
+    ) -> Result<(), StoreError>;
+
+    /// Stores the ledger hashes the entries produced.
+    async fn insert_hashes(&mut self, hashes: &[(u64, Hash)]) -> Result<(), StoreError>;
+
+    /// Stores cited sources, (file, JSON).
+    async fn insert_sources(&mut self, rows: &[(String, String)]) -> Result<(), StoreError>;
+
+    /// Stores signed positions.
+    async fn insert_positions(&mut self, rows: &[PositionRow]) -> Result<(), StoreError>;
+
+    /// Stores incident report versions.
+    async fn insert_incidents(&mut self, rows: &[IncidentRow]) -> Result<(), StoreError>;
+
+    /// Applies any other read row, of the event at leaf `seq`.
+    async fn apply(&mut self, seq: i64, row: ReadRow) -> Result<(), StoreError>;
+
+    /// Records that a dataset was loaded, up to leaf `last`.
+    async fn insert_dataset(&mut self, mark: &DatasetMark, last: i64) -> Result<(), StoreError>;
+
+    /// Runs `SAVEPOINT write`, `RELEASE write` or `ROLLBACK TO write`.
+    async fn savepoint(&mut self, statement: &str) -> Result<(), StoreError>;
+
+    /// Records the ledger's new `size` and commits.
+    async fn commit(self, size: i64) -> Result<(), StoreError>;
+}
+
+/// A database the ledger is appended to.
+#[async_trait]
+pub trait AppendDatabase: Sync {
+    /// Its transaction.
+    type Transaction: AppendTransaction;
+
+    /// Opens a transaction holding the ledger's write lock; answers it and the ledger's size.
+    async fn begin_append(&self) -> Result<(Self::Transaction, i64), StoreError>;
+
+    /// This process's queue of appends.
+    fn group_commit(&self) -> &GroupCommit;
+
+    /// The in-memory copy of stored hashes, extended by each commit.
+    fn hashes(&self) -> &HashCache;
+}
+
+/// Appends `events` (loading `dataset`, if any) once every expectation still holds;
+/// answers the leaf index of the last event. Nothing is answered before its transaction
+/// commits; appends made meanwhile share it.
+pub async fn append<D: AppendDatabase>(
+    db: &D,
+    events: &[Event],
+    dataset: Option<&DatasetMark>,
+    expect: &[Expect],
+) -> Answer {
+    let write = Write {
+        events: events.to_vec(),
+        dataset: dataset.cloned(),
+        expect: expect.to_vec(),
+    };
+    db.group_commit()
+        .append(write, |batch| commit_batch(db, batch))
+        .await
+}
+
+/// Commits `batch` in one transaction and answers each write, in order; the hashes
+/// committed extend the in-memory mirror (commits of other servers on the same database
+/// leave a gap it will not bridge: proofs beyond it then read the database).
+async fn commit_batch<D: AppendDatabase>(db: &D, batch: Vec<Write>) -> Vec<Answer> {
+    let (tx, size) = match db.begin_append().await {
+        Ok(opened) => opened,
+        Err(e) => return failed_all(batch.len(), &e),
+    };
+    // Taken under the write lock, so times never run backwards along the log.
+    let now = now();
+    let (answers, hashes) = write_group(tx, db.hashes(), size, now, &batch).await;
+    if let Some((first, _)) = hashes.first() {
+        let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
+        db.hashes().extend_mirror(*first, &ordered);
+    }
+    answers
+}
+
+/// Carries out `batch` in `tx`, opened on a ledger of `size` leaves, at `now`: each write
+/// in a savepoint of its own (a write refused is rolled back alone; alone in its batch, the
+/// transaction is dropped), then the new size and the commit. Returns each write's answer
+/// and, once committed, the hashes stored, in order.
+async fn write_group<T: AppendTransaction>(
+    mut tx: T,
+    cache: &HashCache,
+    mut size: i64,
+    now: time::OffsetDateTime,
+    batch: &[Write],
+) -> (Vec<Answer>, Vec<(u64, Hash)>) {
+    let started = std::time::Instant::now();
+    let alone = batch.len() == 1;
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut hashes = Vec::new();
+    for w in batch {
+        if !alone && let Err(e) = tx.savepoint("SAVEPOINT write").await {
+            return (failed_all(batch.len(), &e), vec![]);
+        }
+        let mut written = Vec::with_capacity(w.events.len() * 2);
+        match write(&mut tx, cache, size, now, w, &mut written).await {
+            Ok(last) => {
+                if !alone && let Err(e) = tx.savepoint("RELEASE write").await {
+                    return (failed_all(batch.len(), &e), vec![]);
+                }
+                size += w.events.len() as i64;
+                hashes.extend(written);
+                answers.push(Ok(last));
+            }
+            Err(e) if !alone => {
+                for undo in ["ROLLBACK TO write", "RELEASE write"] {
+                    if let Err(undo) = tx.savepoint(undo).await {
+                        return (failed_all(batch.len(), &undo), vec![]);
+                    }
+                }
+                answers.push(Err(e));
+            }
+            // Alone: dropping the transaction rolls it back.
+            Err(e) => return (vec![Err(e)], vec![]),
+        }
+    }
+    let written = started.elapsed();
+    if let Err(e) = tx.commit(size).await {
+        return (failed_all(batch.len(), &e), vec![]);
+    }
+    tracing::debug!(
+        writes = batch.len(),
+        size,
+        write_us = written.as_micros() as u64,
+        commit_us = (started.elapsed() - written).as_micros() as u64,
+        "batch written and committed"
+    );
+    (answers, hashes)
+}
+
+/// One write inside the transaction, from leaf `size` on: checks its expectations, appends
+/// its entries, leaves and hashes, stores its read rows (the high-volume kinds in one
+/// statement each, after the rows they may refer to) and seals, marks its dataset.
+/// Returns the leaf index of its last event.
+async fn write<T: AppendTransaction>(
+    tx: &mut T,
+    cache: &HashCache,
+    size: i64,
+    now: time::OffsetDateTime,
+    w: &Write,
+    hashes: &mut Vec<(u64, Hash)>,
+) -> Result<i64, StoreError> {
+    let started = std::time::Instant::now();
+    if !w.expect.is_empty()
+        && let Some(subject) = tx.changed_subject(&w.expect).await?
+    {
+        return Err(StoreError::Conflict(format!(
+            "{subject} changed while the command was decided; try again"
+        )));
+    }
+    let expected = started.elapsed();
+    let mut known = KnownHashes::new();
+    let mut entries = Vec::with_capacity(w.events.len());
+    for (offset, event) in w.events.iter().enumerate() {
+        let index = size + offset as i64;
+        let (body, leaf) = ledger_entry(index as u64, now, event);
+        append_leaf(tx, cache, &mut known, hashes, index as u64, leaf).await?;
+        entries.push(EntryRow {
+            index,
+            kind: event.kind(),
+            body,
+            subject: event.subject(),
+        });
+    }
+    let leaves = started.elapsed();
+    let seals: Vec<SealRow<'_>> = w.events.iter().filter_map(seal_of).collect();
+    tx.insert_entries(now, &entries, &seals).await?;
+    tx.insert_hashes(hashes).await?;
+    let logged = started.elapsed();
+    let (mut sources, mut positions, mut incidents) = (vec![], vec![], vec![]);
+    for (offset, event) in w.events.iter().enumerate() {
+        let seq = size + offset as i64;
+        match read_row(event) {
+            ReadRow::Source { file, body } => sources.push((file, body)),
+            ReadRow::Position {
+                document_id,
+                version,
+                member,
+                body,
+            } => positions.push(PositionRow {
+                document_id,
+                version,
+                member,
+                seq,
+                body,
+            }),
+            ReadRow::Incident(row) => incidents.push(row),
+            row => tx.apply(seq, row).await?,
+        }
+    }
+    if !sources.is_empty() {
+        tx.insert_sources(&sources).await?;
+    }
+    if !positions.is_empty() {
+        tx.insert_positions(&positions).await?;
+    }
+    if !incidents.is_empty() {
+        tx.insert_incidents(&incidents).await?;
+    }
+    let last = size + w.events.len() as i64 - 1;
+    if let Some(mark) = &w.dataset {
+        tx.insert_dataset(mark, last).await?;
+    }
+    tracing::trace!(
+        events = w.events.len(),
+        expect_us = expected.as_micros() as u64,
+        leaves_us = (leaves - expected).as_micros() as u64,
+        log_us = (logged - leaves).as_micros() as u64,
+        rows_us = (started.elapsed() - logged).as_micros() as u64,
+        "write's steps"
+    );
+    Ok(last)
+}
+
+/// Appends leaf `n` to the ledger: adds the hashes it produces to `known` and `out`,
+/// taking the older hashes it needs from the in-memory copy of committed hashes, else
+/// from the transaction.
+async fn append_leaf<T: AppendTransaction>(
+    tx: &mut T,
+    cache: &HashCache,
+    known: &mut KnownHashes,
+    out: &mut Vec<(u64, Hash)>,
+    n: u64,
+    leaf: Hash,
+) -> Result<(), StoreError> {
+    loop {
+        match log::append(known, n, leaf).map_err(|e| StoreError::Ledger(e.to_string()))? {
+            Step::Done(pairs) => {
+                known.extend(pairs.iter().copied());
+                out.extend(pairs);
+                return Ok(());
+            }
+            Step::Fetch(indexes) => {
+                let (cached, missing) = cache.lookup(&indexes);
+                known.extend(cached);
+                if !missing.is_empty() {
+                    let found = tx.stored_hashes(&missing).await?;
+                    let hashes = StoreError::hashes_in_order(&missing, found)?;
+                    known.extend(missing.into_iter().zip(hashes));
+                }
+            }
+        }
+    }
+}
