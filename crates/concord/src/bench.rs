@@ -35,23 +35,13 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[at].as_secs_f64() * 1e6
 }
 
-/// Appends `events` synthetic events in commits of `batch`, then times `proofs` inclusion
-/// proofs at random indexes. Uses a fresh SQLite file unless `database` is given.
-pub async fn ledger(
-    database: Option<&str>,
+/// Appends `events` synthetic events (cited sources) to `store` in commits of `batch`.
+pub(crate) async fn fill(
+    store: &dyn concord_store::Store,
     events: u64,
     batch: usize,
-    proofs: usize,
-) -> anyhow::Result<LedgerFigures> {
-    let dir = tempfile::tempdir()?;
-    let url = match database {
-        Some(url) => url.to_owned(),
-        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
-    };
-    let store = database::open(&url).await?;
-    let start_size = store.ledger_size().await?;
-    let run = start_size; // distinct names across runs on one database
-    let started = Instant::now();
+) -> anyhow::Result<()> {
+    let run = store.ledger_size().await?; // distinct names across runs on one database
     let mut done = 0u64;
     while done < events {
         let n = (events - done).min(batch as u64);
@@ -70,6 +60,25 @@ pub async fn ledger(
             .context("append failed")?;
         done += n;
     }
+    Ok(())
+}
+
+/// Appends `events` synthetic events in commits of `batch`, then times `proofs` inclusion
+/// proofs at random indexes. Uses a fresh SQLite file unless `database` is given.
+pub async fn ledger(
+    database: Option<&str>,
+    events: u64,
+    batch: usize,
+    proofs: usize,
+) -> anyhow::Result<LedgerFigures> {
+    let dir = tempfile::tempdir()?;
+    let url = match database {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
+    };
+    let store = database::open(&url).await?;
+    let started = Instant::now();
+    fill(store.as_ref(), events, batch).await?;
     let append = events as f64 / started.elapsed().as_secs_f64();
     let size = store.ledger_size().await?;
     // As `serve` does at start: the tree's upper levels in memory.
@@ -274,17 +283,19 @@ pub struct StreamFigures {
 }
 
 /// A process's resident memory and its high-water mark, MiB (Linux `/proc`).
-fn resident_mib(pid: u32) -> anyhow::Result<(f64, f64)> {
+pub(crate) fn resident_mib(pid: u32) -> anyhow::Result<(f64, f64)> {
+    Ok((status_mib(pid, "VmRSS")?, status_mib(pid, "VmHWM")?))
+}
+
+/// One memory field of a process's `/proc/<pid>/status` (`VmRSS`, `RssAnon`…), MiB.
+pub(crate) fn status_mib(pid: u32, name: &str) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let field = |name: &str| -> anyhow::Result<f64> {
-        let kib: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix(name))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-            .ok_or_else(|| anyhow::anyhow!("/proc/{pid}/status has no {name}"))?;
-        Ok(kib / 1024.0)
-    };
-    Ok((field("VmRSS:")?, field("VmHWM:")?))
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("/proc/{pid}/status has no {name}"))?;
+    Ok(kib / 1024.0)
 }
 
 /// Serves a fresh SQLite database on a local port, connects `subscribers` SSE streams as

@@ -41,7 +41,7 @@ pub struct ServersFigures {
 
 /// One `concord serve` process, killed when dropped.
 pub(crate) struct Serving {
-    child: Child,
+    pub(crate) child: Child,
     /// Where it serves.
     pub(crate) addr: SocketAddr,
 }
@@ -63,22 +63,34 @@ impl Drop for Serving {
 /// Starts `concord serve` on `database` with the ledger key at `log_key`; returns once it
 /// says it is serving.
 pub(crate) fn serve(database: &str, log_key: &std::path::Path) -> anyhow::Result<Serving> {
+    let (mut child, addr) = start_serve(database, log_key, "warn", Stdio::null())?;
+    until_serving(&mut child, "a server")?;
+    Ok(Serving { child, addr })
+}
+
+/// Starts `concord serve` on `database` on a free local port, logging what `log` lets
+/// through to `stderr`; its standard output is piped.
+pub(crate) fn start_serve(
+    database: &str,
+    log_key: &std::path::Path,
+    log: &str,
+    stderr: Stdio,
+) -> anyhow::Result<(Child, SocketAddr)> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
     let addr: SocketAddr = format!("127.0.0.1:{port}").parse()?;
-    let mut child = Process::new(std::env::current_exe()?)
+    let child = Process::new(std::env::current_exe()?)
         .args(["--database", database, "serve", "--no-demo", "--listen"])
         .arg(addr.to_string())
         .arg("--log-key")
         .arg(log_key)
-        .env("CONCORD_LOG", "warn")
+        .env("CONCORD_LOG", log)
         .env_remove("CONCORD_DATABASE")
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()?;
-    until_serving(&mut child, "a server")?;
-    Ok(Serving { child, addr })
+    Ok((child, addr))
 }
 
 /// Reads a started `concord serve`'s standard output until it says it is serving (then

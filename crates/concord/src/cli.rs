@@ -424,6 +424,19 @@ enum BenchTarget {
         #[arg(long)]
         json: bool,
     },
+    /// The resident memory of `concord serve` over a large ledger (a fresh SQLite file
+    /// filled first), and inclusion proofs spread over it through the HTTP API.
+    Memory {
+        /// Ledger entries to serve.
+        #[arg(long, default_value_t = 1_000_000)]
+        entries: u64,
+        /// Inclusion proofs to ask.
+        #[arg(long, default_value_t = 2000)]
+        proofs: usize,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Incident search over many reports: domain + country + 30-day window + bounding box.
     Search {
         /// Reports to store.
@@ -861,6 +874,39 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 ] {
                     println!("  {what:<40} {us:>8.1}");
                 }
+                Ok(())
+            }
+        }
+        Command::Bench {
+            what:
+                BenchTarget::Memory {
+                    entries,
+                    proofs,
+                    json,
+                },
+        } => {
+            let f = crate::bench_memory::memory(entries, proofs.max(1)).await?;
+            if json {
+                print_json(&f)
+            } else {
+                println!(
+                    "concord serve over {} ledger entries ({:.0} MiB of SQLite): serving after {:.1} s, hash mirror loaded after {:.1} s: resident {:.0} MiB (its own {:.0} MiB, the rest mapped pages of the database file)",
+                    f.entries,
+                    f.database_mib,
+                    f.serving_seconds,
+                    f.warm_seconds,
+                    f.rss_warm_mib,
+                    f.anon_warm_mib
+                );
+                println!(
+                    "  after {} inclusion proofs over HTTP (p50 {:.2} ms, p99 {:.2} ms): resident {:.0} MiB (its own {:.0} MiB), highest {:.0} MiB",
+                    f.proofs,
+                    f.proof_p50_ms,
+                    f.proof_p99_ms,
+                    f.rss_after_proofs_mib,
+                    f.anon_after_proofs_mib,
+                    f.rss_peak_mib
+                );
                 Ok(())
             }
         }

@@ -4,6 +4,7 @@
 pub mod alerts;
 pub mod bench;
 pub mod bench_federation;
+pub mod bench_memory;
 pub mod bench_report;
 pub mod bench_servers;
 pub mod cli;

@@ -430,6 +430,35 @@ fn bench_stream_delivers_every_report_to_every_subscriber() {
     );
 }
 
+/// `concord bench memory` serves a ledger it filled from a process of its own and reads that
+/// process's memory; every proof it asked was checked.
+#[test]
+fn bench_memory_serves_the_filled_ledger_and_reads_the_servers_memory() {
+    let out = Command::new(env!("CARGO_BIN_EXE_concord"))
+        .args([
+            "bench",
+            "memory",
+            "--entries",
+            "3000",
+            "--proofs",
+            "50",
+            "--json",
+        ])
+        .output()
+        .unwrap();
+    let figures = json(&out);
+    assert_eq!(figures["entries"], 3000, "{figures}");
+    assert_eq!(figures["proofs"], 50, "{figures}");
+    let f = |name: &str| figures[name].as_f64().unwrap();
+    assert!(f("warm_seconds") >= f("serving_seconds"), "{figures}");
+    assert!(
+        f("anon_warm_mib") > 1.0 && f("rss_warm_mib") >= f("anon_warm_mib"),
+        "{figures}"
+    );
+    assert!(f("rss_peak_mib") >= f("rss_after_proofs_mib"), "{figures}");
+    assert!(f("proof_p99_ms") >= f("proof_p50_ms"), "{figures}");
+}
+
 #[test]
 fn bench_search_prints_its_figures() {
     let out = Command::new(env!("CARGO_BIN_EXE_concord"))
