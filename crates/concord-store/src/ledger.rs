@@ -240,39 +240,44 @@ pub async fn entries_for(
     Ok(out)
 }
 
-/// Compares the stored hashes `from..to` with the ones recomputed from the entries.
-async fn compare_stored(
+/// Compares the stored hashes `stored`, from stored index `from` on, with the ones
+/// recomputed from the entries.
+fn compare_stored(stored: &[Hash], recomputed: &[Hash], from: u64) -> Result<(), LedgerQueryError> {
+    let mismatch = stored.iter().zip(recomputed).position(|(s, m)| s != m);
+    let Some(i) = mismatch else {
+        return Ok(());
+    };
+    let (level, n) = log::split_index(from + i as u64);
+    let what = if level == 0 {
+        format!("the leaf hash of entry {n} does not match the entry")
+    } else {
+        format!(
+            "stored hash {} (level {level}, node {n}) does not match the entries below it",
+            from + i as u64
+        )
+    };
+    Err(LedgerQueryError::Tampered(what))
+}
+
+/// The entries `start..end` and the stored hashes they determine (stored indexes
+/// `stored_hash_count(start)..stored_hash_count(end)`), as the audit reads them.
+async fn read_chunk(
     store: &dyn Store,
-    recomputed: &[Hash],
-    from: u64,
-    to: u64,
-) -> Result<(), LedgerQueryError> {
-    let mut at = from;
-    while at < to {
-        let end = (at + MAX_ENTRIES).min(to);
-        let indexes: Vec<u64> = (at..end).collect();
-        let stored = store.ledger_hashes(&indexes).await?;
-        for (i, (stored, mine)) in stored
-            .iter()
-            .zip(&recomputed[at as usize..end as usize])
-            .enumerate()
-        {
-            if stored != mine {
-                let (level, n) = log::split_index(at + i as u64);
-                let what = if level == 0 {
-                    format!("the leaf hash of entry {n} does not match the entry")
-                } else {
-                    format!(
-                        "stored hash {} (level {level}, node {n}) does not match the entries below it",
-                        at + i as u64
-                    )
-                };
-                return Err(LedgerQueryError::Tampered(what));
-            }
-        }
-        at = end;
+    start: u64,
+    end: u64,
+) -> Result<(Vec<String>, Vec<Hash>), LedgerQueryError> {
+    if start >= end {
+        return Ok((vec![], vec![]));
     }
-    Ok(())
+    let bodies = store.ledger_entries(start, end).await?;
+    if bodies.len() as u64 != end - start {
+        return Err(LedgerQueryError::Tampered(format!(
+            "entries {start}..{end} are missing"
+        )));
+    }
+    let (from, to) = (log::stored_hash_count(start), log::stored_hash_count(end));
+    let stored = store.ledger_hash_range(from, to).await?;
+    Ok((bodies, stored))
 }
 
 /// What an audit found: every entry re-hashed and every stored hash matched.
@@ -345,6 +350,47 @@ impl SignatureWorker {
     }
 }
 
+/// Checks the entries from leaf `start` on: numbered in order, canonical; adds their leaf
+/// hashes to `mine` and their signatures to the worker. False if the worker stopped (a
+/// signature failed: its error is the audit's).
+fn check_entries(
+    start: u64,
+    bodies: &[String],
+    mine: &mut concord_ledger::log::MemoryLog,
+    signatures: &mut SignatureAudit,
+    worker: &mut SignatureWorker,
+) -> Result<bool, LedgerQueryError> {
+    for (offset, body) in bodies.iter().enumerate() {
+        let index = start + offset as u64;
+        let mut entry: serde_json::Value = StoreError::decode("ledger entry", body)?;
+        if entry["index"].as_u64() != Some(index) {
+            return Err(LedgerQueryError::Tampered(format!(
+                "entry {index} claims index {}",
+                entry["index"]
+            )));
+        }
+        if concord_ledger::canonical::to_vec(&entry) != body.as_bytes() {
+            return Err(LedgerQueryError::Tampered(format!(
+                "entry {index} is not in canonical form"
+            )));
+        }
+        mine.push(concord_ledger::entry::leaf_hash(body.as_bytes()));
+        let kind = entry["event"]["type"].as_str().unwrap_or_default();
+        if concord_core::signatures::SIGNED_KINDS.contains(&kind) {
+            let event: Event = serde_json::from_value(entry["event"].take()).map_err(|e| {
+                LedgerQueryError::Tampered(format!("entry {index} is not a valid event: {e}"))
+            })?;
+            let items = signatures
+                .observe(index, &event)
+                .map_err(LedgerQueryError::Tampered)?;
+            if !worker.push(items) {
+                return Ok(false);
+            }
+        }
+    }
+    Ok(true)
+}
+
 /// Re-reads every entry, checks that it is canonical and numbered in order, recomputes
 /// every leaf and interior hash, and compares them with the stored ones. `progress` is told
 /// how many entries of how many are done.
@@ -356,50 +402,34 @@ pub async fn audit(
     let mut mine = concord_ledger::log::MemoryLog::default();
     let mut signatures = SignatureAudit::new();
     let mut worker = SignatureWorker::start();
-    let mut compared = 0;
     let mut start = 0;
+    let mut chunk = read_chunk(store, 0, MAX_ENTRIES.min(size)).await?;
     while start < size {
         let end = (start + MAX_ENTRIES).min(size);
-        let bodies = store.ledger_entries(start, end).await?;
-        if bodies.len() as u64 != end - start {
-            return Err(LedgerQueryError::Tampered(format!(
-                "entries {start}..{end} are missing"
-            )));
-        }
-        for (offset, body) in bodies.iter().enumerate() {
-            let index = start + offset as u64;
-            let mut entry: serde_json::Value = StoreError::decode("ledger entry", body)?;
-            if entry["index"].as_u64() != Some(index) {
+        let (bodies, stored) = chunk;
+        // The next chunk is read (by the database's own thread) while this one is
+        // checked: the audit's reading, hashing and verifying all run at once.
+        let next = read_chunk(store, end, (end + MAX_ENTRIES).min(size));
+        let check = async {
+            let compared = mine.stored.len() as u64;
+            let going = check_entries(start, &bodies, &mut mine, &mut signatures, &mut worker)?;
+            let determined = &mine.stored[compared as usize..];
+            if determined.len() != stored.len() {
                 return Err(LedgerQueryError::Tampered(format!(
-                    "entry {index} claims index {}",
-                    entry["index"]
+                    "entries {start}..{end} determine {} stored hashes; {} are stored",
+                    determined.len(),
+                    stored.len()
                 )));
             }
-            if concord_ledger::canonical::to_vec(&entry) != body.as_bytes() {
-                return Err(LedgerQueryError::Tampered(format!(
-                    "entry {index} is not in canonical form"
-                )));
-            }
-            mine.push(concord_ledger::entry::leaf_hash(body.as_bytes()));
-            let kind = entry["event"]["type"].as_str().unwrap_or_default();
-            if concord_core::signatures::SIGNED_KINDS.contains(&kind) {
-                let event: Event = serde_json::from_value(entry["event"].take()).map_err(|e| {
-                    LedgerQueryError::Tampered(format!("entry {index} is not a valid event: {e}"))
-                })?;
-                let items = signatures
-                    .observe(index, &event)
-                    .map_err(LedgerQueryError::Tampered)?;
-                if !worker.push(items) {
-                    break;
-                }
-            }
-        }
-        // The stored hashes these entries determine, compared now, while the signature
-        // thread works.
-        let determined = mine.stored.len() as u64;
-        compare_stored(store, &mine.stored, compared, determined).await?;
-        compared = determined;
+            compare_stored(&stored, determined, compared)?;
+            Ok(going)
+        };
+        let (next, going) = tokio::join!(next, check);
         progress(end, size);
+        if !going? {
+            break;
+        }
+        chunk = next?;
         start = end;
     }
     let count = mine.stored.len() as u64;
