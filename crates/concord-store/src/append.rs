@@ -11,8 +11,9 @@ use concord_ledger::log::{self, KnownHashes, Step};
 
 use crate::group_commit::{Answer, GroupCommit, Write, failed_all};
 use crate::hash_cache::HashCache;
-use crate::projection::{IncidentRow, ReadRow, ledger_entry, now, read_row, seal_of};
+use crate::projection::{IncidentRow, ReadRow, ledger_entry_of, now, prepare, seal_of};
 use crate::{DatasetMark, Expect, Hash, StoreError};
+use time::format_description::well_known::Rfc3339;
 
 /// One ledger entry as the events table keeps it.
 #[derive(Debug)]
@@ -114,8 +115,11 @@ pub async fn append<D: AppendDatabase>(
     dataset: Option<&DatasetMark>,
     expect: &[Expect],
 ) -> Answer {
+    // What needs no place in the log is done here, by each caller at once, not by the
+    // writer.
     let write = Write {
         events: events.to_vec(),
+        prepared: events.iter().map(prepare).collect(),
         dataset: dataset.cloned(),
         expect: expect.to_vec(),
     };
@@ -134,7 +138,7 @@ async fn commit_batch<D: AppendDatabase>(db: &D, batch: Vec<Write>) -> Vec<Answe
     };
     // Taken under the write lock, so times never run backwards along the log.
     let now = now();
-    let (answers, hashes) = write_group(tx, db.hashes(), size, now, &batch).await;
+    let (answers, hashes) = write_group(tx, db.hashes(), size, now, batch).await;
     if let Some((first, _)) = hashes.first() {
         let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
         db.hashes().extend_mirror(*first, &ordered);
@@ -151,30 +155,32 @@ async fn write_group<T: AppendTransaction>(
     cache: &HashCache,
     mut size: i64,
     now: time::OffsetDateTime,
-    batch: &[Write],
+    batch: Vec<Write>,
 ) -> (Vec<Answer>, Vec<(u64, Hash)>) {
     let started = std::time::Instant::now();
-    let alone = batch.len() == 1;
-    let mut answers = Vec::with_capacity(batch.len());
+    let writes = batch.len();
+    let alone = writes == 1;
+    let mut answers = Vec::with_capacity(writes);
     let mut hashes = Vec::new();
     for w in batch {
         if !alone && let Err(e) = tx.savepoint("SAVEPOINT write").await {
-            return (failed_all(batch.len(), &e), vec![]);
+            return (failed_all(writes, &e), vec![]);
         }
+        let events = w.events.len() as i64;
         let mut written = Vec::with_capacity(w.events.len() * 2);
         match write(&mut tx, cache, size, now, w, &mut written).await {
             Ok(last) => {
                 if !alone && let Err(e) = tx.savepoint("RELEASE write").await {
-                    return (failed_all(batch.len(), &e), vec![]);
+                    return (failed_all(writes, &e), vec![]);
                 }
-                size += w.events.len() as i64;
+                size += events;
                 hashes.extend(written);
                 answers.push(Ok(last));
             }
             Err(e) if !alone => {
                 for undo in ["ROLLBACK TO write", "RELEASE write"] {
                     if let Err(undo) = tx.savepoint(undo).await {
-                        return (failed_all(batch.len(), &undo), vec![]);
+                        return (failed_all(writes, &undo), vec![]);
                     }
                 }
                 answers.push(Err(e));
@@ -185,10 +191,10 @@ async fn write_group<T: AppendTransaction>(
     }
     let written = started.elapsed();
     if let Err(e) = tx.commit(size).await {
-        return (failed_all(batch.len(), &e), vec![]);
+        return (failed_all(writes, &e), vec![]);
     }
     tracing::debug!(
-        writes = batch.len(),
+        writes,
         size,
         write_us = written.as_micros() as u64,
         commit_us = (started.elapsed() - written).as_micros() as u64,
@@ -206,7 +212,7 @@ async fn write<T: AppendTransaction>(
     cache: &HashCache,
     size: i64,
     now: time::OffsetDateTime,
-    w: &Write,
+    w: Write,
     hashes: &mut Vec<(u64, Hash)>,
 ) -> Result<i64, StoreError> {
     let started = std::time::Instant::now();
@@ -218,11 +224,12 @@ async fn write<T: AppendTransaction>(
         )));
     }
     let expected = started.elapsed();
+    let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
     let mut known = KnownHashes::new();
     let mut entries = Vec::with_capacity(w.events.len());
-    for (offset, event) in w.events.iter().enumerate() {
+    for (offset, (event, prepared)) in w.events.iter().zip(&w.prepared).enumerate() {
         let index = size + offset as i64;
-        let (body, leaf) = ledger_entry(index as u64, now, event);
+        let (body, leaf) = ledger_entry_of(index as u64, &recorded_at, prepared);
         append_leaf(tx, cache, &mut known, hashes, index as u64, leaf).await?;
         entries.push(EntryRow {
             index,
@@ -237,9 +244,9 @@ async fn write<T: AppendTransaction>(
     tx.insert_hashes(hashes).await?;
     let logged = started.elapsed();
     let (mut sources, mut positions, mut incidents) = (vec![], vec![], vec![]);
-    for (offset, event) in w.events.iter().enumerate() {
+    for (offset, prepared) in w.prepared.into_iter().enumerate() {
         let seq = size + offset as i64;
-        match read_row(event) {
+        match prepared.row {
             ReadRow::Source { file, body } => sources.push((file, body)),
             ReadRow::Position {
                 document_id,

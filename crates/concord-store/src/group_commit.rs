@@ -7,6 +7,7 @@
 use concord_core::event::Event;
 use tokio::sync::oneshot;
 
+use crate::projection::Prepared;
 use crate::{DatasetMark, Expect, StoreError};
 
 /// One append waiting for the writer.
@@ -14,6 +15,9 @@ use crate::{DatasetMark, Expect, StoreError};
 pub struct Write {
     /// The events, in order.
     pub events: Vec<Event>,
+    /// Each event made ready for the log (canonical JSON, salt, read row) before the
+    /// writer is taken.
+    pub prepared: Vec<Prepared>,
     /// The dataset they load, if any.
     pub dataset: Option<DatasetMark>,
     /// What must still hold of the subjects they were decided on.

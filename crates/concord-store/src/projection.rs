@@ -7,7 +7,6 @@ use concord_core::releasability::Releasability;
 use time::Date;
 
 use crate::{Hash, StoreError};
-use concord_ledger::entry::Entry;
 
 /// The `incident_reports` row of a report version: the columns searched, and the signed
 /// report as JSON. Serialises by column name, so a store can insert many in one statement.
@@ -554,6 +553,44 @@ fn encode<T: serde::Serialize>(record: &T) -> String {
     StoreError::encode(record)
 }
 
+/// An event made ready for the log before its place in it is known: its canonical JSON,
+/// its entry's salt and its read row. A store prepares each event before it takes the
+/// log's lock; under the lock it only numbers and hashes ([`ledger_entry_of`]).
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    /// The event's RFC 8785 canonical JSON.
+    pub canonical: Vec<u8>,
+    /// The salt of its entry.
+    pub salt: String,
+    /// The read row it makes.
+    pub row: ReadRow,
+}
+
+/// Prepares `event` for the log.
+pub fn prepare(event: &Event) -> Prepared {
+    Prepared {
+        canonical: concord_ledger::canonical::to_vec(event),
+        salt: concord_ledger::signature::salt(),
+        row: read_row(event),
+    }
+}
+
+/// The ledger entry of a prepared event as leaf `index`, recorded at `recorded_at` (RFC
+/// 3339): its canonical JSON (stored as the event's body) and its leaf hash.
+pub fn ledger_entry_of(index: u64, recorded_at: &str, prepared: &Prepared) -> (String, Hash) {
+    entry_and_leaf(index, recorded_at, &prepared.canonical, &prepared.salt)
+}
+
+/// An entry's canonical JSON, from its event's, and its leaf hash.
+fn entry_and_leaf(index: u64, recorded_at: &str, event: &[u8], salt: &str) -> (String, Hash) {
+    let data = concord_ledger::entry::leaf_data_with(index, recorded_at, event, salt);
+    let leaf = concord_ledger::entry::leaf_hash(&data);
+    (
+        String::from_utf8(data).expect("canonical JSON is UTF-8"),
+        leaf,
+    )
+}
+
 /// The ledger entry of `event` as leaf `index`: its canonical JSON (stored as the event's
 /// body) and its leaf hash.
 pub fn ledger_entry(
@@ -564,17 +601,11 @@ pub fn ledger_entry(
     let recorded_at = recorded_at
         .format(&time::format_description::well_known::Rfc3339)
         .expect("UTC timestamps format");
-    let entry = Entry {
+    entry_and_leaf(
         index,
-        recorded_at,
-        event,
-        salt: concord_ledger::signature::salt(),
-    };
-    let data = entry.leaf_data();
-    let leaf = concord_ledger::entry::leaf_hash(&data);
-    (
-        String::from_utf8(data).expect("canonical JSON is UTF-8"),
-        leaf,
+        &recorded_at,
+        &concord_ledger::canonical::to_vec(event),
+        &concord_ledger::signature::salt(),
     )
 }
 
