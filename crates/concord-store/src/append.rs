@@ -83,7 +83,7 @@ pub trait AppendTransaction: Send {
     /// Records that a dataset was loaded, up to leaf `last`.
     async fn insert_dataset(&mut self, mark: &DatasetMark, last: i64) -> Result<(), StoreError>;
 
-    /// Runs `SAVEPOINT write`, `RELEASE write` or `ROLLBACK TO write`.
+    /// Runs a savepoint statement: `SAVEPOINT name`, `RELEASE name`, `ROLLBACK TO name`.
     async fn savepoint(&mut self, statement: &str) -> Result<(), StoreError>;
 
     /// Records the ledger's new `size` and commits.
@@ -146,48 +146,37 @@ async fn commit_batch<D: AppendDatabase>(db: &D, batch: Vec<Write>) -> Vec<Answe
     answers
 }
 
-/// Carries out `batch` in `tx`, opened on a ledger of `size` leaves, at `now`: each write
-/// in a savepoint of its own (a write refused is rolled back alone; alone in its batch, the
-/// transaction is dropped), then the new size and the commit. Returns each write's answer
-/// and, once committed, the hashes stored, in order.
+/// Carries out `batch` in `tx`, opened on a ledger of `size` leaves, at `now`, then
+/// records the new size and commits. Writes that touch no subject in common are written
+/// together, as one (one statement a table for all of them), in a savepoint; if that
+/// fails, or they do share a subject, each write goes in a savepoint of its own, so that a
+/// write refused is rolled back alone (alone in its batch, the transaction is dropped).
+/// Returns each write's answer and, once committed, the hashes stored, in order.
 async fn write_group<T: AppendTransaction>(
     mut tx: T,
     cache: &HashCache,
-    mut size: i64,
+    size: i64,
     now: time::OffsetDateTime,
     batch: Vec<Write>,
 ) -> (Vec<Answer>, Vec<(u64, Hash)>) {
     let started = std::time::Instant::now();
     let writes = batch.len();
-    let alone = writes == 1;
-    let mut answers = Vec::with_capacity(writes);
-    let mut hashes = Vec::new();
-    for w in batch {
-        if !alone && let Err(e) = tx.savepoint("SAVEPOINT write").await {
-            return (failed_all(writes, &e), vec![]);
-        }
-        let events = w.events.len() as i64;
-        let mut written = Vec::with_capacity(w.events.len() * 2);
-        match write(&mut tx, cache, size, now, w, &mut written).await {
-            Ok(last) => {
-                if !alone && let Err(e) = tx.savepoint("RELEASE write").await {
-                    return (failed_all(writes, &e), vec![]);
-                }
-                size += events;
-                hashes.extend(written);
-                answers.push(Ok(last));
-            }
-            Err(e) if !alone => {
-                for undo in ["ROLLBACK TO write", "RELEASE write"] {
-                    if let Err(undo) = tx.savepoint(undo).await {
-                        return (failed_all(writes, &undo), vec![]);
-                    }
-                }
-                answers.push(Err(e));
-            }
-            // Alone: dropping the transaction rolls it back.
-            Err(e) => return (vec![Err(e)], vec![]),
-        }
+    let together = if writes > 1 && independent(&batch) {
+        write_together(&mut tx, cache, size, now, &batch).await
+    } else {
+        Ok(None)
+    };
+    let (answers, hashes, size) = match together {
+        Ok(Some(done)) => done,
+        Ok(None) => match write_each(&mut tx, cache, size, now, &batch).await {
+            Ok(done) => done,
+            Err(e) => return (failed_all(writes, &e), vec![]),
+        },
+        Err(e) => return (failed_all(writes, &e), vec![]),
+    };
+    if writes == 1 && answers.iter().all(Result::is_err) {
+        // Alone and refused: dropping the transaction rolls it back.
+        return (answers, vec![]);
     }
     let written = started.elapsed();
     if let Err(e) = tx.commit(size).await {
@@ -203,21 +192,107 @@ async fn write_group<T: AppendTransaction>(
     (answers, hashes)
 }
 
-/// One write inside the transaction, from leaf `size` on: checks its expectations, appends
-/// its entries, leaves and hashes, stores its read rows (the high-volume kinds in one
-/// statement each, after the rows they may refer to) and seals, marks its dataset.
-/// Returns the leaf index of its last event.
+/// What a group's writes came to: each one's answer, the hashes stored, the new size.
+type Written = (Vec<Answer>, Vec<(u64, Hash)>, i64);
+
+/// Whether no two writes of `batch` expect or change the same subject: then checking
+/// every expectation first is the same as checking each write's after the ones before.
+fn independent(batch: &[Write]) -> bool {
+    let mut seen = std::collections::HashSet::new();
+    batch.iter().all(|w| {
+        let mine: std::collections::HashSet<String> = w
+            .expect
+            .iter()
+            .map(|e| e.subject.clone())
+            .chain(w.events.iter().filter_map(Event::subject))
+            .collect();
+        mine.into_iter().all(|subject| seen.insert(subject))
+    })
+}
+
+/// Writes the whole batch as one in a savepoint: `None` (rolled back) if it fails, so that
+/// each write is then tried alone.
+async fn write_together<T: AppendTransaction>(
+    tx: &mut T,
+    cache: &HashCache,
+    size: i64,
+    now: time::OffsetDateTime,
+    batch: &[Write],
+) -> Result<Option<Written>, StoreError> {
+    tx.savepoint("SAVEPOINT together").await?;
+    let mut hashes = Vec::new();
+    match write(tx, cache, size, now, batch, &mut hashes).await {
+        Ok(lasts) => {
+            tx.savepoint("RELEASE together").await?;
+            let events: usize = batch.iter().map(|w| w.events.len()).sum();
+            Ok(Some((
+                lasts.into_iter().map(Ok).collect(),
+                hashes,
+                size + events as i64,
+            )))
+        }
+        Err(e) => {
+            tracing::debug!(error = %e, "a batch's writes together failed; each alone");
+            tx.savepoint("ROLLBACK TO together").await?;
+            tx.savepoint("RELEASE together").await?;
+            Ok(None)
+        }
+    }
+}
+
+/// Writes each write of `batch` in a savepoint of its own (none when it is alone).
+async fn write_each<T: AppendTransaction>(
+    tx: &mut T,
+    cache: &HashCache,
+    mut size: i64,
+    now: time::OffsetDateTime,
+    batch: &[Write],
+) -> Result<Written, StoreError> {
+    let alone = batch.len() == 1;
+    let mut answers = Vec::with_capacity(batch.len());
+    let mut hashes = Vec::new();
+    for w in batch {
+        if !alone {
+            tx.savepoint("SAVEPOINT write").await?;
+        }
+        let mut written = Vec::with_capacity(w.events.len() * 2);
+        match write(tx, cache, size, now, std::slice::from_ref(w), &mut written).await {
+            Ok(lasts) => {
+                if !alone {
+                    tx.savepoint("RELEASE write").await?;
+                }
+                size += w.events.len() as i64;
+                hashes.extend(written);
+                answers.extend(lasts.into_iter().map(Ok));
+            }
+            Err(e) => {
+                if !alone {
+                    tx.savepoint("ROLLBACK TO write").await?;
+                    tx.savepoint("RELEASE write").await?;
+                }
+                answers.push(Err(e));
+            }
+        }
+    }
+    Ok((answers, hashes, size))
+}
+
+/// Writes `writes`, one after the other from leaf `size` on, as one: checks their
+/// expectations, appends their entries, leaves and hashes, stores their read rows (the
+/// high-volume kinds in one statement each, after the rows they may refer to) and seals,
+/// marks their datasets. Returns the leaf index of each write's last event.
 async fn write<T: AppendTransaction>(
     tx: &mut T,
     cache: &HashCache,
     size: i64,
     now: time::OffsetDateTime,
-    w: Write,
+    writes: &[Write],
     hashes: &mut Vec<(u64, Hash)>,
-) -> Result<i64, StoreError> {
+) -> Result<Vec<i64>, StoreError> {
     let started = std::time::Instant::now();
-    if !w.expect.is_empty()
-        && let Some(subject) = tx.changed_subject(&w.expect).await?
+    let expect: Vec<Expect> = writes.iter().flat_map(|w| w.expect.clone()).collect();
+    if !expect.is_empty()
+        && let Some(subject) = tx.changed_subject(&expect).await?
     {
         return Err(StoreError::Conflict(format!(
             "{subject} changed while the command was decided; try again"
@@ -225,9 +300,13 @@ async fn write<T: AppendTransaction>(
     }
     let expected = started.elapsed();
     let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
+    let events: Vec<(&Event, &crate::projection::Prepared)> = writes
+        .iter()
+        .flat_map(|w| w.events.iter().zip(&w.prepared))
+        .collect();
     let mut known = KnownHashes::new();
-    let mut entries = Vec::with_capacity(w.events.len());
-    for (offset, (event, prepared)) in w.events.iter().zip(&w.prepared).enumerate() {
+    let mut entries = Vec::with_capacity(events.len());
+    for (offset, (event, prepared)) in events.iter().enumerate() {
         let index = size + offset as i64;
         let (body, leaf) = ledger_entry_of(index as u64, &recorded_at, prepared);
         append_leaf(tx, cache, &mut known, hashes, index as u64, leaf).await?;
@@ -239,14 +318,14 @@ async fn write<T: AppendTransaction>(
         });
     }
     let leaves = started.elapsed();
-    let seals: Vec<SealRow<'_>> = w.events.iter().filter_map(seal_of).collect();
+    let seals: Vec<SealRow<'_>> = events.iter().filter_map(|(e, _)| seal_of(e)).collect();
     tx.insert_entries(now, &entries, &seals).await?;
     tx.insert_hashes(hashes).await?;
     let logged = started.elapsed();
     let (mut sources, mut positions, mut incidents) = (vec![], vec![], vec![]);
-    for (offset, prepared) in w.prepared.into_iter().enumerate() {
+    for (offset, (_, prepared)) in events.iter().enumerate() {
         let seq = size + offset as i64;
-        match prepared.row {
+        match prepared.row.clone() {
             ReadRow::Source { file, body } => sources.push((file, body)),
             ReadRow::Position {
                 document_id,
@@ -273,19 +352,25 @@ async fn write<T: AppendTransaction>(
     if !incidents.is_empty() {
         tx.insert_incidents(&incidents).await?;
     }
-    let last = size + w.events.len() as i64 - 1;
-    if let Some(mark) = &w.dataset {
-        tx.insert_dataset(mark, last).await?;
+    let mut lasts = Vec::with_capacity(writes.len());
+    let mut last = size - 1;
+    for w in writes {
+        last += w.events.len() as i64;
+        if let Some(mark) = &w.dataset {
+            tx.insert_dataset(mark, last).await?;
+        }
+        lasts.push(last);
     }
     tracing::trace!(
-        events = w.events.len(),
+        events = events.len(),
+        writes = writes.len(),
         expect_us = expected.as_micros() as u64,
         leaves_us = (leaves - expected).as_micros() as u64,
         log_us = (logged - leaves).as_micros() as u64,
         rows_us = (started.elapsed() - logged).as_micros() as u64,
         "write's steps"
     );
-    Ok(last)
+    Ok(lasts)
 }
 
 /// Appends leaf `n` to the ledger: adds the hashes it produces to `known` and `out`,
@@ -316,5 +401,61 @@ async fn append_leaf<T: AppendTransaction>(
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_core::history::Source;
+
+    fn write(events: Vec<Event>, expect: &[&str]) -> Write {
+        Write {
+            prepared: events.iter().map(prepare).collect(),
+            events,
+            dataset: None,
+            expect: expect
+                .iter()
+                .map(|s| Expect {
+                    subject: (*s).to_owned(),
+                    last: None,
+                })
+                .collect(),
+        }
+    }
+
+    fn source(file: &str) -> Event {
+        Event::SourceCited(Source {
+            file: file.to_owned(),
+            title: file.to_owned(),
+            published: None,
+        })
+    }
+
+    #[test]
+    fn writes_go_together_only_when_no_subject_is_shared() {
+        let a = write(vec![source("a.txt")], &["incident/a"]);
+        let b = write(vec![source("b.txt")], &["incident/b"]);
+        assert!(independent(&[a.clone(), b.clone()]));
+        // The same subject expected twice: the second is judged after the first.
+        let a_again = write(vec![source("c.txt")], &["incident/a"]);
+        assert!(!independent(&[a.clone(), b.clone(), a_again]));
+        // One expects what another changes.
+        let keys = write(vec![], &["keys"]);
+        let registers = write(
+            vec![Event::KeyRetired(
+                serde_json::from_value(
+                    serde_json::json!({"key_id": "k", "valid_until": "2026-01-01"}),
+                )
+                .unwrap(),
+            )],
+            &[],
+        );
+        assert!(!independent(&[keys, registers]));
+        // Events without a subject never meet.
+        assert!(independent(&[
+            write(vec![source("x.txt")], &[]),
+            write(vec![source("x.txt")], &[])
+        ]));
     }
 }
