@@ -30,6 +30,21 @@ pub struct LedgerFigures {
     pub inclusion_p99_us: f64,
 }
 
+/// A small, dependency-free generator (xorshift64): enough to spread a bench's indexes
+/// and records, and the same from run to run.
+pub(crate) fn xorshift(seed: u64) -> impl FnMut() -> u64 {
+    let mut x = seed;
+    move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    }
+}
+
+/// Where the proof benches start their generator.
+pub(crate) const PROOF_SEED: u64 = 0x9E37_79B9_7F4A_7C15;
+
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     let at = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[at].as_secs_f64() * 1e6
@@ -83,14 +98,10 @@ pub async fn ledger(
     let size = store.ledger_size().await?;
     // As `serve` does at start: the tree's upper levels in memory.
     ledger::warm(store.as_ref()).await?;
-    // A small, dependency-free generator is enough to spread the indexes.
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = xorshift(PROOF_SEED);
     let mut times = Vec::with_capacity(proofs);
     for _ in 0..proofs {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let index = x % size.max(1);
+        let index = next() % size.max(1);
         let t = Instant::now();
         let proof = ledger::inclusion(store.as_ref(), index, Some(size)).await?;
         times.push(t.elapsed());
@@ -509,13 +520,7 @@ pub async fn search(reports: u64, searches: usize) -> anyhow::Result<SearchFigur
     let members = ["ARM", "BLR", "KAZ", "KGZ", "RUS", "TJK"];
     let secret = concord_ledger::signature::SecretKey::generate();
     let start = time::macros::datetime!(2026-01-01 0:00 UTC);
-    let mut x = 0x2545_F491_4F6C_DD1Du64;
-    let mut next = move || {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        x
-    };
+    let mut next = xorshift(0x2545_F491_4F6C_DD1D);
     let mut done = 0u64;
     while done < reports {
         let n = (reports - done).min(2000);

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::bench::{fill, percentile, resident_mib, status_mib};
+use crate::bench::{PROOF_SEED, fill, percentile, resident_mib, status_mib, xorshift};
 use crate::bench_servers::{Serving, start_serve, until_serving};
 
 /// What `bench memory` measured.
@@ -89,13 +89,10 @@ pub async fn memory(entries: u64, proofs: usize) -> anyhow::Result<MemoryFigures
     let anon_warm_mib = status_mib(server.pid(), "RssAnon")?;
 
     let mut connection = tokio::net::TcpStream::connect(server.addr).await?;
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    let mut next = xorshift(PROOF_SEED);
     let mut times = Vec::with_capacity(proofs);
     for _ in 0..proofs {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        let path = format!("/api/v1/ledger/proof/inclusion?index={}", x % size);
+        let path = format!("/api/v1/ledger/proof/inclusion?index={}", next() % size);
         let t = Instant::now();
         let body = get(&mut connection, &path).await?;
         times.push(t.elapsed());
