@@ -11,6 +11,9 @@ pub struct LogKey {
     signer: StandardSigner,
     origin: String,
     verifier_key: String,
+    /// The last checkpoint signed: a tree asked for again (every public request for the
+    /// checkpoint while nothing is appended) is answered without signing again.
+    last: std::sync::Mutex<Option<(u64, Hash, String)>>,
 }
 
 impl std::fmt::Debug for LogKey {
@@ -57,6 +60,7 @@ impl LogKey {
             signer,
             origin,
             verifier_key,
+            last: std::sync::Mutex::new(None),
         })
     }
 
@@ -72,6 +76,22 @@ impl LogKey {
 
     /// A signed checkpoint of the tree of `size` leaves with root `root`.
     pub fn sign(&self, size: u64, root: Hash) -> Result<String, LedgerError> {
+        let mut last = self
+            .last
+            .lock()
+            .expect("the last note's lock is never poisoned");
+        if let Some((s, r, note)) = last.as_ref()
+            && *s == size
+            && *r == root
+        {
+            return Ok(note.clone());
+        }
+        let note = self.sign_anew(size, root)?;
+        *last = Some((size, root, note.clone()));
+        Ok(note)
+    }
+
+    fn sign_anew(&self, size: u64, root: Hash) -> Result<String, LedgerError> {
         let checkpoint = Checkpoint::new(&self.origin, size, root, "")
             .map_err(|e| LedgerError::Checkpoint(e.to_string()))?;
         let mut note = Note::new(&checkpoint.to_bytes(), &[])
@@ -115,4 +135,23 @@ pub fn verify(signed: &str, verifier_key: &str) -> Result<VerifiedCheckpoint, Le
         size: checkpoint.size(),
         root: *checkpoint.hash(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_tree_asked_for_again_gets_the_note_signed_before_and_a_new_tree_a_new_one() {
+        let (key, _) = LogKey::generate("example.org/log").unwrap();
+        let root = Hash([7; 32]);
+        let first = key.sign(10, root).unwrap();
+        assert_eq!(key.sign(10, root).unwrap(), first);
+        let grown = key.sign(11, Hash([8; 32])).unwrap();
+        assert_ne!(grown, first);
+        let verified = verify(&grown, key.verifier_key()).unwrap();
+        assert_eq!((verified.size, verified.root), (11, Hash([8; 32])));
+        // Back to the first tree: signed anew, the same bytes (Ed25519 is deterministic).
+        assert_eq!(key.sign(10, root).unwrap(), first);
+    }
 }

@@ -38,6 +38,8 @@ pub struct NodeIdentity {
     pub owner: KeyOwner,
     /// The node key.
     pub key: Arc<SecretKey>,
+    /// The cosignatures it last gave each log it mirrors.
+    pub cosigned: Arc<concord_store::federation::Cosignatures>,
 }
 
 impl std::fmt::Debug for NodeIdentity {
@@ -148,7 +150,10 @@ fn no_node_key() -> Problem {
 /// mirrors), as C2SP signed notes: what nodes compare to catch a log with two histories.
 #[utoipa::path(get, path = "/api/v1/federation/checkpoints", tag = "federation", responses((status = 200, description = "The checkpoints held", body = [Object]), crate::openapi::ReadErrors))]
 async fn checkpoints(State(state): State<AppState>) -> Result<Json<Vec<MirrorHead>>, Problem> {
-    let witness = state.node.as_ref().map(|n| n.key.as_ref());
+    let witness = state
+        .node
+        .as_ref()
+        .map(|n| (n.key.as_ref(), n.cosigned.as_ref()));
     Ok(Json(
         federation::heads(state.store.as_ref(), &state.log_key, witness).await?,
     ))

@@ -380,6 +380,7 @@ pub async fn take_part(
         concord_server::federation::NodeIdentity {
             owner,
             key: key.clone(),
+            cosigned: Default::default(),
         },
     );
     if !peers.is_empty() {
