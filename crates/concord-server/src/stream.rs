@@ -22,7 +22,6 @@ use concord_store::access::permits;
 use concord_store::ledger::MAX_ENTRIES;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch};
-use tokio_stream::wrappers::ReceiverStream;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -256,9 +255,9 @@ async fn stream(
         })
         .transpose()?;
     // Subscribe before reading the backlog, so that nothing falls between the two.
-    let mut live = state.tail.entries.subscribe();
+    let live = state.tail.entries.subscribe();
     let size = state.store.ledger_size().await?;
-    let mut next = match last {
+    let next = match last {
         // An id the ledger never gave is refused, not wrapped round to replay everything.
         Some(l) if l >= size => {
             return Err(Problem::bad_parameter(format!(
@@ -268,133 +267,124 @@ async fn stream(
         Some(l) => l + 1,
         None => size,
     };
-    let (tx, rx) = tokio::sync::mpsc::channel(256);
-    let store = state.store.clone();
-    let charter = state.charter.clone();
-    let mut stop = state.tail.stop.subscribe();
-    let recheck_state = state.clone();
-    tokio::spawn(async move {
-        // Who reads is asked again now and then: a revoked token, a closed account or a
-        // state whose status changed ends the stream (a reconnection reads anew).
-        let mut recheck = tokio::time::interval(READER_RECHECK);
-        recheck.tick().await;
-        let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
-        keep_alive.tick().await;
-        // Sends entries `next..end` from the store; false when the client has gone.
-        async fn catch_up(
-            store: &dyn Store,
-            reader: &Reader,
-            groups: &[SharingGroup],
-            next: &mut u64,
-            end: u64,
-            tx: &tokio::sync::mpsc::Sender<Result<Bytes, Infallible>>,
-        ) -> bool {
-            while *next < end {
-                let to = (*next + MAX_ENTRIES).min(end);
-                let Ok(batch) = read(store, *next, to).await else {
-                    return false;
-                };
-                for t in batch {
-                    *next = t.index + 1;
-                    if let Some(event) = visible(reader, groups, &t)
-                        && tx.send(Ok(event)).await.is_err()
-                    {
-                        return false;
-                    }
-                }
-            }
-            true
-        }
-        let Ok(size) = store.ledger_size().await else {
-            return;
-        };
-        if !catch_up(
-            store.as_ref(),
-            &reader,
-            &charter.sharing_groups,
-            &mut next,
-            size,
-            &tx,
-        )
-        .await
-        {
-            return;
-        }
-        loop {
-            let received = tokio::select! {
-                r = live.recv() => r,
-                _ = stop.changed() => return,
-                _ = keep_alive.tick() => {
-                    if tx.send(Ok(Bytes::from_static(b":\n\n"))).await.is_err() {
-                        return;
-                    }
-                    continue;
-                }
-                _ = recheck.tick() => {
-                    match crate::reader::reader_of(&recheck_state, &headers).await {
-                        Ok(now) if now == reader => continue,
-                        _ => return,
-                    }
-                }
-            };
-            match received {
-                Ok(t) if t.origin.is_some() => {
-                    if let Some(event) = visible(&reader, &charter.sharing_groups, &t)
-                        && tx.send(Ok(event)).await.is_err()
-                    {
-                        return;
-                    }
-                }
-                Ok(t) if t.index < next => {}
-                Ok(t) => {
-                    if t.index > next
-                        && !catch_up(
-                            store.as_ref(),
-                            &reader,
-                            &charter.sharing_groups,
-                            &mut next,
-                            t.index,
-                            &tx,
-                        )
-                        .await
-                    {
-                        return;
-                    }
-                    next = t.index + 1;
-                    if let Some(event) = visible(&reader, &charter.sharing_groups, &t)
-                        && tx.send(Ok(event)).await.is_err()
-                    {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    let Ok(size) = store.ledger_size().await else {
-                        return;
-                    };
-                    if !catch_up(
-                        store.as_ref(),
-                        &reader,
-                        &charter.sharing_groups,
-                        &mut next,
-                        size,
-                        &tx,
-                    )
-                    .await
-                    {
-                        return;
-                    }
-                }
-                Err(broadcast::error::RecvError::Closed) => return,
-            }
-        }
+    let mut recheck = tokio::time::interval(READER_RECHECK);
+    recheck.reset();
+    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
+    keep_alive.reset();
+    let subscription = Subscription {
+        live,
+        store: state.store.clone(),
+        groups: state.charter.clone(),
+        stop: state.tail.stop.subscribe(),
+        reader,
+        headers,
+        state,
+        next,
+        behind: Some(size),
+        pending: std::collections::VecDeque::new(),
+        recheck,
+        keep_alive,
+    };
+    // The connection's own task polls the stream: one task, no channel between the
+    // broadcast and the socket.
+    let frames = futures_util::stream::unfold(subscription, |mut s| async move {
+        let frame = s.next_frame().await?;
+        Some((Ok::<_, Infallible>(frame), s))
     });
     Ok((
         [
             (header::CONTENT_TYPE, "text/event-stream"),
             (header::CACHE_CONTROL, "no-cache"),
         ],
-        Body::from_stream(ReceiverStream::new(rx)),
+        Body::from_stream(frames),
     ))
+}
+
+/// One reader's open stream: the broadcast it listens to, where it is in the ledger, and
+/// the frames read from the store that it has still to send.
+struct Subscription {
+    live: broadcast::Receiver<Arc<Tailed>>,
+    store: Arc<dyn Store>,
+    groups: Arc<concord_core::charter::Charter>,
+    stop: watch::Receiver<bool>,
+    reader: Reader,
+    headers: HeaderMap,
+    state: AppState,
+    /// The next leaf of this ledger to send.
+    next: u64,
+    /// Read from the store up to this leaf before listening again.
+    behind: Option<u64>,
+    pending: std::collections::VecDeque<Bytes>,
+    recheck: tokio::time::Interval,
+    keep_alive: tokio::time::Interval,
+}
+
+impl Subscription {
+    /// The next frame to send, or `None` when the stream ends (the server stops, the
+    /// reader may no longer read, the store fails).
+    async fn next_frame(&mut self) -> Option<Bytes> {
+        loop {
+            if let Some(frame) = self.pending.pop_front() {
+                return Some(frame);
+            }
+            if let Some(end) = self.behind {
+                if self.next < end {
+                    self.read_from_store(end).await?;
+                } else {
+                    self.behind = None;
+                }
+                continue;
+            }
+            let received = tokio::select! {
+                r = self.live.recv() => r,
+                _ = self.stop.changed() => return None,
+                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b":\n\n")),
+                // Who reads is asked again now and then: a revoked token, a closed account
+                // or a state whose status changed ends the stream (a reconnection reads
+                // anew).
+                _ = self.recheck.tick() => {
+                    match crate::reader::reader_of(&self.state, &self.headers).await {
+                        Ok(now) if now == self.reader => continue,
+                        _ => return None,
+                    }
+                }
+            };
+            match received {
+                Ok(t) if t.origin.is_some() => self.offer(&t),
+                Ok(t) if t.index < self.next => {}
+                Ok(t) if t.index > self.next => {
+                    // A gap (entries the broadcast never carried): read it first.
+                    self.behind = Some(t.index + 1);
+                }
+                Ok(t) => {
+                    self.next = t.index + 1;
+                    self.offer(&t);
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {
+                    self.behind = Some(self.store.ledger_size().await.ok()?);
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    }
+
+    /// Queues `t`'s frame if this reader may read it.
+    fn offer(&mut self, t: &Tailed) {
+        if let Some(frame) = visible(&self.reader, &self.groups.sharing_groups, t) {
+            self.pending.push_back(frame);
+        }
+    }
+
+    /// Reads up to [`MAX_ENTRIES`] entries from the next towards `end` from the store.
+    async fn read_from_store(&mut self, end: u64) -> Option<()> {
+        let to = (self.next + MAX_ENTRIES).min(end);
+        let batch = read(self.store.as_ref(), self.next, to).await.ok()?;
+        for t in batch {
+            self.next = t.index + 1;
+            self.offer(&t);
+        }
+        Some(())
+    }
 }
 
 #[cfg(test)]
