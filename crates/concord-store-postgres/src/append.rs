@@ -147,6 +147,10 @@ impl AppendTransaction for Appending {
             .map_err(db_error)
     }
 
+    async fn rollback(self) -> Result<(), StoreError> {
+        self.0.rollback().await.map_err(db_error)
+    }
+
     /// The new size, and word of it to every listening server once this commits.
     async fn commit(mut self, size: i64) -> Result<(), StoreError> {
         sqlx::query!(

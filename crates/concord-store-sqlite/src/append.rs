@@ -145,6 +145,10 @@ impl AppendTransaction for Appending {
             .map_err(db_error)
     }
 
+    async fn rollback(self) -> Result<(), StoreError> {
+        self.0.rollback().await.map_err(db_error)
+    }
+
     async fn commit(mut self, size: i64) -> Result<(), StoreError> {
         sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
             .execute(&mut *self.0)

@@ -88,6 +88,9 @@ pub trait AppendTransaction: Send {
 
     /// Records the ledger's new `size` and commits.
     async fn commit(self, size: i64) -> Result<(), StoreError>;
+
+    /// Rolls back, at once (the ledger's write lock is free when this returns).
+    async fn rollback(self) -> Result<(), StoreError>;
 }
 
 /// A database the ledger is appended to.
@@ -132,13 +135,20 @@ pub async fn append<D: AppendDatabase>(
 /// committed extend the in-memory mirror (commits of other servers on the same database
 /// leave a gap it will not bridge: proofs beyond it then read the database).
 async fn commit_batch<D: AppendDatabase>(db: &D, batch: Vec<Write>) -> Vec<Answer> {
-    let (tx, size) = match db.begin_append().await {
-        Ok(opened) => opened,
-        Err(e) => return failed_all(batch.len(), &e),
+    let together = batch.len() > 1 && independent(&batch);
+    let (answers, hashes) = match commit_once(db, &batch, together).await {
+        Some(done) => done,
+        // Together, they failed (and were rolled back): each alone, in a new transaction.
+        None => commit_once(db, &batch, false).await.unwrap_or_else(|| {
+            (
+                failed_all(
+                    batch.len(),
+                    &StoreError::Database("the batch was not written".into()),
+                ),
+                vec![],
+            )
+        }),
     };
-    // Taken under the write lock, so times never run backwards along the log.
-    let now = now();
-    let (answers, hashes) = write_group(tx, db.hashes(), size, now, batch).await;
     if let Some((first, _)) = hashes.first() {
         let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
         db.hashes().extend_mirror(*first, &ordered);
@@ -146,50 +156,66 @@ async fn commit_batch<D: AppendDatabase>(db: &D, batch: Vec<Write>) -> Vec<Answe
     answers
 }
 
-/// Carries out `batch` in `tx`, opened on a ledger of `size` leaves, at `now`, then
-/// records the new size and commits. Writes that touch no subject in common are written
-/// together, as one (one statement a table for all of them), in a savepoint; if that
-/// fails, or they do share a subject, each write goes in a savepoint of its own, so that a
-/// write refused is rolled back alone (alone in its batch, the transaction is dropped).
-/// Returns each write's answer and, once committed, the hashes stored, in order.
-async fn write_group<T: AppendTransaction>(
-    mut tx: T,
-    cache: &HashCache,
-    size: i64,
-    now: time::OffsetDateTime,
-    batch: Vec<Write>,
-) -> (Vec<Answer>, Vec<(u64, Hash)>) {
-    let started = std::time::Instant::now();
+/// Opens a transaction on the ledger, writes `batch` in it and commits. `together`: the
+/// writes as one, with no savepoint (they touch no subject in common); if that fails the
+/// transaction is rolled back and `None` answered, so that the caller tries each alone.
+/// Otherwise each write goes in a savepoint of its own, so that a write refused is rolled
+/// back alone (alone in its batch, the transaction is rolled back). Returns each write's
+/// answer and, once committed, the hashes stored, in order.
+async fn commit_once<D: AppendDatabase>(
+    db: &D,
+    batch: &[Write],
+    together: bool,
+) -> Option<(Vec<Answer>, Vec<(u64, Hash)>)> {
     let writes = batch.len();
-    let together = if writes > 1 && independent(&batch) {
-        write_together(&mut tx, cache, size, now, &batch).await
-    } else {
-        Ok(None)
+    let (mut tx, size) = match db.begin_append().await {
+        Ok(opened) => opened,
+        Err(e) => return Some((failed_all(writes, &e), vec![])),
     };
-    let (answers, hashes, size) = match together {
-        Ok(Some(done)) => done,
-        Ok(None) => match write_each(&mut tx, cache, size, now, &batch).await {
+    // Taken under the write lock, so times never run backwards along the log.
+    let now = now();
+    let started = std::time::Instant::now();
+    let (answers, hashes, size) = if together {
+        let mut hashes = Vec::new();
+        match write(&mut tx, db.hashes(), size, now, batch, &mut hashes).await {
+            Ok(lasts) => {
+                let events: usize = batch.iter().map(|w| w.events.len()).sum();
+                let answers = lasts.into_iter().map(Ok).collect();
+                (answers, hashes, size + events as i64)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "a batch's writes together failed; each alone");
+                let _ = tx.rollback().await;
+                return None;
+            }
+        }
+    } else {
+        match write_each(&mut tx, db.hashes(), size, now, batch).await {
             Ok(done) => done,
-            Err(e) => return (failed_all(writes, &e), vec![]),
-        },
-        Err(e) => return (failed_all(writes, &e), vec![]),
+            Err(e) => {
+                let _ = tx.rollback().await;
+                return Some((failed_all(writes, &e), vec![]));
+            }
+        }
     };
     if writes == 1 && answers.iter().all(Result::is_err) {
-        // Alone and refused: dropping the transaction rolls it back.
-        return (answers, vec![]);
+        // Alone and refused.
+        let _ = tx.rollback().await;
+        return Some((answers, vec![]));
     }
     let written = started.elapsed();
     if let Err(e) = tx.commit(size).await {
-        return (failed_all(writes, &e), vec![]);
+        return Some((failed_all(writes, &e), vec![]));
     }
     tracing::debug!(
         writes,
+        together,
         size,
         write_us = written.as_micros() as u64,
         commit_us = (started.elapsed() - written).as_micros() as u64,
         "batch written and committed"
     );
-    (answers, hashes)
+    Some((answers, hashes))
 }
 
 /// What a group's writes came to: each one's answer, the hashes stored, the new size.
@@ -208,36 +234,6 @@ fn independent(batch: &[Write]) -> bool {
             .collect();
         mine.into_iter().all(|subject| seen.insert(subject))
     })
-}
-
-/// Writes the whole batch as one in a savepoint: `None` (rolled back) if it fails, so that
-/// each write is then tried alone.
-async fn write_together<T: AppendTransaction>(
-    tx: &mut T,
-    cache: &HashCache,
-    size: i64,
-    now: time::OffsetDateTime,
-    batch: &[Write],
-) -> Result<Option<Written>, StoreError> {
-    tx.savepoint("SAVEPOINT together").await?;
-    let mut hashes = Vec::new();
-    match write(tx, cache, size, now, batch, &mut hashes).await {
-        Ok(lasts) => {
-            tx.savepoint("RELEASE together").await?;
-            let events: usize = batch.iter().map(|w| w.events.len()).sum();
-            Ok(Some((
-                lasts.into_iter().map(Ok).collect(),
-                hashes,
-                size + events as i64,
-            )))
-        }
-        Err(e) => {
-            tracing::debug!(error = %e, "a batch's writes together failed; each alone");
-            tx.savepoint("ROLLBACK TO together").await?;
-            tx.savepoint("RELEASE together").await?;
-            Ok(None)
-        }
-    }
 }
 
 /// Writes each write of `batch` in a savepoint of its own (none when it is alone).
