@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod bench;
+pub mod bench_command;
 pub mod bench_federation;
 pub mod bench_memory;
 pub mod bench_report;
