@@ -281,6 +281,8 @@ pub struct StreamFigures {
     pub subscribers: usize,
     /// Reports posted.
     pub reports: usize,
+    /// Milliseconds between an acknowledgement and the next post (0: back to back).
+    pub every_ms: u64,
     /// Deliveries observed (subscribers × reports when none is lost).
     pub deliveries: usize,
     /// Median from the report's acknowledgement (HTTP 201) to its arrival, microseconds.
@@ -313,7 +315,11 @@ pub(crate) fn status_mib(pid: u32, name: &str) -> anyhow::Result<f64> {
 /// the public, posts `reports` signed public incident reports one after another over HTTP,
 /// and measures, for every delivery, the time from the report's acknowledgement to its
 /// arrival at the subscriber.
-pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<StreamFigures> {
+pub async fn stream(
+    subscribers: usize,
+    reports: usize,
+    every_ms: u64,
+) -> anyhow::Result<StreamFigures> {
     use std::collections::HashMap;
     use std::sync::{Arc, Mutex};
 
@@ -360,6 +366,9 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
         );
         let leaf = post_report(&mut poster, &serde_json::to_vec(&signed)?).await?;
         acknowledged.insert(leaf, Instant::now());
+        if every_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(every_ms)).await;
+        }
     }
     // Let the last deliveries arrive, then close everything.
     tokio::time::sleep(Duration::from_millis(1000 + subscribers as u64 / 10)).await;
@@ -369,6 +378,7 @@ pub async fn stream(subscribers: usize, reports: usize) -> anyhow::Result<Stream
     Ok(StreamFigures {
         subscribers,
         reports,
+        every_ms,
         deliveries: latencies.len(),
         p50_us: percentile(&latencies, 0.5),
         p99_us: percentile(&latencies, 0.99),

@@ -109,6 +109,10 @@ pub enum BenchTarget {
         /// Reports to post.
         #[arg(long, default_value_t = 200)]
         reports: usize,
+        /// Milliseconds between one report's acknowledgement and the next post (0: back
+        /// to back, the stream's throughput; more: its latency at that pace).
+        #[arg(long, default_value_t = 0)]
+        every_ms: u64,
         /// Print JSON.
         #[arg(long)]
         json: bool,
@@ -385,16 +389,22 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
         BenchTarget::Stream {
             subscribers,
             reports,
+            every_ms,
             json,
         } => {
-            let f = crate::bench::stream(subscribers, reports).await?;
+            let f = crate::bench::stream(subscribers, reports, every_ms).await?;
             if json {
                 print_json(&f)
             } else {
                 println!(
-                    "live stream: {} subscribers, {} reports, {} deliveries (of {}): p50 {:.1} ms, p99 {:.1} ms from acknowledgement to delivery; server resident memory {:.0} MiB with every stream open, {:.0} MiB at its highest",
+                    "live stream: {} subscribers, {} reports {}, {} deliveries (of {}): p50 {:.1} ms, p99 {:.1} ms from acknowledgement to delivery; server resident memory {:.0} MiB with every stream open, {:.0} MiB at its highest",
                     f.subscribers,
                     f.reports,
+                    if f.every_ms == 0 {
+                        "back to back".to_owned()
+                    } else {
+                        format!("{} ms apart", f.every_ms)
+                    },
                     f.deliveries,
                     f.subscribers * f.reports,
                     f.p50_us / 1000.0,

@@ -458,12 +458,15 @@ fn bench_stream_delivers_every_report_to_every_subscriber() {
             "5",
             "--reports",
             "3",
+            "--every-ms",
+            "20",
             "--json",
         ])
         .output()
         .unwrap();
     let figures = json(&out);
     assert_eq!(figures["deliveries"], 15, "{figures}");
+    assert_eq!(figures["every_ms"], 20, "{figures}");
     assert!(figures["p99_us"].as_f64().unwrap() >= figures["p50_us"].as_f64().unwrap());
     // The server's memory, read from its own process.
     let rss = figures["server_rss_subscribed_mib"].as_f64().unwrap();
