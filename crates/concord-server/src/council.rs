@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(command))
         .routes(routes!(keys))
+        .routes(routes!(nodes))
         .routes(routes!(agreement))
         .routes(routes!(bundle))
 }
@@ -101,6 +102,15 @@ fn reads_confidential(state: &AppState, reader: &concord_core::releasability::Re
 async fn keys(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
     let keys = state.store.keys().await?;
     Ok(Json(serde_json::to_value(keys).expect("keys serialise")))
+}
+
+/// Every node the federation's registry holds: what an offline verifier needs beside the
+/// keys (the `nodes.json` of `concord keys export`), since a position signed on a member
+/// state's own node names that node's ledger. Public, as the keys are.
+#[utoipa::path(get, path = "/api/v1/nodes", tag = "council", responses((status = 200, description = "The federation's registered nodes", body = [concord_core::federation::NodeRegistration]), crate::openapi::ReadErrors))]
+async fn nodes(State(state): State<AppState>) -> Result<Json<Value>, Problem> {
+    let nodes = state.store.nodes().await?;
+    Ok(Json(serde_json::to_value(nodes).expect("nodes serialise")))
 }
 
 /// A document's versions, what is under agreement, the positions taken and where the

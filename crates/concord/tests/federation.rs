@@ -911,6 +911,23 @@ fn a_position_signed_on_kazakhstans_node_counts_at_the_secretariat(
         !out.status.success() && said.contains("ballots[KAZ]"),
         "{said}"
     );
+    // An auditor with no access to the database takes the nodes from the public API.
+    let nodes = request("GET", &format!("{}/api/v1/nodes", secretariat.url()));
+    assert_eq!(nodes.status, 200);
+    assert!(
+        nodes.json.as_array().is_some_and(|n| n
+            .iter()
+            .any(|n| n["owner"] == "KAZ" && n["origin"] == kaz_origin.as_str())),
+        "{}",
+        nodes.json
+    );
+    std::fs::write(
+        secretariat.dir.path().join("trusted/nodes.json"),
+        nodes.json.to_string(),
+    )
+    .unwrap();
+    let out = secretariat.ok(&["verify", bundle_file.to_str().unwrap(), "--keys", "trusted"]);
+    assert!(out.contains("5 member signatures valid"), "{out}");
 
     // Posted again to the secretariat: refused the second time. Said to be signed on
     // Kyrgyzstan's node: refused, whatever the signature.
