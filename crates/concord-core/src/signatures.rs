@@ -84,11 +84,27 @@ impl SignatureAudit {
         nodes: &[NodeRegistration],
         holds_registry: bool,
     ) -> SignatureAudit {
+        SignatureAudit::with_registry(Some(origin.to_owned()), keys, nodes, holds_registry)
+    }
+
+    /// An audit of a member state's node's own log: its keys are registered in the
+    /// secretariat's log, not in this one, so the registry this node holds (mirrored from
+    /// the secretariat's) is the one its entries are checked against.
+    pub fn of_member_node(keys: &[KeyRegistration], nodes: &[NodeRegistration]) -> SignatureAudit {
+        SignatureAudit::with_registry(None, keys, nodes, false)
+    }
+
+    fn with_registry(
+        origin: Option<String>,
+        keys: &[KeyRegistration],
+        nodes: &[NodeRegistration],
+        log_registers_keys: bool,
+    ) -> SignatureAudit {
         let mut audit = SignatureAudit {
             keys: HashMap::new(),
             nodes: nodes.to_vec(),
-            origin: Some(origin.to_owned()),
-            log_registers_keys: holds_registry,
+            origin,
+            log_registers_keys,
         };
         for k in keys {
             if let Ok(public) = PublicKey::parse(&k.public_key) {

@@ -400,7 +400,14 @@ pub async fn audit(
 ) -> Result<AuditReport, LedgerQueryError> {
     let size = store.ledger_size().await?;
     let mut mine = concord_ledger::log::MemoryLog::default();
-    let mut signatures = SignatureAudit::new();
+    // A member state's node's log is checked against the registry the node holds (its
+    // keys are registered in the secretariat's log); the secretariat's holds its own.
+    let mut signatures = match crate::queries::ledger_name(store).await {
+        Ok(name) if name.node.is_some() => {
+            SignatureAudit::of_member_node(&store.keys().await?, &store.nodes().await?)
+        }
+        _ => SignatureAudit::new(),
+    };
     let mut worker = SignatureWorker::start();
     let mut start = 0;
     let mut chunk = read_chunk(store, 0, MAX_ENTRIES.min(size)).await?;

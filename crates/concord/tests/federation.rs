@@ -877,6 +877,14 @@ fn a_position_signed_on_kazakhstans_node_counts_at_the_secretariat(
 
     let audit: Value = serde_json::from_str(&secretariat.ok(&["audit", "--json"])).unwrap();
     assert_eq!(audit["ok"], true, "{audit}");
+    // Kazakhstan's own node audits its own log: its entries are signed with keys the
+    // secretariat's log registers, which the node holds.
+    let kaz_audit: Value = serde_json::from_str(&kaz.ok(&["audit", "--json"])).unwrap();
+    assert_eq!(kaz_audit["ok"], true, "{kaz_audit}");
+    assert!(
+        kaz_audit["signatures"].as_u64().unwrap() >= 2,
+        "its report and its position: {kaz_audit}"
+    );
     let bundle_file = secretariat.dir.path().join("bundle.json");
     secretariat.ok(&[
         "bundle",
