@@ -273,8 +273,6 @@ async fn stream(
     keep_alive.reset();
     let subscription = Subscription {
         live,
-        store: state.store.clone(),
-        groups: state.charter.clone(),
         stop: state.tail.stop.subscribe(),
         reader,
         headers,
@@ -304,11 +302,11 @@ async fn stream(
 /// the frames read from the store that it has still to send.
 struct Subscription {
     live: broadcast::Receiver<Arc<Tailed>>,
-    store: Arc<dyn Store>,
-    groups: Arc<concord_core::charter::Charter>,
     stop: watch::Receiver<bool>,
     reader: Reader,
     headers: HeaderMap,
+    /// The server's state: its store, its charter's sharing groups, and what the reader is
+    /// asked again against.
     state: AppState,
     /// The next leaf of this ledger to send.
     next: u64,
@@ -361,7 +359,7 @@ impl Subscription {
                     self.offer(&t);
                 }
                 Err(broadcast::error::RecvError::Lagged(_)) => {
-                    self.behind = Some(self.store.ledger_size().await.ok()?);
+                    self.behind = Some(self.state.store.ledger_size().await.ok()?);
                 }
                 Err(broadcast::error::RecvError::Closed) => return None,
             }
@@ -370,7 +368,7 @@ impl Subscription {
 
     /// Queues `t`'s frame if this reader may read it.
     fn offer(&mut self, t: &Tailed) {
-        if let Some(frame) = visible(&self.reader, &self.groups.sharing_groups, t) {
+        if let Some(frame) = visible(&self.reader, &self.state.charter.sharing_groups, t) {
             self.pending.push_back(frame);
         }
     }
@@ -378,7 +376,7 @@ impl Subscription {
     /// Reads up to [`MAX_ENTRIES`] entries from the next towards `end` from the store.
     async fn read_from_store(&mut self, end: u64) -> Option<()> {
         let to = (self.next + MAX_ENTRIES).min(end);
-        let batch = read(self.store.as_ref(), self.next, to).await.ok()?;
+        let batch = read(self.state.store.as_ref(), self.next, to).await.ok()?;
         for t in batch {
             self.next = t.index + 1;
             self.offer(&t);

@@ -1,8 +1,8 @@
 //! Group commit, written once for every backend: the appends a process makes at the same
 //! time are committed together. Whoever finds the writer free commits every append queued
-//! meanwhile in one transaction (one durable flush), each in a savepoint of its own so that
-//! one refused write is rolled back alone; nothing is acknowledged before its transaction
-//! commits. What the transaction does is [`crate::append`]'s.
+//! meanwhile in one transaction (one durable flush); nothing is acknowledged before its
+//! transaction commits. What the transaction does (writes together, or each in a savepoint
+//! so that one refused write is rolled back alone) is [`crate::append`]'s.
 
 use concord_core::event::Event;
 use tokio::sync::oneshot;
