@@ -807,7 +807,9 @@ pub(crate) async fn post_all(
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length: its status and body.
-async fn read_response(socket: &mut tokio::net::TcpStream) -> anyhow::Result<(u16, Vec<u8>)> {
+pub(crate) async fn read_response(
+    socket: &mut tokio::net::TcpStream,
+) -> anyhow::Result<(u16, Vec<u8>)> {
     use tokio::io::AsyncReadExt;
     let mut data = Vec::new();
     let mut buf = vec![0u8; 16384];

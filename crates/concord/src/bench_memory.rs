@@ -12,9 +12,11 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 
-use crate::bench::{PROOF_SEED, fill, percentile, resident_mib, status_mib, xorshift};
+use crate::bench::{
+    PROOF_SEED, fill, percentile, read_response, resident_mib, status_mib, xorshift,
+};
 use crate::bench_servers::{Serving, start_serve, until_serving};
 
 /// What `bench memory` measured.
@@ -125,31 +127,10 @@ pub async fn memory(entries: u64, proofs: usize) -> anyhow::Result<MemoryFigures
 async fn get(connection: &mut tokio::net::TcpStream, path: &str) -> anyhow::Result<String> {
     let request = format!("GET {path} HTTP/1.1\r\nHost: bench\r\n\r\n");
     connection.write_all(request.as_bytes()).await?;
-    let mut answer = Vec::new();
-    let mut buf = [0u8; 8192];
-    loop {
-        let got = connection.read(&mut buf).await?;
-        if got == 0 {
-            bail!("the server closed the connection");
-        }
-        answer.extend_from_slice(&buf[..got]);
-        let text = String::from_utf8_lossy(&answer);
-        let Some(end) = text.find("\r\n\r\n") else {
-            continue;
-        };
-        let length: usize = text[..end]
-            .lines()
-            .find_map(|l| {
-                let (name, value) = l.split_once(':')?;
-                name.eq_ignore_ascii_case("content-length")
-                    .then(|| value.trim().parse().ok())?
-            })
-            .context("an answer without Content-Length")?;
-        if answer.len() >= end + 4 + length {
-            if !text.starts_with("HTTP/1.1 200") {
-                bail!("GET {path}: {}", &text[..end]);
-            }
-            return Ok(text[end + 4..end + 4 + length].to_owned());
-        }
+    let (status, body) = read_response(connection).await?;
+    let body = String::from_utf8(body).context("an answer that is not UTF-8")?;
+    if status != 200 {
+        bail!("GET {path}: {status} {body}");
     }
+    Ok(body)
 }
