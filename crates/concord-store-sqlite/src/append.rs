@@ -11,6 +11,7 @@ use concord_store::{DatasetMark, Expect, Hash, StoreError};
 use sqlx::{Sqlite, Transaction};
 use time::format_description::well_known::Rfc3339;
 
+use crate::checkpoint::Checkpoints;
 use crate::{SqliteStore, db_error};
 
 #[async_trait]
@@ -29,7 +30,7 @@ impl AppendDatabase for SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok((Appending(tx), size))
+        Ok((Appending(tx, self.checkpoints.clone()), size))
     }
 
     fn group_commit(&self) -> &GroupCommit {
@@ -41,8 +42,8 @@ impl AppendDatabase for SqliteStore {
     }
 }
 
-/// The append's transaction on SQLite.
-pub struct Appending(Transaction<'static, Sqlite>);
+/// The append's transaction on SQLite, and whom to tell once it commits.
+pub struct Appending(Transaction<'static, Sqlite>, Checkpoints);
 
 #[async_trait]
 impl AppendTransaction for Appending {
@@ -154,7 +155,9 @@ impl AppendTransaction for Appending {
             .execute(&mut *self.0)
             .await
             .map_err(db_error)?;
-        self.0.commit().await.map_err(db_error)
+        self.0.commit().await.map_err(db_error)?;
+        self.1.committed();
+        Ok(())
     }
 }
 

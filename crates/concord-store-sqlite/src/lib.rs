@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 mod append;
+mod checkpoint;
 
 use append::{apply, fetch_hashes};
 
@@ -40,6 +41,8 @@ pub struct SqliteStore {
     group: GroupCommit,
     hash_cache: HashCache,
     guards: concord_store::access::Guards,
+    /// Told of every commit: the journal is checkpointed off the writer's path.
+    checkpoints: checkpoint::Checkpoints,
 }
 
 /// Adds to an open `(FALSE` the reader's scope as conditions on the table aliased `table`
@@ -86,6 +89,35 @@ fn push_after(
     }
 }
 
+/// Brings the schema up to date on one connection with foreign keys off, as SQLite's manual
+/// asks for rebuilding a table that others refer to (the migration's own transaction cannot
+/// turn them off), then checks every foreign key before the connection is lent again.
+async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
+    let failed = |e: &dyn std::fmt::Display| StoreError::Migration(e.to_string());
+    let mut conn = pool.acquire().await.map_err(|e| failed(&e))?;
+    sqlx::query("PRAGMA foreign_keys = OFF")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| failed(&e))?;
+    let migrated = sqlx::migrate!("./migrations").run(&mut *conn).await;
+    sqlx::query("PRAGMA foreign_keys = ON")
+        .execute(&mut *conn)
+        .await
+        .map_err(|e| failed(&e))?;
+    migrated.map_err(|e| failed(&e))?;
+    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| failed(&e))?;
+    match broken.first() {
+        None => Ok(()),
+        Some((table,)) => Err(StoreError::Migration(format!(
+            "after migrating, {} rows refer to records that are missing (first in table {table})",
+            broken.len()
+        ))),
+    }
+}
+
 fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -104,6 +136,10 @@ impl SqliteStore {
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
+            // Checkpoints are the store's own task's (`checkpoint`), not a commit's; a
+            // commit checkpoints only past 40 MiB of journal (writes the task is not
+            // told of, or a task that cannot keep up).
+            .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)
             .foreign_keys(true)
             // Ledger proofs read scattered pages of a large table: map the file rather
             // than copy pages through read().
@@ -136,11 +172,10 @@ impl SqliteStore {
             .connect_with(options)
             .await
             .map_err(db_error)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        migrate(&pool).await?;
+        let in_memory = url.contains(":memory:");
         Ok(SqliteStore {
+            checkpoints: checkpoint::Checkpoints::start((!in_memory).then(|| pool.clone())),
             pool,
             group: GroupCommit::default(),
             hash_cache: HashCache::default(),
@@ -901,7 +936,9 @@ impl Store for SqliteStore {
                 .await
                 .map_err(db_error)?;
         }
-        tx.commit().await.map_err(db_error)
+        tx.commit().await.map_err(db_error)?;
+        self.checkpoints.committed();
+        Ok(())
     }
 
     async fn record_refusal(&self, refusal: &federation::Refusal) -> Result<(), StoreError> {

@@ -451,3 +451,40 @@ fn another_servers_commits_reach_the_hash_mirror() {
         }
     });
 }
+
+#[test]
+fn the_journal_is_copied_into_the_database_file_while_the_store_is_open() {
+    let db = TestDatabase::sqlite();
+    let file = std::path::PathBuf::from(db.url.trim_start_matches("sqlite://"));
+    common::block_on(async {
+        let store = db.demo_store().await;
+        let events: Vec<Event> = (0..500)
+            .map(|n| {
+                Event::SourceCited(concord_core::history::Source {
+                    file: format!("journal-{n}.txt"),
+                    title: "A source cited to grow the journal past a few pages".repeat(8),
+                    published: None,
+                })
+            })
+            .collect();
+        for chunk in events.chunks(50) {
+            store.commit(chunk, None).await.unwrap();
+        }
+        // No commit checkpoints at SQLite's usual 1,000 pages (the journal here stays
+        // below the store's backstop): the store's own task copies the journal back, a
+        // moment after the commits, with the store still open.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let copied = std::fs::metadata(&file).unwrap().len();
+            if copied > 400 * 1024 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the database file holds {copied} bytes: the journal was not checkpointed"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        drop(store);
+    });
+}
