@@ -15,6 +15,7 @@ use std::time::Duration;
 use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, header};
+use bytes::BytesMut;
 use concord_core::access::Guard;
 use concord_core::releasability::{Reader, SharingGroup};
 use concord_store::Store;
@@ -269,11 +270,12 @@ async fn stream(
     };
     let mut recheck = tokio::time::interval(READER_RECHECK);
     recheck.reset();
-    let mut keep_alive = tokio::time::interval(KEEP_ALIVE);
-    keep_alive.reset();
+    let mut stop = state.tail.stop.subscribe();
     let subscription = Subscription {
         live,
-        stop: state.tail.stop.subscribe(),
+        stopped: Box::pin(async move {
+            let _ = stop.wait_for(|stopping| *stopping).await;
+        }),
         reader,
         headers,
         state,
@@ -281,7 +283,7 @@ async fn stream(
         behind: Some(size),
         pending: std::collections::VecDeque::new(),
         recheck,
-        keep_alive,
+        last_sent: tokio::time::Instant::now(),
     };
     // The connection's own task polls the stream: one task, no channel between the
     // broadcast and the socket.
@@ -302,7 +304,10 @@ async fn stream(
 /// the frames read from the store that it has still to send.
 struct Subscription {
     live: broadcast::Receiver<Arc<Tailed>>,
-    stop: watch::Receiver<bool>,
+    /// Completes when the server stops. Made once and kept: a stream waits on it between
+    /// every two entries, and a new wait each time would register anew with the server's
+    /// stop signal, shared (and locked) by every stream.
+    stopped: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
     reader: Reader,
     headers: HeaderMap,
     /// The server's state: its store, its charter's sharing groups, and what the reader is
@@ -313,17 +318,21 @@ struct Subscription {
     /// Read from the store up to this leaf before listening again.
     behind: Option<u64>,
     pending: std::collections::VecDeque<Bytes>,
+    /// When who reads is asked again, and when an idle stream says it is alive.
     recheck: tokio::time::Interval,
-    keep_alive: tokio::time::Interval,
+    /// When the stream last sent anything.
+    last_sent: tokio::time::Instant,
 }
 
 impl Subscription {
-    /// The next frame to send, or `None` when the stream ends (the server stops, the
-    /// reader may no longer read, the store fails).
+    /// The next bytes to send: every frame ready for this reader (one write for all the
+    /// entries that arrived while the connection was busy), or `None` when the stream ends
+    /// (the server stops, the reader may no longer read, the store fails).
     async fn next_frame(&mut self) -> Option<Bytes> {
         loop {
-            if let Some(frame) = self.pending.pop_front() {
-                return Some(frame);
+            if !self.pending.is_empty() {
+                self.last_sent = tokio::time::Instant::now();
+                return Some(self.take_pending());
             }
             if let Some(end) = self.behind {
                 if self.next < end {
@@ -335,35 +344,76 @@ impl Subscription {
             }
             let received = tokio::select! {
                 r = self.live.recv() => r,
-                _ = self.stop.changed() => return None,
-                _ = self.keep_alive.tick() => return Some(Bytes::from_static(b":\n\n")),
+                _ = &mut self.stopped => return None,
                 // Who reads is asked again now and then: a revoked token, a closed account
                 // or a state whose status changed ends the stream (a reconnection reads
-                // anew).
+                // anew). An idle stream sends a comment, so that proxies keep it open.
                 _ = self.recheck.tick() => {
                     match crate::reader::reader_of(&self.state, &self.headers).await {
-                        Ok(now) if now == self.reader => continue,
+                        Ok(now) if now == self.reader => {
+                            if self.last_sent.elapsed() >= KEEP_ALIVE {
+                                self.last_sent = tokio::time::Instant::now();
+                                return Some(Bytes::from_static(b":\n\n"));
+                            }
+                            continue;
+                        }
                         _ => return None,
                     }
                 }
             };
-            match received {
-                Ok(t) if t.origin.is_some() => self.offer(&t),
-                Ok(t) if t.index < self.next => {}
-                Ok(t) if t.index > self.next => {
-                    // A gap (entries the broadcast never carried): read it first.
-                    self.behind = Some(t.index + 1);
-                }
-                Ok(t) => {
-                    self.next = t.index + 1;
-                    self.offer(&t);
-                }
-                Err(broadcast::error::RecvError::Lagged(_)) => {
-                    self.behind = Some(self.state.store.ledger_size().await.ok()?);
-                }
-                Err(broadcast::error::RecvError::Closed) => return None,
+            self.receive(received).await?;
+            // Whatever else the broadcast already holds goes in the same write.
+            while self.behind.is_none() {
+                let ready = match self.live.try_recv() {
+                    Ok(t) => Ok(t),
+                    Err(broadcast::error::TryRecvError::Empty) => break,
+                    Err(broadcast::error::TryRecvError::Lagged(n)) => {
+                        Err(broadcast::error::RecvError::Lagged(n))
+                    }
+                    Err(broadcast::error::TryRecvError::Closed) => {
+                        Err(broadcast::error::RecvError::Closed)
+                    }
+                };
+                self.receive(ready).await?;
             }
         }
+    }
+
+    /// Takes one entry from the broadcast: queues its frame if this reader may read it, or
+    /// notes the gap to read from the store first. `None`: the broadcast is closed.
+    async fn receive(
+        &mut self,
+        received: Result<Arc<Tailed>, broadcast::error::RecvError>,
+    ) -> Option<()> {
+        match received {
+            Ok(t) if t.origin.is_some() => self.offer(&t),
+            Ok(t) if t.index < self.next => {}
+            Ok(t) if t.index > self.next => {
+                // A gap (entries the broadcast never carried): read it first.
+                self.behind = Some(t.index + 1);
+            }
+            Ok(t) => {
+                self.next = t.index + 1;
+                self.offer(&t);
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                self.behind = Some(self.state.store.ledger_size().await.ok()?);
+            }
+            Err(broadcast::error::RecvError::Closed) => return None,
+        }
+        Some(())
+    }
+
+    /// The queued frames as one piece (the one frame itself when there is one).
+    fn take_pending(&mut self) -> Bytes {
+        if self.pending.len() == 1 {
+            return self.pending.pop_front().unwrap_or_default();
+        }
+        let mut joined = BytesMut::with_capacity(self.pending.iter().map(Bytes::len).sum());
+        for frame in self.pending.drain(..) {
+            joined.extend_from_slice(&frame);
+        }
+        joined.freeze()
     }
 
     /// Queues `t`'s frame if this reader may read it.

@@ -252,3 +252,41 @@ fn servers_on_one_postgresql_deliver_each_others_reports() {
         );
     }
 }
+
+/// A burst (one batch, one commit) reaches every stream whole and in ledger order, each
+/// entry once with its own id, however the server groups them into writes.
+#[test]
+fn a_burst_arrives_whole_in_order_and_filtered() {
+    let db = TestDatabase::sqlite();
+    let server = TestServer::start(&db);
+    let delegations = Delegations::register(&db);
+    let kaz = common::tokens(&db, "duty-officer", &["KAZ"]).remove(0);
+    let kaz_stream = open(&server, Some(&kaz), None);
+    let public_stream = open(&server, None, None);
+    let release = |n: usize| ["public", "members", "originator"][n % 3];
+    let burst: Vec<Value> = (0..60)
+        .map(|n| delegations.sign("TJK", report(&format!("burst-{n}"), release(n))))
+        .collect();
+    let reply = post_json(&server.url("/api/v1/incidents/batch"), &Value::Array(burst));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    assert_eq!(reply.json["accepted"], 60, "{}", reply.text);
+
+    let expect = |may: &dyn Fn(usize) -> bool| -> Vec<String> {
+        (0..60)
+            .filter(|n| may(*n))
+            .map(|n| format!("Report burst-{n}"))
+            .collect()
+    };
+    for (stream, wanted) in [
+        (&kaz_stream, expect(&|n| release(n) != "originator")),
+        (&public_stream, expect(&|n| release(n) == "public")),
+    ] {
+        let got = take(stream, wanted.len());
+        assert_eq!(got.iter().map(title).collect::<Vec<_>>(), wanted);
+        assert!(
+            got.windows(2).all(|w| w[0].0 < w[1].0),
+            "ids in ledger order"
+        );
+        quiet(stream);
+    }
+}
