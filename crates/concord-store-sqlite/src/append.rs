@@ -22,7 +22,7 @@ impl AppendDatabase for SqliteStore {
         // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
         // head first would fail, not wait, when another process writes meanwhile.
         let mut tx = self
-            .pool
+            .writer
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(db_error)?;

@@ -35,7 +35,13 @@ use sqlx::sqlite::{
 
 /// Concord's data in one SQLite file.
 pub struct SqliteStore {
+    /// Connections for reading.
     pool: SqlitePool,
+    /// The one connection this process writes through. SQLite empties a connection's page
+    /// cache whenever another connection has changed the file; writing through any pooled
+    /// connection meant each append read its B-trees' pages afresh. Nothing else of this
+    /// process writes, so this connection's cache stays warm from one append to the next.
+    writer: SqlitePool,
     /// SQLite allows one writer at a time; writers queue here (and are committed
     /// together) rather than fail with `SQLITE_BUSY`.
     group: GroupCommit,
@@ -169,14 +175,31 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .test_before_acquire(false)
             .max_connections(max)
-            .connect_with(options)
+            .connect_with(options.clone())
             .await
             .map_err(db_error)?;
         migrate(&pool).await?;
         let in_memory = url.contains(":memory:");
+        // The writer's connection is kept for the store's life (no idle or age limit: a
+        // new connection would start with a cold cache). In memory, the one connection
+        // is both.
+        let writer = if in_memory {
+            pool.clone()
+        } else {
+            SqlitePoolOptions::new()
+                .test_before_acquire(false)
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+                .map_err(db_error)?
+        };
         Ok(SqliteStore {
             checkpoints: checkpoint::Checkpoints::start((!in_memory).then(|| pool.clone())),
             pool,
+            writer,
             group: GroupCommit::default(),
             hash_cache: HashCache::default(),
             guards: Default::default(),
@@ -185,6 +208,7 @@ impl SqliteStore {
 
     /// Closes every connection, checkpointing the journal.
     pub async fn close(&self) {
+        self.writer.close().await;
         self.pool.close().await;
     }
 }
@@ -553,7 +577,7 @@ impl Store for SqliteStore {
             password_hash,
             at
         )
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -583,7 +607,7 @@ impl Store for SqliteStore {
             created_at,
             session.expires_at
         )
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(())
@@ -606,7 +630,7 @@ impl Store for SqliteStore {
 
     async fn close_console_session(&self, sha256: &str) -> Result<(), StoreError> {
         sqlx::query!("DELETE FROM console_sessions WHERE sha256 = ?", sha256)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(())
@@ -614,7 +638,7 @@ impl Store for SqliteStore {
 
     async fn close_console_sessions_of(&self, username: &str) -> Result<(), StoreError> {
         sqlx::query!("DELETE FROM console_sessions WHERE username = ?", username)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         Ok(())
@@ -883,7 +907,7 @@ impl Store for SqliteStore {
 
     async fn receive(&self, received: &federation::Received) -> Result<(), StoreError> {
         let _writer = self.group.exclusive().await;
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
         // The leaves and the tree's hashes travel as JSON arrays and a blob: one statement
         // each, as a commit writes its own (see `insert_log`).
         let leaves: Vec<(u64, Option<&str>, bool)> = received
@@ -951,7 +975,7 @@ impl Store for SqliteStore {
         .bind(&refusal.origin)
         .bind(&refusal.reason)
         .bind(&refusal.evidence)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(db_error)?;
         Ok(())
