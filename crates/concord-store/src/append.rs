@@ -136,19 +136,7 @@ pub async fn append<D: AppendDatabase>(
 /// leave a gap it will not bridge: proofs beyond it then read the database).
 async fn commit_batch<D: AppendDatabase>(db: &D, batch: Vec<Write>) -> Vec<Answer> {
     let together = batch.len() > 1 && independent(&batch);
-    let (answers, hashes) = match commit_once(db, &batch, together).await {
-        Some(done) => done,
-        // Together, they failed (and were rolled back): each alone, in a new transaction.
-        None => commit_once(db, &batch, false).await.unwrap_or_else(|| {
-            (
-                failed_all(
-                    batch.len(),
-                    &StoreError::Database("the batch was not written".into()),
-                ),
-                vec![],
-            )
-        }),
-    };
+    let (answers, hashes) = commit(db, &batch, together).await;
     if let Some((first, _)) = hashes.first() {
         let ordered: Vec<Hash> = hashes.iter().map(|(_, h)| *h).collect();
         db.hashes().extend_mirror(*first, &ordered);
@@ -158,64 +146,67 @@ async fn commit_batch<D: AppendDatabase>(db: &D, batch: Vec<Write>) -> Vec<Answe
 
 /// Opens a transaction on the ledger, writes `batch` in it and commits. `together`: the
 /// writes as one, with no savepoint (they touch no subject in common); if that fails the
-/// transaction is rolled back and `None` answered, so that the caller tries each alone.
-/// Otherwise each write goes in a savepoint of its own, so that a write refused is rolled
-/// back alone (alone in its batch, the transaction is rolled back). Returns each write's
-/// answer and, once committed, the hashes stored, in order.
-async fn commit_once<D: AppendDatabase>(
+/// transaction is rolled back and the batch written again in a new one, each write in a
+/// savepoint of its own, so that a write refused is rolled back alone (alone in its batch,
+/// the transaction is rolled back). Returns each write's answer and, once committed, the
+/// hashes stored, in order.
+async fn commit<D: AppendDatabase>(
     db: &D,
     batch: &[Write],
-    together: bool,
-) -> Option<(Vec<Answer>, Vec<(u64, Hash)>)> {
+    mut together: bool,
+) -> (Vec<Answer>, Vec<(u64, Hash)>) {
     let writes = batch.len();
-    let (mut tx, size) = match db.begin_append().await {
-        Ok(opened) => opened,
-        Err(e) => return Some((failed_all(writes, &e), vec![])),
-    };
-    // Taken under the write lock, so times never run backwards along the log.
-    let now = now();
-    let started = std::time::Instant::now();
-    let (answers, hashes, size) = if together {
-        let mut hashes = Vec::new();
-        match write(&mut tx, db.hashes(), size, now, batch, &mut hashes).await {
-            Ok(lasts) => {
-                let events: usize = batch.iter().map(|w| w.events.len()).sum();
-                let answers = lasts.into_iter().map(Ok).collect();
-                (answers, hashes, size + events as i64)
+    loop {
+        let (mut tx, size) = match db.begin_append().await {
+            Ok(opened) => opened,
+            Err(e) => return (failed_all(writes, &e), vec![]),
+        };
+        // Taken under the write lock, so times never run backwards along the log.
+        let now = now();
+        let started = std::time::Instant::now();
+        let (answers, hashes, size) = if together {
+            let mut hashes = Vec::new();
+            match write(&mut tx, db.hashes(), size, now, batch, &mut hashes).await {
+                Ok(lasts) => {
+                    let events: usize = batch.iter().map(|w| w.events.len()).sum();
+                    let answers = lasts.into_iter().map(Ok).collect();
+                    (answers, hashes, size + events as i64)
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "a batch's writes together failed; each alone");
+                    let _ = tx.rollback().await;
+                    together = false;
+                    continue;
+                }
             }
-            Err(e) => {
-                tracing::debug!(error = %e, "a batch's writes together failed; each alone");
-                let _ = tx.rollback().await;
-                return None;
+        } else {
+            match write_each(&mut tx, db.hashes(), size, now, batch).await {
+                Ok(done) => done,
+                Err(e) => {
+                    let _ = tx.rollback().await;
+                    return (failed_all(writes, &e), vec![]);
+                }
             }
+        };
+        if writes == 1 && answers.iter().all(Result::is_err) {
+            // Alone and refused.
+            let _ = tx.rollback().await;
+            return (answers, vec![]);
         }
-    } else {
-        match write_each(&mut tx, db.hashes(), size, now, batch).await {
-            Ok(done) => done,
-            Err(e) => {
-                let _ = tx.rollback().await;
-                return Some((failed_all(writes, &e), vec![]));
-            }
+        let written = started.elapsed();
+        if let Err(e) = tx.commit(size).await {
+            return (failed_all(writes, &e), vec![]);
         }
-    };
-    if writes == 1 && answers.iter().all(Result::is_err) {
-        // Alone and refused.
-        let _ = tx.rollback().await;
-        return Some((answers, vec![]));
+        tracing::debug!(
+            writes,
+            together,
+            size,
+            write_us = written.as_micros() as u64,
+            commit_us = (started.elapsed() - written).as_micros() as u64,
+            "batch written and committed"
+        );
+        return (answers, hashes);
     }
-    let written = started.elapsed();
-    if let Err(e) = tx.commit(size).await {
-        return Some((failed_all(writes, &e), vec![]));
-    }
-    tracing::debug!(
-        writes,
-        together,
-        size,
-        write_us = written.as_micros() as u64,
-        commit_us = (started.elapsed() - written).as_micros() as u64,
-        "batch written and committed"
-    );
-    Some((answers, hashes))
 }
 
 /// What a group's writes came to: each one's answer, the hashes stored, the new size.
