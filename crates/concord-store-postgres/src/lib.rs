@@ -423,7 +423,8 @@ impl Store for PostgresStore {
         let nonces: Vec<&str> = seals.iter().map(|s| s.2.as_str()).collect();
         // Planned anew each time (an unnamed statement gets a plan for its values): a
         // plan kept from when the table was nearly empty scans it whole for every seal,
-        // and took 4.4 ms a batch at 20,000 seals (measured).
+        // and took 4.4 ms a batch at 20,000 seals (measured). Planning costs batches of
+        // 100-report requests about 15 % of their rate (BENCHMARKS.md, session 9).
         let seen: Vec<bool> = sqlx::query_scalar(
             "SELECT EXISTS (SELECT 1 FROM seals s \
                  WHERE s.issued_at = t.a AND s.key_id = t.k AND s.nonce = t.n) \
