@@ -120,20 +120,6 @@ impl NodeVerifier {
             None => Err(Error::InvalidCertificate(CertificateError::BadEncoding)),
         }
     }
-
-    fn signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, Error> {
-        verify_tls13_signature_with_raw_key(
-            message,
-            &SubjectPublicKeyInfoDer::from(cert.as_ref()),
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
 }
 
 /// The handshake checks both verifier traits ask for (TLS 1.3 only, Ed25519 only, raw
@@ -155,7 +141,12 @@ macro_rules! handshake_checks {
             cert: &CertificateDer<'_>,
             dss: &DigitallySignedStruct,
         ) -> Result<HandshakeSignatureValid, Error> {
-            self.signature(message, cert, dss)
+            verify_tls13_signature_with_raw_key(
+                message,
+                &SubjectPublicKeyInfoDer::from(cert.as_ref()),
+                dss,
+                &self.provider.signature_verification_algorithms,
+            )
         }
 
         fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
