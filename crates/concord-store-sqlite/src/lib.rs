@@ -137,6 +137,7 @@ impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://concord.db`,
     /// `sqlite::memory:`) and brings its schema up to date.
     pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let in_memory = url.contains(":memory:");
         let options = SqliteConnectOptions::from_str(url)
             .map_err(|e| StoreError::Database(format!("bad SQLite address `{url}`: {e}")))?
             .create_if_missing(true)
@@ -157,7 +158,7 @@ impl SqliteStore {
         // file keeps the mode its operator gave it.
         let file = options.get_filename().to_path_buf();
         #[cfg(unix)]
-        if !url.contains(":memory:") && !file.exists() {
+        if !in_memory && !file.exists() {
             use std::os::unix::fs::OpenOptionsExt;
             std::fs::OpenOptions::new()
                 .write(true)
@@ -169,7 +170,7 @@ impl SqliteStore {
                 })?;
         }
         // An in-memory database exists once per connection: keep exactly one.
-        let max = if url.contains(":memory:") { 1 } else { 8 };
+        let max = if in_memory { 1 } else { 8 };
         // A file on this machine cannot go stale: skip the ping sqlx sends before lending
         // each connection.
         let pool = SqlitePoolOptions::new()
@@ -179,7 +180,6 @@ impl SqliteStore {
             .await
             .map_err(db_error)?;
         migrate(&pool).await?;
-        let in_memory = url.contains(":memory:");
         // The writer's connection is kept for the store's life (no idle or age limit: a
         // new connection would start with a cold cache). In memory, the one connection
         // is both.
