@@ -74,35 +74,19 @@ pub async fn decide_many<'a>(
         .collect();
     batch.later = (0..signed.len()).filter(|i| !first[*i]).collect();
     let started = std::time::Instant::now();
-    // Five independent reads, at once (each its own connection of the pool).
-    let context = async {
-        let (heads, seen, statuses, keys, nodes) = tokio::try_join!(
-            store.subject_heads(&names),
-            store.seals_seen(&seals),
-            store.status_records(),
-            store.keys(),
-            deployment.delivering_nodes(store, signed),
-        )?;
-        Ok::<_, StoreError>((
-            heads,
-            seen,
-            deployment.charter.timeline(statuses),
-            keys,
-            nodes,
-        ))
-    };
-    let (heads, seen, timeline, keys, nodes) = match context.await {
-        Ok(c) => c,
-        Err(e) => {
-            let why = e.to_string();
-            for (i, result) in batch.results.iter_mut().enumerate() {
-                if first[i] {
-                    *result = Some(Err(StoreError::Database(why.clone()).into()));
+    let (heads, seen, timeline, keys, nodes) =
+        match read_context(store, deployment, signed, &subjects, &names, &seals, &first).await {
+            Ok(c) => c,
+            Err(e) => {
+                let why = e.to_string();
+                for (i, result) in batch.results.iter_mut().enumerate() {
+                    if first[i] {
+                        *result = Some(Err(StoreError::Database(why.clone()).into()));
+                    }
                 }
+                return batch;
             }
-            return batch;
-        }
-    };
+        };
     let council = deployment.council(&timeline, &keys, &nodes);
     let read = started.elapsed();
     // The seals first, all at once (one batch verification): most of a report's CPU is its
@@ -153,6 +137,59 @@ pub async fn decide_many<'a>(
     );
     batch
 }
+
+/// What deciding `signed` needs, read at once (each read its own connection of the pool):
+/// the subjects' heads, whether each seal was received before, the members' statuses as a
+/// timeline, the registered keys, the nodes that may deliver.
+///
+/// A new report (its subject has no event yet) is not looked up among the seals: its seal
+/// goes into the seals table with its event, whose primary key refuses a seal received
+/// before, and the batch is then carried out again command by command, each looked up.
+/// (The look-up was the slowest of these reads on PostgreSQL: measured in BENCHMARKS.md.)
+async fn read_context(
+    store: &dyn Store,
+    deployment: &Deployment,
+    signed: &[SignedCommand],
+    subjects: &[Subject],
+    names: &[String],
+    seals: &[crate::SealId],
+    first: &[bool],
+) -> Result<Context, StoreError> {
+    let (heads, statuses, keys, nodes) = tokio::try_join!(
+        store.subject_heads(names),
+        store.status_records(),
+        store.keys(),
+        deployment.delivering_nodes(store, signed),
+    )?;
+    let recorded: Vec<usize> = (0..signed.len())
+        .filter(|&i| {
+            first[i] && !(matches!(subjects[i], Subject::Incident(_)) && heads[i].is_none())
+        })
+        .collect();
+    let mut seen = vec![false; signed.len()];
+    if !recorded.is_empty() {
+        let looked: Vec<crate::SealId> = recorded.iter().map(|&i| seals[i].clone()).collect();
+        for (i, was) in recorded.into_iter().zip(store.seals_seen(&looked).await?) {
+            seen[i] = was;
+        }
+    }
+    Ok((
+        heads,
+        seen,
+        deployment.charter.timeline(statuses),
+        keys,
+        nodes,
+    ))
+}
+
+/// What [`read_context`] answers.
+type Context = (
+    Vec<Option<i64>>,
+    Vec<bool>,
+    concord_core::registry::StatusTimeline,
+    Vec<concord_core::keys::KeyRegistration>,
+    Vec<concord_core::federation::NodeRegistration>,
+);
 
 /// The state a command that is not a new report is decided on; the heads of the other
 /// subjects it reads join `expect`.

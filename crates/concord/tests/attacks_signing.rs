@@ -282,6 +282,80 @@ fn a_signed_command_is_carried_out_once() {
     }
 }
 
+/// The intake does not look a new report's seal up before deciding it (the report's
+/// subject has no event yet); the seals' primary key refuses a seal used before when the
+/// report is written, and the batch is carried out again command by command. A report
+/// posted eight times at once is recorded once; another report under a seal already used
+/// (its moment and nonce, signed again over the other report) is refused as replayed.
+#[test]
+fn a_new_report_under_a_seal_used_before_is_refused() {
+    for db in TestDatabase::all() {
+        let s = Scene::new(&db);
+        let incidents = s.server.url("/api/v1/incidents");
+        let now = OffsetDateTime::now_utc();
+        let report = s.keys.sign("KGZ", report_command("kgz-race-1", "KGZ", now));
+        let statuses: Vec<(u16, Value)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..8)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let r = post_json(&incidents, &report);
+                        (r.status, r.json)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            statuses.iter().filter(|(s, _)| *s == 201).count(),
+            1,
+            "{}: {statuses:?}",
+            db.backend
+        );
+        assert!(
+            statuses
+                .iter()
+                .filter(|(s, _)| *s != 201)
+                .all(|(s, j)| *s == 409 && j["rule"] == "replayed-signature"),
+            "{}: {statuses:?}",
+            db.backend
+        );
+
+        let other = report_command("kgz-race-2", "KGZ", now);
+        let mut seal: concord_core::council::Seal =
+            serde_json::from_value(report["seal"].clone()).unwrap();
+        seal.signature = s
+            .keys
+            .secret("KGZ")
+            .sign_command(&seal.signable(&s.keys.origin, &other))
+            .to_b64();
+        let reused = serde_json::to_value(concord_core::council::SignedCommand {
+            command: other,
+            seal,
+        })
+        .unwrap();
+        let before = s.events();
+        let refused = post_json(&incidents, &reused);
+        refused.problem(409);
+        assert_eq!(
+            refused.json["rule"], "replayed-signature",
+            "{}: {refused:?}",
+            db.backend
+        );
+        assert_eq!(
+            s.events(),
+            before,
+            "{}: a refused report records nothing",
+            db.backend
+        );
+        assert_eq!(
+            s.server.get("/api/v1/incidents/kgz-race-2").status,
+            404,
+            "{}",
+            db.backend
+        );
+    }
+}
+
 fn report_command(id: &str, reporter: &str, at: OffsetDateTime) -> Command {
     Command::ReportIncident(Box::new(
         serde_json::from_value(json!({
