@@ -26,6 +26,7 @@ use concord_store::hash_cache::HashCache;
 use concord_store::projection::received_row;
 use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
+    SubjectHeads,
 };
 use sqlx::postgres::{PgPool, PgPoolOptions};
 
@@ -117,6 +118,12 @@ fn push_after(
             .push_bind(last.clone())
             .push("))");
     }
+}
+
+/// One row of [`Store::subject_heads`]'s statement.
+struct HeadsRow {
+    heads: Vec<Option<i64>>,
+    version: i64,
 }
 
 fn db_error(e: sqlx::Error) -> StoreError {
@@ -584,15 +591,24 @@ impl Store for PostgresStore {
         Ok(())
     }
 
-    async fn subject_heads(&self, subjects: &[String]) -> Result<Vec<Option<i64>>, StoreError> {
-        sqlx::query_scalar!(
-            r#"SELECT (SELECT MAX(leaf_index) FROM events WHERE subject = t.s) AS "last"
-               FROM UNNEST($1::text[]) WITH ORDINALITY AS t(s, n) ORDER BY t.n"#,
+    async fn subject_heads(&self, subjects: &[String]) -> Result<SubjectHeads, StoreError> {
+        // One statement, one snapshot: the version read is the one the heads were read at.
+        let (heads, registry_version) = sqlx::query_as!(
+            HeadsRow,
+            r#"SELECT ARRAY(SELECT (SELECT MAX(leaf_index) FROM events WHERE subject = t.s)
+                             FROM UNNEST($1::text[]) WITH ORDINALITY AS t(s, n) ORDER BY t.n)
+                        AS "heads!: Vec<Option<i64>>",
+                      (SELECT version FROM registry_version WHERE id = 1) AS "version!""#,
             subjects
         )
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await
-        .map_err(db_error)
+        .map(|r| (r.heads, r.version))
+        .map_err(db_error)?;
+        Ok(SubjectHeads {
+            heads,
+            registry_version,
+        })
     }
 
     async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError> {

@@ -28,6 +28,7 @@ use concord_store::hash_cache::HashCache;
 use concord_store::projection::received_row;
 use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
+    SubjectHeads,
 };
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -644,17 +645,23 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn subject_heads(&self, subjects: &[String]) -> Result<Vec<Option<i64>>, StoreError> {
+    async fn subject_heads(&self, subjects: &[String]) -> Result<SubjectHeads, StoreError> {
         let names = StoreError::encode(subjects);
-        let heads = sqlx::query_scalar!(
-            r#"SELECT (SELECT MAX(leaf_index) FROM events WHERE subject = j.value) AS "last: i64"
-               FROM json_each(?1) j ORDER BY j.key"#,
+        // One statement, one snapshot: the version read is the one the heads were read at.
+        let row = sqlx::query!(
+            r#"SELECT (SELECT json_group_array((SELECT MAX(leaf_index) FROM events WHERE subject = j.value)
+                                               ORDER BY j.key)
+                       FROM json_each(?1) j) AS "heads!: String",
+                      (SELECT version FROM registry_version WHERE id = 1) AS "version!: i64""#,
             names
         )
-        .fetch_all(&self.pool)
+        .fetch_one(&self.pool)
         .await
         .map_err(db_error)?;
-        Ok(heads)
+        Ok(SubjectHeads {
+            heads: StoreError::decode("subject heads", &row.heads)?,
+            registry_version: row.version,
+        })
     }
 
     async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError> {

@@ -74,7 +74,7 @@ pub async fn decide_many<'a>(
         .collect();
     batch.later = (0..signed.len()).filter(|i| !first[*i]).collect();
     let started = std::time::Instant::now();
-    let (heads, seen, timeline, keys, nodes) =
+    let (heads, seen, registry, nodes) =
         match read_context(store, deployment, signed, &subjects, &names, &seals, &first).await {
             Ok(c) => c,
             Err(e) => {
@@ -87,7 +87,7 @@ pub async fn decide_many<'a>(
                 return batch;
             }
         };
-    let council = deployment.council(&timeline, &keys, &nodes);
+    let council = deployment.council(&registry.timeline, &registry.keys, &nodes);
     let read = started.elapsed();
     // The seals first, all at once (one batch verification): most of a report's CPU is its
     // signature check. (Splitting the batch over threads was measured slower here: a
@@ -138,9 +138,9 @@ pub async fn decide_many<'a>(
     batch
 }
 
-/// What deciding `signed` needs, read at once (each read its own connection of the pool):
-/// the subjects' heads, whether each seal was received before, the members' statuses as a
-/// timeline, the registered keys, the nodes that may deliver.
+/// What deciding `signed` needs: the subjects' heads, whether each seal was received
+/// before, the registry (kept from the batch before while its version holds), the nodes
+/// that may deliver.
 ///
 /// A new report (its subject has no event yet) is not looked up among the seals: its seal
 /// goes into the seals table with its event, whose primary key refuses a seal received
@@ -155,12 +155,15 @@ async fn read_context(
     seals: &[crate::SealId],
     first: &[bool],
 ) -> Result<Context, StoreError> {
-    let (heads, statuses, keys, nodes) = tokio::try_join!(
+    let (heads, nodes) = tokio::try_join!(
         store.subject_heads(names),
-        store.status_records(),
-        store.keys(),
         deployment.delivering_nodes(store, signed),
     )?;
+    let registry = deployment
+        .registry
+        .at(store, &deployment.charter, heads.registry_version)
+        .await?;
+    let heads = heads.heads;
     let recorded: Vec<usize> = (0..signed.len())
         .filter(|&i| {
             first[i] && !(matches!(subjects[i], Subject::Incident(_)) && heads[i].is_none())
@@ -173,21 +176,14 @@ async fn read_context(
             seen[i] = was;
         }
     }
-    Ok((
-        heads,
-        seen,
-        deployment.charter.timeline(statuses),
-        keys,
-        nodes,
-    ))
+    Ok((heads, seen, registry, nodes))
 }
 
 /// What [`read_context`] answers.
 type Context = (
     Vec<Option<i64>>,
     Vec<bool>,
-    concord_core::registry::StatusTimeline,
-    Vec<concord_core::keys::KeyRegistration>,
+    std::sync::Arc<crate::registry::Registry>,
     Vec<concord_core::federation::NodeRegistration>,
 );
 

@@ -68,6 +68,8 @@ pub struct Deployment {
     pub origin: String,
     /// On a member state's node: the state, and the secretariat's log key it trusts.
     pub node: Option<concord_core::federation::NodeOf>,
+    /// The registry the last batch was decided on, kept while it does not change.
+    pub registry: std::sync::Arc<crate::registry::KeptRegistry>,
 }
 
 impl Deployment {
@@ -78,6 +80,7 @@ impl Deployment {
             charter: std::sync::Arc::new(queries::charter(store).await?),
             origin: name.origin,
             node: name.node,
+            registry: Default::default(),
         })
     }
 

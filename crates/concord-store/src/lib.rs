@@ -21,6 +21,7 @@ pub mod init;
 pub mod ledger;
 pub mod projection;
 pub mod queries;
+pub mod registry;
 pub mod year;
 
 use async_trait::async_trait;
@@ -59,6 +60,17 @@ pub struct Expect {
 
 /// What identifies a received seal: the moment it claims, its key and its nonce, as signed.
 pub type SealId = (String, String, String);
+
+/// The heads of a batch's subjects and the registry's version, read together.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SubjectHeads {
+    /// Each subject's latest leaf index, in the order asked.
+    pub heads: Vec<Option<i64>>,
+    /// The registry's version: the database bumps it in the same transaction as every
+    /// change to member statuses, keys or nodes (a trigger), so a registry read at one
+    /// version still holds while the version does ([`crate::registry::KeptRegistry`]).
+    pub registry_version: i64,
+}
 
 /// A console session as stored: whose, its CSRF token, and when it expires (UTC, fixed
 /// width, so that text order is time order). The cookie itself is kept only as SHA-256.
@@ -251,8 +263,9 @@ pub trait Store: Send + Sync {
     /// Ends every console session of an account.
     async fn close_console_sessions_of(&self, username: &str) -> Result<(), StoreError>;
 
-    /// [`Store::subject_head`] of many subjects in one read, in their order.
-    async fn subject_heads(&self, subjects: &[String]) -> Result<Vec<Option<i64>>, StoreError>;
+    /// [`Store::subject_head`] of many subjects, in their order, and the registry's
+    /// version, in one read: what a batch of commands is decided on.
+    async fn subject_heads(&self, subjects: &[String]) -> Result<SubjectHeads, StoreError>;
 
     /// Every registered key, with the end of its validity if it was retired.
     async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError>;

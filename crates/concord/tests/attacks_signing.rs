@@ -356,6 +356,42 @@ fn a_new_report_under_a_seal_used_before_is_refused() {
     }
 }
 
+/// The server keeps the registry it decided the last batch of reports on while the
+/// database's registry version holds. Keys rotated beside the running server (by another
+/// connection to its database, as `concord keys register` would) count from the very next
+/// report: the new key is accepted, and the old one, which the rotation ended yesterday,
+/// is refused.
+#[test]
+fn keys_rotated_beside_the_server_count_from_the_next_report() {
+    for db in TestDatabase::all() {
+        let s = Scene::new(&db);
+        let incidents = s.server.url("/api/v1/incidents");
+        let now = OffsetDateTime::now_utc();
+        let first = s
+            .keys
+            .sign("KGZ", report_command("kgz-rotate-1", "KGZ", now));
+        assert_eq!(post_json(&incidents, &first).status, 201, "{}", db.backend);
+
+        let rotated = Delegations::register_from(&db, today());
+        let old = post_json(
+            &incidents,
+            &s.keys
+                .sign("KGZ", report_command("kgz-rotate-2", "KGZ", now)),
+        );
+        old.problem(403);
+        assert_eq!(
+            old.json["rule"], "key-not-valid-on-date",
+            "{}: {old:?}",
+            db.backend
+        );
+        let new = post_json(
+            &incidents,
+            &rotated.sign("KGZ", report_command("kgz-rotate-3", "KGZ", now)),
+        );
+        assert_eq!(new.status, 201, "{}: {new:?}", db.backend);
+    }
+}
+
 fn report_command(id: &str, reporter: &str, at: OffsetDateTime) -> Command {
     Command::ReportIncident(Box::new(
         serde_json::from_value(json!({

@@ -121,6 +121,7 @@ impl Syncer {
             charter: self.charter.clone(),
             origin: self.origin.clone(),
             node: self.anchor.clone(),
+            registry: Default::default(),
         };
         let receiver = Receiver {
             me,
