@@ -1,7 +1,8 @@
 //! The intake of incident reports: concurrent reports are carried out together. While one
 //! batch is being decided, the reports that arrive queue up; the next request to find the
 //! intake free takes them all into one batch ([`concord_store::council::decide_many`]: one
-//! read of the registry, one batch of signature checks), decided while the batch before
+//! read of the subjects' heads, the registry kept from the batch before unless it changed,
+//! one batch of signature checks), decided while the batch before
 //! commits (one transaction each; a batch decided on a subject the one before changed
 //! meets a conflict and is carried out again command by command). Each report is still
 //! decided, refused and answered on its own, and only once its batch is committed.
