@@ -255,31 +255,36 @@ fn a_signed_command_is_carried_out_once() {
             }),
         );
         let url = s.server.url("/api/v1/council/commands");
-        let statuses: Vec<(u16, Value)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let r = post_json(&url, &attendance);
-                        (r.status, r.json)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        assert_eq!(
-            statuses.iter().filter(|(s, _)| *s == 201).count(),
-            1,
-            "{}: {statuses:?}",
-            db.backend
-        );
-        assert!(
-            statuses
-                .iter()
-                .filter(|(s, _)| *s != 201)
-                .all(|(s, j)| *s == 409 && j["rule"] == "replayed-signature"),
-            "{statuses:?}"
-        );
+        carried_out_once(&url, &attendance, db.backend);
     }
+}
+
+/// Posts `body` to `url` eight times at once: exactly one is carried out, every other is
+/// refused as a replay.
+fn carried_out_once(url: &str, body: &Value, backend: &str) {
+    let statuses: Vec<(u16, Value)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    let r = post_json(url, body);
+                    (r.status, r.json)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|(s, _)| *s == 201).count(),
+        1,
+        "{backend}: {statuses:?}"
+    );
+    assert!(
+        statuses
+            .iter()
+            .filter(|(s, _)| *s != 201)
+            .all(|(s, j)| *s == 409 && j["rule"] == "replayed-signature"),
+        "{backend}: {statuses:?}"
+    );
 }
 
 /// The intake does not look a new report's seal up before deciding it (the report's
@@ -294,31 +299,7 @@ fn a_new_report_under_a_seal_used_before_is_refused() {
         let incidents = s.server.url("/api/v1/incidents");
         let now = OffsetDateTime::now_utc();
         let report = s.keys.sign("KGZ", report_command("kgz-race-1", "KGZ", now));
-        let statuses: Vec<(u16, Value)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    scope.spawn(|| {
-                        let r = post_json(&incidents, &report);
-                        (r.status, r.json)
-                    })
-                })
-                .collect();
-            handles.into_iter().map(|h| h.join().unwrap()).collect()
-        });
-        assert_eq!(
-            statuses.iter().filter(|(s, _)| *s == 201).count(),
-            1,
-            "{}: {statuses:?}",
-            db.backend
-        );
-        assert!(
-            statuses
-                .iter()
-                .filter(|(s, _)| *s != 201)
-                .all(|(s, j)| *s == 409 && j["rule"] == "replayed-signature"),
-            "{}: {statuses:?}",
-            db.backend
-        );
+        carried_out_once(&incidents, &report, db.backend);
 
         let other = report_command("kgz-race-2", "KGZ", now);
         let mut seal: concord_core::council::Seal =
