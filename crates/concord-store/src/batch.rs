@@ -1,8 +1,9 @@
 //! Many signed commands carried out together, as a server's intake receives incident
 //! reports: one read of their subjects' heads (with the registry's version: the registry is
 //! read again only when it moved), their seals checked as one batch, each decided (and
-//! refused) on its own, the accepted ones committed in one append. Deciding and committing are two steps ([`decide_many`], then
-//! [`DecidedBatch::commit`]) so that the next batch can be decided while this one commits;
+//! refused) on its own, the accepted ones committed in one append. Deciding and committing
+//! are two steps ([`decide_many`], then [`DecidedBatch::commit`]) so that the next batch
+//! can be decided while this one commits;
 //! a batch decided on a state another write changed meanwhile meets a conflict at its
 //! commit and is carried out again command by command, never on stale state.
 
