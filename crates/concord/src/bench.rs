@@ -87,10 +87,7 @@ pub async fn ledger(
     proofs: usize,
 ) -> anyhow::Result<LedgerFigures> {
     let dir = tempfile::tempdir()?;
-    let url = match database {
-        Some(url) => url.to_owned(),
-        None => format!("sqlite://{}", dir.path().join("bench.db").display()),
-    };
+    let url = given_or_scratch(database, &dir, "bench.db");
     let store = database::open(&url).await?;
     let started = Instant::now();
     fill(store.as_ref(), events, batch).await?;
@@ -662,10 +659,7 @@ pub async fn ingest(
     batch: usize,
 ) -> anyhow::Result<IngestFigures> {
     let dir = tempfile::tempdir()?;
-    let url = match database {
-        Some(url) => url.to_owned(),
-        None => format!("sqlite://{}", dir.path().join("ingest.db").display()),
-    };
+    let url = given_or_scratch(database, &dir, "ingest.db");
     let members = ["BLR", "KAZ", "KGZ", "RUS", "TJK"];
     let (store, secrets) = demo_with_keys(&url, &members).await?;
     let origin = concord_store::queries::origin(store.as_ref()).await?;
@@ -804,6 +798,14 @@ pub(crate) async fn post_all(
         c.await??;
     }
     Ok(bodies.len() as f64 / started.elapsed().as_secs_f64())
+}
+
+/// The database a bench runs on: the one given, else a fresh SQLite file `name` in `dir`.
+fn given_or_scratch(database: Option<&str>, dir: &tempfile::TempDir, name: &str) -> String {
+    match database {
+        Some(url) => url.to_owned(),
+        None => format!("sqlite://{}", dir.path().join(name).display()),
+    }
 }
 
 /// Reads one HTTP/1.1 response with a Content-Length: its status and body.
