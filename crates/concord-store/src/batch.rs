@@ -75,19 +75,20 @@ pub async fn decide_many<'a>(
         .collect();
     batch.later = (0..signed.len()).filter(|i| !first[*i]).collect();
     let started = std::time::Instant::now();
-    let (heads, seen, registry, nodes) =
-        match read_context(store, deployment, signed, &subjects, &names, &seals, &first).await {
-            Ok(c) => c,
-            Err(e) => {
-                let why = e.to_string();
-                for (i, result) in batch.results.iter_mut().enumerate() {
-                    if first[i] {
-                        *result = Some(Err(StoreError::Database(why.clone()).into()));
-                    }
-                }
-                return batch;
-            }
-        };
+    let asked = Asked {
+        signed,
+        subjects: &subjects,
+        names: &names,
+        seals: &seals,
+        first: &first,
+    };
+    let (heads, seen, registry, nodes) = match read_context(store, deployment, &asked).await {
+        Ok(c) => c,
+        Err(e) => {
+            batch.fail_first(&first, &e);
+            return batch;
+        }
+    };
     let council = deployment.council(&registry.timeline, &registry.keys, &nodes);
     let read = started.elapsed();
     // The seals first, all at once (one batch verification): most of a report's CPU is its
@@ -110,7 +111,7 @@ pub async fn decide_many<'a>(
             last: heads[i],
         });
         // A report not yet recorded reads nothing more; anything else reads its state.
-        let mut state = if matches!(subjects[i], Subject::Incident(_)) && heads[i].is_none() {
+        let mut state = if new_report(&subjects[i], heads[i]) {
             State::default()
         } else {
             match read_state(store, command, &subjects[i], &mut batch.expect).await {
@@ -150,12 +151,15 @@ pub async fn decide_many<'a>(
 async fn read_context(
     store: &dyn Store,
     deployment: &Deployment,
-    signed: &[SignedCommand],
-    subjects: &[Subject],
-    names: &[String],
-    seals: &[crate::SealId],
-    first: &[bool],
+    asked: &Asked<'_>,
 ) -> Result<Context, StoreError> {
+    let Asked {
+        signed,
+        subjects,
+        names,
+        seals,
+        first,
+    } = *asked;
     let (heads, nodes) = tokio::try_join!(
         store.subject_heads(names),
         deployment.delivering_nodes(store, signed),
@@ -166,9 +170,7 @@ async fn read_context(
         .await?;
     let heads = heads.heads;
     let recorded: Vec<usize> = (0..signed.len())
-        .filter(|&i| {
-            first[i] && !(matches!(subjects[i], Subject::Incident(_)) && heads[i].is_none())
-        })
+        .filter(|&i| first[i] && !new_report(&subjects[i], heads[i]))
         .collect();
     let mut seen = vec![false; signed.len()];
     if !recorded.is_empty() {
@@ -178,6 +180,26 @@ async fn read_context(
         }
     }
     Ok((heads, seen, registry, nodes))
+}
+
+/// Whether the command on `subject`, whose latest event is `head`, reports a new incident:
+/// it is decided on an empty state, and its seal is not looked up before (no seal of it
+/// can have been recorded without an event on its subject; the seals' primary key is the
+/// last word at the write).
+fn new_report(subject: &Subject, head: Option<i64>) -> bool {
+    matches!(subject, Subject::Incident(_)) && head.is_none()
+}
+
+/// A batch's commands as [`read_context`] reads for them, each list in the commands' order.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    signed: &'a [SignedCommand],
+    subjects: &'a [Subject],
+    names: &'a [String],
+    seals: &'a [crate::SealId],
+    /// Whether the command is the first of the batch with its subject and seal (the
+    /// others go one by one, after it).
+    first: &'a [bool],
 }
 
 /// What [`read_context`] answers.
@@ -204,6 +226,17 @@ async fn read_state(
 }
 
 impl DecidedBatch<'_> {
+    /// Answers every command that was to be decided in the batch (the first with its
+    /// subject and seal) with the failure `e`.
+    fn fail_first(&mut self, first: &[bool], e: &StoreError) {
+        let why = e.to_string();
+        for (i, result) in self.results.iter_mut().enumerate() {
+            if first[i] {
+                *result = Some(Err(StoreError::Database(why.clone()).into()));
+            }
+        }
+    }
+
     /// Commits the accepted commands in one append, then carries out the later ones one by
     /// one. Should another write have changed a subject since the batch was decided, each
     /// accepted command is carried out again on its own.
