@@ -290,3 +290,54 @@ fn a_burst_arrives_whole_in_order_and_filtered() {
         quiet(stream);
     }
 }
+
+/// An idle stream sends a comment now and then, so that proxies between a crisis centre
+/// and the server keep it open: the first comes once the stream has been quiet for 15 s
+/// (checked every 5 s), not before, and the stream still delivers afterwards.
+#[test]
+fn an_idle_stream_is_kept_alive() {
+    let db = TestDatabase::sqlite();
+    let server = TestServer::start(&db);
+    let keys = Delegations::register(&db);
+    let response = ureq::get(&server.url("/api/v1/stream"))
+        .call()
+        .expect("the stream opens");
+    let opened = std::time::Instant::now();
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let reader = BufReader::new(response.into_body().into_reader());
+        for line in reader.lines() {
+            let Ok(line) = line else { return };
+            if tx.send((opened.elapsed(), line)).is_err() {
+                return;
+            }
+        }
+    });
+    let (at, line) = rx
+        .recv_timeout(Duration::from_secs(30))
+        .expect("an idle stream sent nothing for 30 s");
+    assert!(
+        line.starts_with(':'),
+        "the first line of an idle stream: {line:?}"
+    );
+    assert!(
+        at >= Duration::from_secs(14),
+        "a keep-alive came after only {at:?} of quiet"
+    );
+
+    let reply = post_json(
+        &server.url("/api/v1/incidents"),
+        &keys.sign("TJK", report("kept-alive", "public")),
+    );
+    assert_eq!(reply.status, 201, "{reply:?}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, line) = rx
+            .recv_timeout(deadline.saturating_duration_since(std::time::Instant::now()))
+            .expect("the report did not reach the kept-alive stream");
+        if line.starts_with("data:") {
+            assert!(line.contains("Report kept-alive"), "{line}");
+            break;
+        }
+    }
+}
