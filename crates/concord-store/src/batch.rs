@@ -242,40 +242,34 @@ impl DecidedBatch<'_> {
     /// accepted command is carried out again on its own.
     pub async fn commit(mut self, store: &dyn Store, deployment: &Deployment) -> Vec<Answer> {
         let (signed, now) = (self.signed, self.now);
-        let all: Vec<Event> = self
-            .accepted
-            .iter()
-            .flat_map(|(_, e)| e.iter().cloned())
-            .collect();
-        if !all.is_empty() {
-            match store.append(&all, None, &self.expect).await {
-                Ok(last) => {
-                    let mut leaf = last - all.len() as i64;
-                    for (i, events) in self.accepted {
-                        leaf += events.len() as i64;
-                        self.results[i] = Some(Ok(Executed {
-                            events,
-                            last_leaf: leaf,
-                        }));
+        let accepted = std::mem::take(&mut self.accepted);
+        let again = match self.append(store, accepted).await {
+            Ok(()) => vec![],
+            Err((StoreError::Conflict(why), accepted)) => {
+                tracing::debug!(why, "a batch met another write or a seal used before");
+                // A new report's seal was not looked up before deciding (`new_report`): if
+                // the conflict is a seal used before, refuse that report at once and write
+                // the others together again, rather than carry out every command alone.
+                let (rest, replayed) = self.refuse_replays(store, accepted).await;
+                if replayed {
+                    match self.append(store, rest).await {
+                        Ok(()) => vec![],
+                        Err((_, rest)) => rest,
                     }
-                }
-                Err(StoreError::Conflict(why)) => {
-                    tracing::debug!(
-                        why,
-                        "a batch met another write; carrying its commands out one by one"
-                    );
-                    for (i, _) in self.accepted {
-                        self.results[i] =
-                            Some(execute_under(store, deployment, &signed[i], now).await);
-                    }
-                }
-                Err(e) => {
-                    let why = e.to_string();
-                    for (i, _) in self.accepted {
-                        self.results[i] = Some(Err(StoreError::Database(why.clone()).into()));
-                    }
+                } else {
+                    rest
                 }
             }
+            Err((e, accepted)) => {
+                let why = e.to_string();
+                for (i, _) in accepted {
+                    self.results[i] = Some(Err(StoreError::Database(why.clone()).into()));
+                }
+                vec![]
+            }
+        };
+        for (i, _) in again {
+            self.results[i] = Some(execute_under(store, deployment, &signed[i], now).await);
         }
         for i in self.later {
             self.results[i] = Some(execute_under(store, deployment, &signed[i], now).await);
@@ -284,5 +278,62 @@ impl DecidedBatch<'_> {
             .into_iter()
             .map(|r| r.expect("every command is answered"))
             .collect()
+    }
+
+    /// Appends the events of `accepted` as one write, on the expectations they were
+    /// decided on, and answers each; on failure, gives them back with the error.
+    async fn append(
+        &mut self,
+        store: &dyn Store,
+        accepted: Vec<(usize, Vec<Event>)>,
+    ) -> Result<(), (StoreError, Vec<(usize, Vec<Event>)>)> {
+        let all: Vec<Event> = accepted
+            .iter()
+            .flat_map(|(_, e)| e.iter().cloned())
+            .collect();
+        if all.is_empty() {
+            return Ok(());
+        }
+        let last = match store.append(&all, None, &self.expect).await {
+            Ok(last) => last,
+            Err(e) => return Err((e, accepted)),
+        };
+        let mut leaf = last - all.len() as i64;
+        for (i, events) in accepted {
+            leaf += events.len() as i64;
+            self.results[i] = Some(Ok(Executed {
+                events,
+                last_leaf: leaf,
+            }));
+        }
+        Ok(())
+    }
+
+    /// Looks up the seals of `accepted`: one used before is refused as a replay (what
+    /// deciding it again would answer first: its seal was checked in the batch). Returns
+    /// the others, and whether any was refused. A look-up that fails refuses nothing.
+    async fn refuse_replays(
+        &mut self,
+        store: &dyn Store,
+        accepted: Vec<(usize, Vec<Event>)>,
+    ) -> (Vec<(usize, Vec<Event>)>, bool) {
+        let seals: Vec<crate::SealId> = accepted
+            .iter()
+            .map(|(i, _)| seal_of(&self.signed[*i]))
+            .collect();
+        let Ok(seen) = store.seals_seen(&seals).await else {
+            return (accepted, false);
+        };
+        let mut rest = Vec::with_capacity(accepted.len());
+        let mut replayed = false;
+        for ((i, events), seen) in accepted.into_iter().zip(seen) {
+            if seen {
+                self.results[i] = Some(Err(concord_core::council::CouncilError::Replayed.into()));
+                replayed = true;
+            } else {
+                rest.push((i, events));
+            }
+        }
+        (rest, replayed)
     }
 }

@@ -337,6 +337,74 @@ fn a_new_report_under_a_seal_used_before_is_refused() {
     }
 }
 
+/// In one batch, a new report under a seal used before is refused as replayed and the
+/// batch's other reports are recorded all the same (the seals' primary key refuses the
+/// batch's write; the batch then looks its seals up, refuses the replay and writes the
+/// others again).
+#[test]
+fn a_replay_in_a_batch_refuses_only_itself() {
+    for db in TestDatabase::all() {
+        common::block_on(db.demo_store());
+        let keys = Delegations::register(&db);
+        common::block_on(async {
+            let store = concord::database::open(&db.url).await.unwrap();
+            let deployment = concord_store::council::Deployment::read(store.as_ref())
+                .await
+                .unwrap();
+            let now = OffsetDateTime::now_utc();
+            let signed = |value: Value| -> concord_core::council::SignedCommand {
+                serde_json::from_value(value).unwrap()
+            };
+            let first = signed(keys.sign("KAZ", report_command("kaz-batch-0", "KAZ", now)));
+            let done = concord_store::council::execute_many(
+                store.as_ref(),
+                &deployment,
+                std::slice::from_ref(&first),
+                now,
+            )
+            .await;
+            assert!(done[0].is_ok(), "{}: {done:?}", db.backend);
+
+            let other = report_command("kaz-batch-replay", "KAZ", now);
+            let mut seal = first.seal.clone();
+            seal.signature = keys
+                .secret("KAZ")
+                .sign_command(&seal.signable(&keys.origin, &other))
+                .to_b64();
+            let batch = vec![
+                signed(keys.sign("KAZ", report_command("kaz-batch-1", "KAZ", now))),
+                concord_core::council::SignedCommand {
+                    command: other,
+                    seal,
+                },
+                signed(keys.sign("KGZ", report_command("kgz-batch-2", "KGZ", now))),
+            ];
+            let before = store.event_count().await.unwrap();
+            let answers =
+                concord_store::council::execute_many(store.as_ref(), &deployment, &batch, now)
+                    .await;
+            assert!(answers[0].is_ok(), "{}: {answers:?}", db.backend);
+            assert!(
+                matches!(
+                    &answers[1],
+                    Err(concord_store::council::CommandError::Council(
+                        concord_core::council::CouncilError::Replayed
+                    ))
+                ),
+                "{}: {answers:?}",
+                db.backend
+            );
+            assert!(answers[2].is_ok(), "{}: {answers:?}", db.backend);
+            assert_eq!(
+                store.event_count().await.unwrap(),
+                before + 2,
+                "{}",
+                db.backend
+            );
+        });
+    }
+}
+
 /// The server keeps the registry it decided the last batch of reports on while the
 /// database's registry version holds. Keys rotated beside the running server (by another
 /// connection to its database, as `concord keys register` would) count from the very next
