@@ -238,8 +238,9 @@ impl DecidedBatch<'_> {
     }
 
     /// Commits the accepted commands in one append, then carries out the later ones one by
-    /// one. Should another write have changed a subject since the batch was decided, each
-    /// accepted command is carried out again on its own.
+    /// one. Should the append be refused, a command whose seal was used before is refused
+    /// alone and the others appended together again; should another write have changed a
+    /// subject since the batch was decided, each is carried out again on its own.
     pub async fn commit(mut self, store: &dyn Store, deployment: &Deployment) -> Vec<Answer> {
         let (signed, now) = (self.signed, self.now);
         let accepted = std::mem::take(&mut self.accepted);
