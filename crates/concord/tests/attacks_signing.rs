@@ -289,7 +289,7 @@ fn carried_out_once(url: &str, body: &Value, backend: &str) {
 
 /// The intake does not look a new report's seal up before deciding it (the report's
 /// subject has no event yet); the seals' primary key refuses a seal used before when the
-/// report is written, and the batch is carried out again command by command. A report
+/// report is written, and the batch then looks its seals up and refuses it. A report
 /// posted eight times at once is recorded once; another report under a seal already used
 /// (its moment and nonce, signed again over the other report) is refused as replayed.
 #[test]
@@ -301,18 +301,14 @@ fn a_new_report_under_a_seal_used_before_is_refused() {
         let report = s.keys.sign("KGZ", report_command("kgz-race-1", "KGZ", now));
         carried_out_once(&incidents, &report, db.backend);
 
-        let other = report_command("kgz-race-2", "KGZ", now);
-        let mut seal: concord_core::council::Seal =
+        let used: concord_core::council::Seal =
             serde_json::from_value(report["seal"].clone()).unwrap();
-        seal.signature = s
-            .keys
-            .secret("KGZ")
-            .sign_command(&seal.signable(&s.keys.origin, &other))
-            .to_b64();
-        let reused = serde_json::to_value(concord_core::council::SignedCommand {
-            command: other,
-            seal,
-        })
+        let reused = serde_json::to_value(under_used_seal(
+            &s.keys,
+            "KGZ",
+            &used,
+            report_command("kgz-race-2", "KGZ", now),
+        ))
         .unwrap();
         let before = s.events();
         let refused = post_json(&incidents, &reused);
@@ -365,18 +361,14 @@ fn a_replay_in_a_batch_refuses_only_itself() {
             .await;
             assert!(done[0].is_ok(), "{}: {done:?}", db.backend);
 
-            let other = report_command("kaz-batch-replay", "KAZ", now);
-            let mut seal = first.seal.clone();
-            seal.signature = keys
-                .secret("KAZ")
-                .sign_command(&seal.signable(&keys.origin, &other))
-                .to_b64();
             let batch = vec![
                 signed(keys.sign("KAZ", report_command("kaz-batch-1", "KAZ", now))),
-                concord_core::council::SignedCommand {
-                    command: other,
-                    seal,
-                },
+                under_used_seal(
+                    &keys,
+                    "KAZ",
+                    &first.seal,
+                    report_command("kaz-batch-replay", "KAZ", now),
+                ),
                 signed(keys.sign("KGZ", report_command("kgz-batch-2", "KGZ", now))),
             ];
             let before = store.event_count().await.unwrap();
@@ -439,6 +431,22 @@ fn keys_rotated_beside_the_server_count_from_the_next_report() {
         );
         assert_eq!(new.status, 201, "{}: {new:?}", db.backend);
     }
+}
+
+/// `command` under the seal `used` already carries (its moment and nonce), signed by
+/// `owner`'s key over this other command: what a signer replaying its own nonce sends.
+fn under_used_seal(
+    keys: &Delegations,
+    owner: &str,
+    used: &concord_core::council::Seal,
+    command: Command,
+) -> concord_core::council::SignedCommand {
+    let mut seal = used.clone();
+    seal.signature = keys
+        .secret(owner)
+        .sign_command(&seal.signable(&keys.origin, &command))
+        .to_b64();
+    concord_core::council::SignedCommand { command, seal }
 }
 
 fn report_command(id: &str, reporter: &str, at: OffsetDateTime) -> Command {
