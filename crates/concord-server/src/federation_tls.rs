@@ -253,7 +253,7 @@ pub async fn serve(
     let acceptor = tokio_rustls::TlsAcceptor::from(config);
     tokio::pin!(shutdown);
     loop {
-        let (tcp, peer) = tokio::select! {
+        let (mut tcp, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(a) => a,
                 Err(e) => {
@@ -263,6 +263,9 @@ pub async fn serve(
             },
             () = &mut shutdown => return,
         };
+        // Each flight of the handshake, and each answer, is sent at once (as on the API's
+        // listener, `crate::sending_at_once`).
+        crate::send_at_once(&mut tcp);
         let acceptor = acceptor.clone();
         let app = app.clone();
         tokio::spawn(async move {

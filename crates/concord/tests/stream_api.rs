@@ -341,3 +341,23 @@ fn an_idle_stream_is_kept_alive() {
         }
     }
 }
+
+/// The API's listener sends each write at once (`TCP_NODELAY`): a stream's entries are
+/// small writes one after another, and with Nagle's algorithm each one after the first
+/// waited for the reader's acknowledgement of the one before (up to 40 ms).
+#[test]
+fn the_api_listener_sends_each_write_at_once() {
+    use axum::serve::Listener;
+    common::block_on(async {
+        let bound = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = bound.local_addr().unwrap();
+        let mut listener = concord_server::sending_at_once(bound);
+        let client = tokio::spawn(tokio::net::TcpStream::connect(addr));
+        let (accepted, _) = listener.accept().await;
+        assert!(
+            accepted.nodelay().unwrap(),
+            "an accepted connection waits to fill its segments"
+        );
+        client.await.unwrap().unwrap();
+    });
+}
