@@ -85,7 +85,8 @@ pub async fn decide_many<'a>(
     let (heads, seen, registry, nodes) = match read_context(store, deployment, &asked).await {
         Ok(c) => c,
         Err(e) => {
-            batch.fail_first(&first, &e);
+            let firsts: Vec<usize> = (0..signed.len()).filter(|&i| first[i]).collect();
+            batch.fail(firsts, &e);
             return batch;
         }
     };
@@ -146,7 +147,7 @@ pub async fn decide_many<'a>(
 ///
 /// A new report (its subject has no event yet) is not looked up among the seals: its seal
 /// goes into the seals table with its event, whose primary key refuses a seal received
-/// before, and the batch is then carried out again command by command, each looked up.
+/// before; the batch then looks its seals up ([`DecidedBatch::commit`]).
 /// (The look-up was the slowest of these reads on PostgreSQL: measured in BENCHMARKS.md.)
 async fn read_context(
     store: &dyn Store,
@@ -226,14 +227,11 @@ async fn read_state(
 }
 
 impl DecidedBatch<'_> {
-    /// Answers every command that was to be decided in the batch (the first with its
-    /// subject and seal) with the failure `e`.
-    fn fail_first(&mut self, first: &[bool], e: &StoreError) {
+    /// Answers each of the commands at `indexes` with the failure `e`.
+    fn fail(&mut self, indexes: impl IntoIterator<Item = usize>, e: &StoreError) {
         let why = e.to_string();
-        for (i, result) in self.results.iter_mut().enumerate() {
-            if first[i] {
-                *result = Some(Err(StoreError::Database(why.clone()).into()));
-            }
+        for i in indexes {
+            self.results[i] = Some(Err(StoreError::Database(why.clone()).into()));
         }
     }
 
@@ -262,10 +260,7 @@ impl DecidedBatch<'_> {
                 }
             }
             Err((e, accepted)) => {
-                let why = e.to_string();
-                for (i, _) in accepted {
-                    self.results[i] = Some(Err(StoreError::Database(why.clone()).into()));
-                }
+                self.fail(accepted.into_iter().map(|(i, _)| i), &e);
                 vec![]
             }
         };
