@@ -290,6 +290,11 @@ pub struct StreamFigures {
     pub server_rss_subscribed_mib: f64,
     /// Its resident memory at its highest (the kernel's high-water mark), MiB.
     pub server_rss_peak_mib: f64,
+    /// The same readers on a server that only writes each frame (of the size of the
+    /// frames they received) to every connection, the same pace: median, microseconds.
+    pub bare_p50_us: f64,
+    /// Its 99th percentile, microseconds.
+    pub bare_p99_us: f64,
 }
 
 /// A process's resident memory and its high-water mark, MiB (Linux `/proc`).
@@ -371,7 +376,11 @@ pub async fn stream(
     tokio::time::sleep(Duration::from_millis(1000 + subscribers as u64 / 10)).await;
     let (_, peak_mib) = resident_mib(server.pid())?;
     drop(server);
-    let latencies = delivery_latencies(readers, &arrivals, &acknowledged).await?;
+    let (latencies, bytes) = delivery_latencies(readers, &arrivals, &acknowledged).await?;
+    // The yardstick: the same readers, frames of the size they read, the same pace.
+    let frame_len = (bytes / latencies.len() as u64) as usize;
+    let bare =
+        crate::bench_yardstick::bare_fan_out(subscribers, reports, every_ms, frame_len).await?;
     Ok(StreamFigures {
         subscribers,
         reports,
@@ -381,18 +390,21 @@ pub async fn stream(
         p99_us: percentile(&latencies, 0.99),
         server_rss_subscribed_mib: subscribed_mib,
         server_rss_peak_mib: peak_mib,
+        bare_p50_us: bare.p50_us,
+        bare_p99_us: bare.p99_us,
     })
 }
 
 /// Once the streams have ended (their server stopped): every delivery's time from its
-/// report's acknowledgement, sorted.
+/// report's acknowledgement, sorted, and the bytes the readers read in all.
 pub(crate) async fn delivery_latencies(
-    readers: Vec<tokio::task::JoinHandle<()>>,
+    readers: Vec<tokio::task::JoinHandle<u64>>,
     arrivals: &std::sync::Mutex<Vec<(u64, Instant)>>,
     acknowledged: &std::collections::HashMap<u64, Instant>,
-) -> anyhow::Result<Vec<Duration>> {
+) -> anyhow::Result<(Vec<Duration>, u64)> {
+    let mut bytes = 0;
     for r in readers {
-        let _ = r.await;
+        bytes += r.await.unwrap_or(0);
     }
     let arrivals = arrivals.lock().expect("not poisoned");
     let mut latencies: Vec<Duration> = arrivals
@@ -405,15 +417,16 @@ pub(crate) async fn delivery_latencies(
         .collect();
     latencies.sort();
     anyhow::ensure!(!latencies.is_empty(), "no delivery was observed");
-    Ok(latencies)
+    Ok((latencies, bytes))
 }
 
 /// A live-stream reader on `addr` (public, from now): a task that notes the arrival time
-/// of every entry by leaf index in `arrivals` when the stream ends.
+/// of every entry by leaf index in `arrivals` when the stream ends, and answers the bytes
+/// it read.
 pub(crate) async fn subscribe(
     addr: std::net::SocketAddr,
     arrivals: std::sync::Arc<std::sync::Mutex<Vec<(u64, Instant)>>>,
-) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+) -> anyhow::Result<tokio::task::JoinHandle<u64>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut socket = tokio::net::TcpStream::connect(addr).await?;
     socket
@@ -425,11 +438,13 @@ pub(crate) async fn subscribe(
         let mut buf = vec![0u8; 64 * 1024];
         let mut pending = String::new();
         let mut mine = Vec::new();
+        let mut read = 0;
         loop {
             let n = match socket.read(&mut buf).await {
                 Ok(0) | Err(_) => break,
                 Ok(n) => n,
             };
+            read += n as u64;
             let now = Instant::now();
             pending.push_str(&String::from_utf8_lossy(&buf[..n]));
             while let Some(at) = pending.find("\nid: ").or_else(|| pending.find("\nid:")) {
@@ -445,6 +460,7 @@ pub(crate) async fn subscribe(
             }
         }
         arrivals.lock().expect("not poisoned").extend(mine);
+        read
     }))
 }
 
@@ -646,6 +662,9 @@ pub struct IngestFigures {
     /// ed25519-dalek's batch verification of the same signatures on one core (64 a
     /// batch, messages ready), per second.
     pub batch_verify_per_second: f64,
+    /// The same requests from the same clients answered by a handler that only reads the
+    /// body (no signature, no database): reports per second. This machine's HTTP alone.
+    pub bare_http_per_second: f64,
 }
 
 /// Posts `reports` signed incident reports over HTTP from `connections` concurrent
@@ -709,6 +728,7 @@ pub async fn ingest(
         concord_ledger::signature::verify_batch(&messages, &signatures, &keys)?;
     }
     let batch_verify = reports as f64 / started.elapsed().as_secs_f64();
+    let bare_http = crate::bench_yardstick::bare_http(bodies, connections, batch).await?;
     Ok(IngestFigures {
         backend: if url.starts_with("postgres") {
             "postgres".into()
@@ -722,6 +742,7 @@ pub async fn ingest(
         bare_rows_per_second: bare,
         ratio: http / bare,
         batch_verify_per_second: batch_verify,
+        bare_http_per_second: bare_http,
     })
 }
 

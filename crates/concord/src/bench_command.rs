@@ -38,6 +38,15 @@ pub enum BenchTarget {
         #[arg(long)]
         json: bool,
     },
+    /// The bare server `bench stream` measures its readers against: writes a frame of
+    /// `frame_len` bytes to every connected reader for each number read from standard
+    /// input.
+    #[command(hide = true)]
+    FanOutYardstick {
+        /// Bytes a frame.
+        #[arg(long, default_value_t = 1000)]
+        frame_len: usize,
+    },
     /// Several `concord serve` processes on one PostgreSQL database (give a fresh one with
     /// --database): a report acknowledged by the first, to its arrival on the others' live
     /// streams; ingest on one server against all of them.
@@ -308,6 +317,11 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
                     f.batch_verify_per_second,
                     if share >= 30.0 { "" } else { " ✘" }
                 );
+                println!(
+                    "  the same requests answered by a handler that only reads them (this machine's HTTP alone): {:.0} reports/s; ingest is {:.1} % of it",
+                    f.bare_http_per_second,
+                    f.reports_per_second / f.bare_http_per_second * 100.0
+                );
                 Ok(())
             }
         }
@@ -386,6 +400,9 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
                 Ok(())
             }
         }
+        BenchTarget::FanOutYardstick { frame_len } => {
+            crate::bench_yardstick::serve_frames(frame_len).await
+        }
         BenchTarget::Stream {
             subscribers,
             reports,
@@ -411,6 +428,11 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
                     f.p99_us / 1000.0,
                     f.server_rss_subscribed_mib,
                     f.server_rss_peak_mib
+                );
+                println!(
+                    "  the same readers on a server that only writes each frame to every connection (this machine's fan-out alone): p50 {:.1} ms, p99 {:.1} ms",
+                    f.bare_p50_us / 1000.0,
+                    f.bare_p99_us / 1000.0
                 );
                 Ok(())
             }

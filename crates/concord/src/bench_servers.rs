@@ -179,7 +179,7 @@ pub async fn servers(
         rates.push(post_all(targets, Arc::new(bodies), 64, 1).await?);
     }
     drop(running);
-    let latencies = delivery_latencies(readers, &arrivals, &acknowledged).await?;
+    let (latencies, _) = delivery_latencies(readers, &arrivals, &acknowledged).await?;
     Ok(ServersFigures {
         servers: addrs.len(),
         reports,

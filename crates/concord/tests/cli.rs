@@ -474,6 +474,12 @@ fn bench_stream_delivers_every_report_to_every_subscriber() {
         rss > 1.0 && figures["server_rss_peak_mib"].as_f64().unwrap() >= rss,
         "{figures}"
     );
+    // The yardstick: the same readers on a bare server of its own reached every frame.
+    let bare_p50 = figures["bare_p50_us"].as_f64().unwrap();
+    assert!(
+        bare_p50 > 0.0 && figures["bare_p99_us"].as_f64().unwrap() >= bare_p50,
+        "{figures}"
+    );
 }
 
 /// `concord bench memory` serves a ledger it filled from a process of its own and reads that
@@ -548,6 +554,11 @@ fn bench_ingest_prints_the_rate_and_the_ratio() {
     assert!(figures["ratio"].as_f64().unwrap() > 0.0, "{figures}");
     assert!(
         figures["batch_verify_per_second"].as_f64().unwrap() > 0.0,
+        "{figures}"
+    );
+    // The yardstick: the same requests answered by a handler that only reads them.
+    assert!(
+        figures["bare_http_per_second"].as_f64().unwrap() > 0.0,
         "{figures}"
     );
     // Batched: arrays to /api/v1/incidents/batch, every report accepted.
