@@ -228,16 +228,47 @@ pub fn verify_batch_strict(
     signatures: &[SignatureB64],
     keys: &[PublicKey],
 ) -> Result<(), LedgerError> {
-    use curve25519_dalek::edwards::CompressedEdwardsY;
-    for signature in signatures {
-        let r = CompressedEdwardsY(*signature.0.r_bytes());
-        let point = r.decompress().ok_or(LedgerError::BadSignature)?;
-        if point.is_small_order() || point.compress() != r {
-            return Err(LedgerError::BadSignature);
-        }
+    // Told from R's bytes alone: the batch decompresses every R once, and refuses one
+    // that is not a point.
+    if signatures.iter().any(|s| r_refused(s.0.r_bytes())) {
+        return Err(LedgerError::BadSignature);
     }
     verify_batch(messages, signatures, keys)
 }
+
+/// Whether `r`, a signature's `R`, is refused before the equation: its y coordinate is
+/// not below the field's prime (a non-canonical encoding), or it is an encoding of a
+/// point of small order. For an `r` that decompresses at all, the same answer as
+/// "decompressed, of small order, or compressed again to other bytes" (property-tested),
+/// without the square root and the inversion those take.
+fn r_refused(r: &[u8; 32]) -> bool {
+    y_not_canonical(r) || SMALL_ORDER_ENCODINGS.contains(r)
+}
+
+/// Whether the 255-bit y of an encoded point is p = 2^255 - 19 or more: its low byte
+/// 0xed or more, every byte between 0xff, and its high byte 0x7f once the sign bit is
+/// set aside.
+fn y_not_canonical(encoding: &[u8; 32]) -> bool {
+    encoding[0] >= 0xed && encoding[1..31].iter().all(|b| *b == 0xff) && encoding[31] & 0x7f == 0x7f
+}
+
+/// The encodings of the eight points of small order with a canonical y: each point's own,
+/// and with the sign bit flipped (the point's negation, itself of small order, or for the
+/// two points with x = 0 a second encoding of the same point).
+static SMALL_ORDER_ENCODINGS: std::sync::LazyLock<Vec<[u8; 32]>> = std::sync::LazyLock::new(|| {
+    let mut encodings: Vec<[u8; 32]> = curve25519_dalek::constants::EIGHT_TORSION
+        .iter()
+        .flat_map(|point| {
+            let own = point.compress().to_bytes();
+            let mut flipped = own;
+            flipped[31] ^= 0x80;
+            [own, flipped]
+        })
+        .collect();
+    encodings.sort();
+    encodings.dedup();
+    encodings
+});
 
 /// Verifies one signature over raw message bytes (strictly).
 pub fn verify_message(
@@ -356,7 +387,55 @@ mod tests {
         assert!(!check(with_r(p_plus_one)));
     }
 
+    /// What the strict batch refused `r` for before it told it from the bytes alone:
+    /// decompressed, of small order, or compressed again to other bytes.
+    fn r_refused_by_decompressing(r: &[u8; 32]) -> Option<bool> {
+        use curve25519_dalek::edwards::CompressedEdwardsY;
+        let point = CompressedEdwardsY(*r).decompress()?;
+        Some(point.is_small_order() || point.compress().to_bytes() != *r)
+    }
+
+    #[test]
+    fn r_is_refused_from_its_bytes_as_by_decompressing_it() {
+        // Every encoding of small order (each torsion point, either sign), and every
+        // non-canonical y (p to 2^255 - 1, either sign): none of them random bytes reach.
+        let mut edges: Vec<[u8; 32]> = SMALL_ORDER_ENCODINGS.clone();
+        for low in 0xedu8..=0xff {
+            for high in [0x7fu8, 0xff] {
+                let mut r = [0xffu8; 32];
+                r[0] = low;
+                r[31] = high;
+                edges.push(r);
+            }
+        }
+        assert_eq!(
+            SMALL_ORDER_ENCODINGS.len(),
+            10,
+            "8 points, 2 of them with x = 0"
+        );
+        let mut decompressed = 0;
+        for r in &edges {
+            if let Some(refused) = r_refused_by_decompressing(r) {
+                decompressed += 1;
+                assert_eq!(r_refused(r), refused, "{r:02x?}");
+            }
+        }
+        assert!(
+            decompressed >= 10,
+            "the small-order encodings all decompress"
+        );
+    }
+
     proptest! {
+        /// For any R that is a point, telling it from its bytes and decompressing it agree
+        /// (an R that is not a point is refused by the batch itself).
+        #[test]
+        fn r_refused_agrees_with_decompressing(r in prop::array::uniform32(any::<u8>())) {
+            if let Some(refused) = r_refused_by_decompressing(&r) {
+                prop_assert_eq!(r_refused(&r), refused);
+            }
+        }
+
         /// The strict batch and the one-by-one check agree on honest and altered
         /// signatures.
         #[test]
