@@ -153,6 +153,9 @@ impl SqliteStore {
             // than copy pages through read().
             .pragma("mmap_size", "1073741824")
             .pragma("cache_size", "-65536")
+            // An append's multi-row statements each keep a statement journal (the pages
+            // they change, to undo the statement alone): in memory, not a temporary file.
+            .pragma("temp_store", "memory")
             .busy_timeout(Duration::from_secs(10));
         // A new database file holds restricted reports and token hashes: create it readable
         // by its owner only (SQLite gives its journal files the same mode). An existing
@@ -1006,5 +1009,27 @@ impl Store for SqliteStore {
                 evidence,
             })
             .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every connection, the writer's and the readers', keeps its temporary data (an
+    /// append's statement journals, large sorts) in memory.
+    #[tokio::test]
+    async fn connections_keep_temporary_data_in_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        for pool in [&store.writer, &store.pool] {
+            let mode: i64 = sqlx::query_scalar("PRAGMA temp_store")
+                .fetch_one(pool)
+                .await
+                .unwrap();
+            assert_eq!(mode, 2, "2 is MEMORY");
+        }
+        store.close().await;
     }
 }
