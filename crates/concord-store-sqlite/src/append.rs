@@ -8,7 +8,8 @@ use concord_store::group_commit::GroupCommit;
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{IncidentRow, ReadRow};
 use concord_store::{DatasetMark, Expect, Hash, StoreError};
-use sqlx::{Sqlite, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Sqlite, SqliteConnection};
 use time::format_description::well_known::Rfc3339;
 
 use crate::checkpoint::Checkpoints;
@@ -19,18 +20,24 @@ impl AppendDatabase for SqliteStore {
     type Transaction = Appending;
 
     async fn begin_append(&self) -> Result<(Appending, i64), StoreError> {
+        let mut conn = self.writer.acquire().await.map_err(db_error)?;
         // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
         // head first would fail, not wait, when another process writes meanwhile.
-        let mut tx = self
-            .writer
-            .begin_with("BEGIN IMMEDIATE")
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *conn)
             .await
             .map_err(db_error)?;
+        let mut tx = Appending {
+            conn,
+            open: true,
+            on_conflict: "ROLLBACK",
+            checkpoints: self.checkpoints.clone(),
+        };
         let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
-            .fetch_one(&mut *tx)
+            .fetch_one(&mut *tx.conn)
             .await
             .map_err(db_error)?;
-        Ok((Appending(tx, self.checkpoints.clone()), size))
+        Ok((tx, size))
     }
 
     fn group_commit(&self) -> &GroupCommit {
@@ -43,7 +50,52 @@ impl AppendDatabase for SqliteStore {
 }
 
 /// The append's transaction on SQLite, and whom to tell once it commits.
-pub struct Appending(Transaction<'static, Sqlite>, Checkpoints);
+///
+/// Begun and ended by statements of its own rather than by sqlx's transaction manager:
+/// its row statements say `OR ROLLBACK` until a savepoint is taken, so that SQLite keeps no
+/// statement journal for them (a copy of every page a statement changes, to undo that
+/// statement alone: a seventh of a commit's writes). A write together fails as a whole
+/// anyway; `OR ROLLBACK` ends the transaction inside SQLite, which sqlx would not know.
+pub struct Appending {
+    /// The writer's connection.
+    conn: PoolConnection<Sqlite>,
+    /// Whether this transaction may still be open in SQLite.
+    open: bool,
+    /// How a row statement that breaks a constraint ends: `ROLLBACK` (the transaction) until
+    /// a savepoint is taken, then `ABORT` (the statement alone, back to the savepoint).
+    on_conflict: &'static str,
+    /// Told once it commits.
+    checkpoints: Checkpoints,
+}
+
+impl Appending {
+    /// Ends the transaction without its changes, if a statement has not already ended it.
+    async fn roll_back(&mut self) -> Result<(), StoreError> {
+        if !std::mem::replace(&mut self.open, false) {
+            return Ok(());
+        }
+        match sqlx::query("ROLLBACK").execute(&mut *self.conn).await {
+            Ok(_) => Ok(()),
+            // A statement `OR ROLLBACK` ended it already.
+            Err(e) if e.to_string().contains("no transaction is active") => Ok(()),
+            Err(e) => {
+                // In a state not known: the connection is closed, which rolls back.
+                self.conn.close_on_drop();
+                Err(db_error(e))
+            }
+        }
+    }
+}
+
+impl Drop for Appending {
+    /// Dropped while open (its task cancelled): the connection is closed rather than lent
+    /// again in a transaction, and closing it rolls the transaction back.
+    fn drop(&mut self) {
+        if self.open {
+            self.conn.close_on_drop();
+        }
+    }
+}
 
 #[async_trait]
 impl AppendTransaction for Appending {
@@ -61,13 +113,13 @@ impl AppendTransaction for Appending {
                LIMIT 1"#,
             pairs
         )
-        .fetch_optional(&mut *self.0)
+        .fetch_optional(&mut *self.conn)
         .await
         .map_err(db_error)
     }
 
     async fn stored_hashes(&mut self, indexes: &[u64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
-        fetch_hashes(&mut *self.0, indexes).await
+        fetch_hashes(&mut *self.conn, indexes).await
     }
 
     async fn insert_entries(
@@ -78,9 +130,10 @@ impl AppendTransaction for Appending {
     ) -> Result<(), StoreError> {
         let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
         for rows in entries.chunks(rows_per_statement(5)) {
-            let mut q = sqlx::QueryBuilder::<Sqlite>::new(
-                "INSERT INTO events (leaf_index, kind, recorded_at, body, subject) ",
-            );
+            let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!(
+                "INSERT OR {} INTO events (leaf_index, kind, recorded_at, body, subject) ",
+                self.on_conflict
+            ));
             q.push_values(rows, |mut row, e| {
                 row.push_bind(e.index)
                     .push_bind(e.kind)
@@ -88,9 +141,11 @@ impl AppendTransaction for Appending {
                     .push_bind(e.body.as_str())
                     .push_bind(e.subject.as_deref());
             });
-            q.build().execute(&mut *self.0).await.map_err(db_error)?;
+            q.build().execute(&mut *self.conn).await.map_err(db_error)?;
         }
-        insert_seals(&mut self.0, seals).await.map_err(db_error)
+        insert_seals(&mut self.conn, seals, self.on_conflict)
+            .await
+            .map_err(db_error)
     }
 
     async fn insert_hashes(&mut self, hashes: &[(u64, Hash)]) -> Result<(), StoreError> {
@@ -103,26 +158,30 @@ impl AppendTransaction for Appending {
             indexes,
             blob
         )
-        .execute(&mut *self.0)
+        .execute(&mut *self.conn)
         .await
         .map_err(db_error)?;
         Ok(())
     }
 
     async fn insert_sources(&mut self, rows: &[(String, String)]) -> Result<(), StoreError> {
-        insert_sources(&mut self.0, rows).await.map_err(db_error)
+        insert_sources(&mut self.conn, rows).await.map_err(db_error)
     }
 
     async fn insert_positions(&mut self, rows: &[PositionRow]) -> Result<(), StoreError> {
-        insert_positions(&mut self.0, rows).await.map_err(db_error)
+        insert_positions(&mut self.conn, rows)
+            .await
+            .map_err(db_error)
     }
 
     async fn insert_incidents(&mut self, rows: &[IncidentRow]) -> Result<(), StoreError> {
-        insert_incidents(&mut self.0, rows).await.map_err(db_error)
+        insert_incidents(&mut self.conn, rows, self.on_conflict)
+            .await
+            .map_err(db_error)
     }
 
     async fn apply(&mut self, seq: i64, row: ReadRow) -> Result<(), StoreError> {
-        apply(&mut self.0, seq, row).await.map_err(db_error)
+        apply(&mut self.conn, seq, row).await.map_err(db_error)
     }
 
     async fn insert_dataset(&mut self, mark: &DatasetMark, last: i64) -> Result<(), StoreError> {
@@ -132,45 +191,58 @@ impl AppendTransaction for Appending {
             mark.sha256,
             last
         )
-        .execute(&mut *self.0)
+        .execute(&mut *self.conn)
         .await
         .map_err(db_error)?;
         Ok(())
     }
 
     async fn savepoint(&mut self, statement: &str) -> Result<(), StoreError> {
+        // From the first savepoint on, a failing statement must undo itself alone.
+        self.on_conflict = "ABORT";
         sqlx::query(statement)
-            .execute(&mut *self.0)
+            .execute(&mut *self.conn)
             .await
             .map(drop)
             .map_err(db_error)
     }
 
-    async fn rollback(self) -> Result<(), StoreError> {
-        self.0.rollback().await.map_err(db_error)
+    async fn rollback(mut self) -> Result<(), StoreError> {
+        self.roll_back().await
     }
 
     async fn commit(mut self, size: i64) -> Result<(), StoreError> {
-        sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
-            .execute(&mut *self.0)
-            .await
-            .map_err(db_error)?;
-        self.0.commit().await.map_err(db_error)?;
-        self.1.committed();
-        Ok(())
+        let committed = async {
+            sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
+                .execute(&mut *self.conn)
+                .await?;
+            sqlx::query("COMMIT").execute(&mut *self.conn).await
+        }
+        .await;
+        match committed {
+            Ok(_) => {
+                self.open = false;
+                self.checkpoints.committed();
+                Ok(())
+            }
+            Err(e) => {
+                let _ = self.roll_back().await;
+                Err(db_error(e))
+            }
+        }
     }
 }
 
 /// Applies one read row, of the event at leaf `seq` (a received entry's too).
 pub(crate) async fn apply(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     seq: i64,
     row: ReadRow,
 ) -> Result<(), sqlx::Error> {
     match row {
         ReadRow::Charter { body } => {
             sqlx::query!("INSERT INTO charter (id, body) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET body = excluded.body", body)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
         }
         // A commit inserts these in one statement each (`concord_store::append`); alone,
@@ -187,7 +259,7 @@ pub(crate) async fn apply(
                 status,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Session {
@@ -205,7 +277,7 @@ pub(crate) async fn apply(
                 starts,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             for code in bodies {
                 sqlx::query!(
@@ -213,7 +285,7 @@ pub(crate) async fn apply(
                     id,
                     code
                 )
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
             }
         }
@@ -229,7 +301,7 @@ pub(crate) async fn apply(
                 seq,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Appointment { post, body } => {
@@ -238,7 +310,7 @@ pub(crate) async fn apply(
                 post,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Chairmanship { year, body } => {
@@ -247,7 +319,7 @@ pub(crate) async fn apply(
                 year,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::ExerciseYear { year, body } => {
@@ -256,7 +328,7 @@ pub(crate) async fn apply(
                 year,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Exercise { id, year, body } => {
@@ -266,12 +338,12 @@ pub(crate) async fn apply(
                 year,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Programme { id, body } => {
             sqlx::query!("INSERT INTO programmes (id, body) VALUES (?, ?)", id, body)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
         }
         ReadRow::Key {
@@ -285,7 +357,7 @@ pub(crate) async fn apply(
                 owner,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Node {
@@ -300,7 +372,7 @@ pub(crate) async fn apply(
             .bind(origin)
             .bind(owner)
             .bind(body)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::KeyRetired {
@@ -312,7 +384,7 @@ pub(crate) async fn apply(
                 valid_until,
                 key_id
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::AgendaItem { session_id, title } => {
@@ -321,7 +393,7 @@ pub(crate) async fn apply(
                 title,
                 session_id
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Attendance {
@@ -335,7 +407,7 @@ pub(crate) async fn apply(
                 attendance,
                 session_id
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Version {
@@ -349,7 +421,7 @@ pub(crate) async fn apply(
                 number,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Circulation {
@@ -363,7 +435,7 @@ pub(crate) async fn apply(
                 version,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Position {
@@ -381,7 +453,7 @@ pub(crate) async fn apply(
             };
             insert_positions(tx, &[row]).await?
         }
-        ReadRow::Incident(row) => insert_incidents(tx, &[row]).await?,
+        ReadRow::Incident(row) => insert_incidents(tx, &[row], "ABORT").await?,
         ReadRow::Token { id, sha256, body } => {
             sqlx::query!(
                 "INSERT INTO api_tokens (id, sha256, revoked, body) VALUES (?, ?, FALSE, ?)",
@@ -389,12 +461,12 @@ pub(crate) async fn apply(
                 sha256,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::TokenRevoked { id } => {
             sqlx::query!("UPDATE api_tokens SET revoked = TRUE WHERE id = ?", id)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
         }
         ReadRow::Account { username, body } => {
@@ -404,7 +476,7 @@ pub(crate) async fn apply(
                 username,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Alert(a) => {
@@ -419,7 +491,7 @@ pub(crate) async fn apply(
             .bind(a.received_at)
             .bind(a.situation)
             .bind(a.summary)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::SituationOpened(s) => {
@@ -431,7 +503,7 @@ pub(crate) async fn apply(
             .bind(s.title)
             .bind(s.level)
             .bind(s.reports)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::SituationReport { id, report } => {
@@ -440,14 +512,14 @@ pub(crate) async fn apply(
             )
             .bind(report)
             .bind(id)
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::SituationLevel { id, level } => {
             sqlx::query("UPDATE situations SET level = ? WHERE id = ?")
                 .bind(level)
                 .bind(id)
-                .execute(&mut **tx)
+                .execute(&mut *tx)
                 .await?;
         }
         ReadRow::AccountClosed { username } => {
@@ -455,7 +527,7 @@ pub(crate) async fn apply(
                 "UPDATE accounts SET closed = TRUE WHERE username = ?",
                 username
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Operation { code, body } => {
@@ -464,7 +536,7 @@ pub(crate) async fn apply(
                 code,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
         ReadRow::Nothing => {}
@@ -483,14 +555,14 @@ pub(crate) async fn apply(
                 seq,
                 body
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
             sqlx::query!(
                 "UPDATE documents SET body = json_set(body, '$.status', ?) WHERE id = ?",
                 status,
                 document_id
             )
-            .execute(&mut **tx)
+            .execute(&mut *tx)
             .await?;
         }
     }
@@ -528,7 +600,7 @@ pub(crate) async fn fetch_hashes<'e>(
 
 /// Inserts the cited sources of a commit with one statement.
 async fn insert_sources(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     rows: &[(String, String)],
 ) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
@@ -540,14 +612,14 @@ async fn insert_sources(
            SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?1) j"#,
         rows
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 /// Inserts the signed positions of a commit with one statement.
 async fn insert_positions(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     rows: &[PositionRow],
 ) -> Result<(), sqlx::Error> {
     if rows.is_empty() {
@@ -573,21 +645,23 @@ async fn insert_positions(
            FROM json_each(?1) j"#,
         rows
     )
-    .execute(&mut **tx)
+    .execute(&mut *tx)
     .await?;
     Ok(())
 }
 
 /// Inserts incident report rows with multi-row statements of bound values.
 async fn insert_incidents(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     rows: &[IncidentRow],
+    on_conflict: &str,
 ) -> Result<(), sqlx::Error> {
     for rows in rows.chunks(rows_per_statement(15)) {
-        let mut q = sqlx::QueryBuilder::<Sqlite>::new(
-            "INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, \
-             severity_rank, release_to, release_group, west, south, east, north, body) ",
-        );
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!(
+            "INSERT OR {on_conflict} INTO incident_reports (id, version, reporter, domain, country, \
+             occurred_at, severity, severity_rank, release_to, release_group, west, south, east, \
+             north, body) "
+        ));
         q.push_values(rows, |mut row, r| {
             row.push_bind(r.id.as_str())
                 .push_bind(r.version)
@@ -605,7 +679,7 @@ async fn insert_incidents(
                 .push_bind(r.bbox[3])
                 .push_bind(r.body.as_str());
         });
-        q.build().execute(&mut **tx).await?;
+        q.build().execute(&mut *tx).await?;
     }
     Ok(())
 }
@@ -619,33 +693,35 @@ fn rows_per_statement(columns: usize) -> usize {
 /// Records the seals the events carry, in multi-row statements; one received before fails the
 /// write (a unique violation, which the write path treats as a conflict and decides again).
 async fn insert_seals(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     seals: &[SealRow<'_>],
+    on_conflict: &str,
 ) -> Result<(), sqlx::Error> {
     if seals.is_empty() {
         return Ok(());
     }
     for seals in seals.chunks(rows_per_statement(3)) {
-        let mut q =
-            sqlx::QueryBuilder::<Sqlite>::new("INSERT INTO seals (issued_at, key_id, nonce) ");
+        let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!(
+            "INSERT OR {on_conflict} INTO seals (issued_at, key_id, nonce) "
+        ));
         q.push_values(seals, |mut row, (issued_at, key, nonce)| {
             row.push_bind(*issued_at).push_bind(*key).push_bind(*nonce);
         });
-        q.build().execute(&mut **tx).await?;
+        q.build().execute(&mut *tx).await?;
     }
     Ok(())
 }
 
 /// Sets a document's status (a decision's outcome).
 async fn set_document_status(
-    tx: &mut Transaction<'_, Sqlite>,
+    tx: &mut SqliteConnection,
     document_id: &str,
     status: &str,
 ) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE documents SET body = json_set(body, '$.status', ?) WHERE id = ?")
         .bind(status)
         .bind(document_id)
-        .execute(&mut **tx)
+        .execute(&mut *tx)
         .await?;
     Ok(())
 }
