@@ -406,6 +406,79 @@ fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
     }
 }
 
+/// Reports written at once, one of them a second version of another's report under a seal
+/// used before: that one alone fails, whether its group is written together (a row
+/// statement that ends the whole transaction) or, sharing a subject, write by write (each
+/// in a savepoint, where a failing statement must undo itself alone).
+#[test]
+fn a_used_seal_among_concurrent_reports_fails_alone() {
+    let report = |n: usize, version: u32, nonce: &str| {
+        let value = serde_json::json!({
+            "report": {
+                "id": format!("kaz-seal-{n}"), "version": version, "reporter": "KAZ",
+                "domain": "illegal-migration", "occurred_at": "2026-11-23T10:00:00Z",
+                "place": {"type": "Point", "coordinates": [69.2, 41.3]}, "country": "KAZ",
+                "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
+                "title": format!("Report {n}"), "text": "Border crossing attempt.",
+                "releasability": {"to": "members"}
+            },
+            "seal": {"key": "kaz-key", "issued_at": "2026-11-23T10:00:00Z", "nonce": nonce,
+                     "signature": "not checked by the store"},
+            "on": "2026-11-23"
+        });
+        Event::IncidentReported(Box::new(serde_json::from_value(value).unwrap()))
+    };
+    for db in TestDatabase::all() {
+        let url = db.url.clone();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let store = concord::database::open(&url).await.unwrap();
+            init(store.as_ref(), &concord::demo::files()).await.unwrap();
+            store
+                .commit(&[report(1000, 1, "used")], None)
+                .await
+                .unwrap();
+            let before = store.ledger_size().await.unwrap();
+            // Fifty writers at once; the seventh writes the third's report again, version
+            // 2, under the seal already used.
+            let mut tasks = Vec::new();
+            for n in 0..50 {
+                let store = store.clone();
+                let event = if n == 7 {
+                    report(3, 2, "used")
+                } else {
+                    report(n, 1, &format!("nonce-{n}"))
+                };
+                tasks.push(tokio::spawn(
+                    async move { store.commit(&[event], None).await },
+                ));
+            }
+            let mut failures = 0;
+            for (n, t) in tasks.into_iter().enumerate() {
+                match t.await.unwrap() {
+                    Ok(_) => assert_ne!(n, 7, "{}", db.backend),
+                    Err(concord_store::StoreError::Conflict(_)) => {
+                        assert_eq!(n, 7, "{}", db.backend);
+                        failures += 1;
+                    }
+                    Err(e) => panic!("{}: unexpected {e}", db.backend),
+                }
+            }
+            assert_eq!(failures, 1, "{}", db.backend);
+            assert_eq!(store.ledger_size().await.unwrap(), before + 49);
+            // The store still writes afterwards.
+            store
+                .commit(&[report(2000, 1, "after")], None)
+                .await
+                .unwrap();
+        });
+    }
+}
+
 /// Two servers on one PostgreSQL: the other's commits reach this one's hash mirror on
 /// PostgreSQL's word, so its proofs stay in memory (the mirror would otherwise stop at the
 /// first commit it did not make).
