@@ -351,19 +351,29 @@ fn proofs_from_the_hash_cache_equal_proofs_from_the_database() {
     }
 }
 
+/// A runtime of two workers, as a server's: writers spawned at once really run at once.
+fn two_workers() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The store at `url` with the demo data loaded.
+async fn demo_store(url: &str) -> std::sync::Arc<dyn concord_store::Store> {
+    let store = concord::database::open(url).await.unwrap();
+    init(store.as_ref(), &concord::demo::files()).await.unwrap();
+    store
+}
+
 #[test]
 fn concurrent_writes_commit_together_and_a_failing_one_fails_alone() {
     use concord_core::history::Source;
     for db in TestDatabase::all() {
         let url = db.url.clone();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let store = concord::database::open(&url).await.unwrap();
-            init(store.as_ref(), &concord::demo::files()).await.unwrap();
+        two_workers().block_on(async move {
+            let store = demo_store(&url).await;
             let before = store.ledger_size().await.unwrap();
             let source = |n: usize| {
                 Event::SourceCited(Source {
@@ -430,14 +440,8 @@ fn a_used_seal_among_concurrent_reports_fails_alone() {
     };
     for db in TestDatabase::all() {
         let url = db.url.clone();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let store = concord::database::open(&url).await.unwrap();
-            init(store.as_ref(), &concord::demo::files()).await.unwrap();
+        two_workers().block_on(async move {
+            let store = demo_store(&url).await;
             store
                 .commit(&[report(1000, 1, "used")], None)
                 .await
