@@ -54,7 +54,7 @@ impl AppendDatabase for SqliteStore {
 /// Begun and ended by statements of its own rather than by sqlx's transaction manager:
 /// its row statements say `OR ROLLBACK` until a savepoint is taken, so that SQLite keeps no
 /// statement journal for them (a copy of every page a statement changes, to undo that
-/// statement alone: a seventh of a commit's writes). A write together fails as a whole
+/// statement alone: about a tenth of a commit's writes). A write together fails as a whole
 /// anyway; `OR ROLLBACK` ends the transaction inside SQLite, which sqlx would not know.
 pub struct Appending {
     /// The writer's connection.
