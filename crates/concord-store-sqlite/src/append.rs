@@ -20,24 +20,30 @@ impl AppendDatabase for SqliteStore {
     type Transaction = Appending;
 
     async fn begin_append(&self) -> Result<(Appending, i64), StoreError> {
-        let mut conn = self.writer.acquire().await.map_err(db_error)?;
-        // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
-        // head first would fail, not wait, when another process writes meanwhile.
-        sqlx::query("BEGIN IMMEDIATE")
-            .execute(&mut *conn)
-            .await
-            .map_err(db_error)?;
+        use sqlx::{Executor, Row};
+        let conn = self.writer.acquire().await.map_err(db_error)?;
         let mut tx = Appending {
             conn,
             open: true,
             on_conflict: "ROLLBACK",
             checkpoints: self.checkpoints.clone(),
         };
-        let size = sqlx::query_scalar!("SELECT size FROM ledger_head WHERE id = 1")
-            .fetch_one(&mut *tx.conn)
-            .await
-            .map_err(db_error)?;
-        Ok((tx, size))
+        // IMMEDIATE: take the write lock now. A deferred transaction that reads the ledger
+        // head first would fail, not wait, when another process writes meanwhile. Both in
+        // one call: each call is a hand-over to the connection's thread and back.
+        let head = tx
+            .conn
+            .fetch_one(sqlx::raw_sql(
+                "BEGIN IMMEDIATE; SELECT size FROM ledger_head WHERE id = 1",
+            ))
+            .await;
+        match head.and_then(|row| row.try_get::<i64, _>(0)) {
+            Ok(size) => Ok((tx, size)),
+            Err(e) => {
+                let _ = tx.roll_back().await;
+                Err(db_error(e))
+            }
+        }
     }
 
     fn group_commit(&self) -> &GroupCommit {
@@ -212,13 +218,9 @@ impl AppendTransaction for Appending {
     }
 
     async fn commit(mut self, size: i64) -> Result<(), StoreError> {
-        let committed = async {
-            sqlx::query!("UPDATE ledger_head SET size = ? WHERE id = 1", size)
-                .execute(&mut *self.conn)
-                .await?;
-            sqlx::query("COMMIT").execute(&mut *self.conn).await
-        }
-        .await;
+        // One call for both (a size is an integer: no text of anyone's in the statement).
+        let statements = format!("UPDATE ledger_head SET size = {size} WHERE id = 1; COMMIT");
+        let committed = sqlx::Executor::execute(&mut *self.conn, sqlx::raw_sql(&statements)).await;
         match committed {
             Ok(_) => {
                 self.open = false;
