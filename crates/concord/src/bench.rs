@@ -323,7 +323,6 @@ pub async fn stream(
     every_ms: u64,
 ) -> anyhow::Result<StreamFigures> {
     use std::collections::HashMap;
-    use std::sync::{Arc, Mutex};
 
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("stream.db").display());
@@ -338,14 +337,7 @@ pub async fn stream(
     let server = crate::bench_servers::serve(&url, &log_key)?;
     let addr = server.addr;
 
-    // Arrival times by leaf index, per subscriber.
-    let arrivals: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
-    let mut readers = Vec::with_capacity(subscribers);
-    for _ in 0..subscribers {
-        readers.push(subscribe(addr, arrivals.clone()).await?);
-    }
-    // Let every stream subscribe.
-    tokio::time::sleep(Duration::from_millis(500 + subscribers as u64 / 10)).await;
+    let (readers, arrivals) = subscribed(addr, subscribers).await?;
     let (subscribed_mib, _) = resident_mib(server.pid())?;
 
     let mut acknowledged: HashMap<u64, Instant> = HashMap::new();
@@ -372,8 +364,7 @@ pub async fn stream(
             tokio::time::sleep(Duration::from_millis(every_ms)).await;
         }
     }
-    // Let the last deliveries arrive, then close everything.
-    tokio::time::sleep(Duration::from_millis(1000 + subscribers as u64 / 10)).await;
+    until_delivered(subscribers).await;
     let (_, peak_mib) = resident_mib(server.pid())?;
     drop(server);
     let (latencies, bytes) = delivery_latencies(readers, &arrivals, &acknowledged).await?;
@@ -393,6 +384,29 @@ pub async fn stream(
         bare_p50_us: bare.p50_us,
         bare_p99_us: bare.p99_us,
     })
+}
+
+/// Arrival times by leaf index, of every reader.
+pub(crate) type Arrivals = std::sync::Arc<std::sync::Mutex<Vec<(u64, Instant)>>>;
+
+/// `subscribers` live-stream readers ([`subscribe`]) on `addr`, once every stream has had
+/// time to subscribe, and where they note their arrivals.
+pub(crate) async fn subscribed(
+    addr: std::net::SocketAddr,
+    subscribers: usize,
+) -> anyhow::Result<(Vec<tokio::task::JoinHandle<u64>>, Arrivals)> {
+    let arrivals = Arrivals::default();
+    let mut readers = Vec::with_capacity(subscribers);
+    for _ in 0..subscribers {
+        readers.push(subscribe(addr, arrivals.clone()).await?);
+    }
+    tokio::time::sleep(Duration::from_millis(500 + subscribers as u64 / 10)).await;
+    Ok((readers, arrivals))
+}
+
+/// Waits for the last of what was sent to reach `subscribers` readers.
+pub(crate) async fn until_delivered(subscribers: usize) {
+    tokio::time::sleep(Duration::from_millis(1000 + subscribers as u64 / 10)).await;
 }
 
 /// Once the streams have ended (their server stopped): every delivery's time from its
@@ -425,7 +439,7 @@ pub(crate) async fn delivery_latencies(
 /// it read.
 pub(crate) async fn subscribe(
     addr: std::net::SocketAddr,
-    arrivals: std::sync::Arc<std::sync::Mutex<Vec<(u64, Instant)>>>,
+    arrivals: Arrivals,
 ) -> anyhow::Result<tokio::task::JoinHandle<u64>> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut socket = tokio::net::TcpStream::connect(addr).await?;

@@ -7,7 +7,7 @@
 //! - [`bare_fan_out`]: the stream bench's very readers on a server that only writes each
 //!   frame to every connection (a task a connection, as Concord's streams are), nothing else.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -81,12 +81,7 @@ pub(crate) async fn bare_fan_out(
         .strip_prefix("listening on ")
         .with_context(|| format!("the bare server said {line:?}"))?
         .parse()?;
-    let arrivals: Arc<Mutex<Vec<(u64, Instant)>>> = Arc::new(Mutex::new(Vec::new()));
-    let mut readers = Vec::with_capacity(subscribers);
-    for _ in 0..subscribers {
-        readers.push(crate::bench::subscribe(addr, arrivals.clone()).await?);
-    }
-    tokio::time::sleep(Duration::from_millis(500 + subscribers as u64 / 10)).await;
+    let (readers, arrivals) = crate::bench::subscribed(addr, subscribers).await?;
     let mut handed = std::collections::HashMap::new();
     for n in 0..frames as u64 {
         handed.insert(n, Instant::now());
@@ -94,7 +89,7 @@ pub(crate) async fn bare_fan_out(
         hand.flush()?;
         tokio::time::sleep(Duration::from_millis(every_ms.max(2))).await;
     }
-    tokio::time::sleep(Duration::from_millis(1000 + subscribers as u64 / 10)).await;
+    crate::bench::until_delivered(subscribers).await;
     drop(hand); // the server ends with its standard input
     server.wait()?;
     let (latencies, _) = crate::bench::delivery_latencies(readers, &arrivals, &handed).await?;
