@@ -120,12 +120,6 @@ fn push_after(
     }
 }
 
-/// One row of [`Store::subject_heads`]'s statement.
-struct HeadsRow {
-    heads: Vec<Option<i64>>,
-    version: i64,
-}
-
 fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
@@ -593,22 +587,17 @@ impl Store for PostgresStore {
 
     async fn subject_heads(&self, subjects: &[String]) -> Result<SubjectHeads, StoreError> {
         // One statement, one snapshot: the version read is the one the heads were read at.
-        let (heads, registry_version) = sqlx::query_as!(
-            HeadsRow,
+        sqlx::query_as!(
+            SubjectHeads,
             r#"SELECT ARRAY(SELECT (SELECT MAX(leaf_index) FROM events WHERE subject = t.s)
                              FROM UNNEST($1::text[]) WITH ORDINALITY AS t(s, n) ORDER BY t.n)
                         AS "heads!: Vec<Option<i64>>",
-                      (SELECT version FROM registry_version WHERE id = 1) AS "version!""#,
+                      (SELECT version FROM registry_version WHERE id = 1) AS "registry_version!""#,
             subjects
         )
         .fetch_one(&self.pool)
         .await
-        .map(|r| (r.heads, r.version))
-        .map_err(db_error)?;
-        Ok(SubjectHeads {
-            heads,
-            registry_version,
-        })
+        .map_err(db_error)
     }
 
     async fn keys(&self) -> Result<Vec<KeyRegistration>, StoreError> {
