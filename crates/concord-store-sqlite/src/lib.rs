@@ -153,8 +153,9 @@ impl SqliteStore {
             // than copy pages through read().
             .pragma("mmap_size", "1073741824")
             .pragma("cache_size", "-65536")
-            // An append's multi-row statements each keep a statement journal (the pages
-            // they change, to undo the statement alone): in memory, not a temporary file.
+            // A multi-row statement that may fail alone (an append's in a savepoint, its
+            // hashes, every other write) keeps a statement journal (the pages it changes,
+            // to undo it alone): in memory, not a temporary file.
             .pragma("temp_store", "memory")
             .busy_timeout(Duration::from_secs(10));
         // A new database file holds restricted reports and token hashes: create it readable

@@ -85,8 +85,7 @@ pub async fn decide_many<'a>(
     let (heads, seen, registry, nodes) = match read_context(store, deployment, &asked).await {
         Ok(c) => c,
         Err(e) => {
-            let firsts: Vec<usize> = (0..signed.len()).filter(|&i| first[i]).collect();
-            batch.fail(firsts, &e);
+            batch.fail((0..signed.len()).filter(|&i| first[i]), &e);
             return batch;
         }
     };
