@@ -134,6 +134,9 @@ fn db_error(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// The writer's page cache, in KiB as SQLite's `cache_size` takes it (negative).
+const WRITER_CACHE: &str = "-2048";
+
 impl SqliteStore {
     /// Opens (creating if missing) the database at `url` (`sqlite://concord.db`,
     /// `sqlite::memory:`) and brings its schema up to date.
@@ -187,7 +190,11 @@ impl SqliteStore {
         migrate(&pool).await?;
         // The writer's connection is kept for the store's life (no idle or age limit: a
         // new connection would start with a cold cache). In memory, the one connection
-        // is both.
+        // is both. Its page cache is small (`WRITER_CACHE`): what an append touches is
+        // the right edges and upper pages of a few B-trees, and every commit walks the
+        // cache's whole hash table whenever a split renumbered pages (SQLite parks a page
+        // at the locking page's number meanwhile): at 64 MiB that walk alone was ~3.6 %
+        // of the server's CPU, and a group's writes ran ~15 % slower than with 2 MiB.
         let writer = if in_memory {
             pool.clone()
         } else {
@@ -197,7 +204,7 @@ impl SqliteStore {
                 .min_connections(1)
                 .idle_timeout(None)
                 .max_lifetime(None)
-                .connect_with(options)
+                .connect_with(options.pragma("cache_size", WRITER_CACHE))
                 .await
                 .map_err(db_error)?
         };
@@ -1031,6 +1038,24 @@ mod tests {
                 .unwrap();
             assert_eq!(mode, 2, "2 is MEMORY");
         }
+        store.close().await;
+    }
+
+    /// The writer's page cache is the small one; readers keep the large one (searches
+    /// and proofs read scattered pages).
+    #[tokio::test]
+    async fn the_writer_has_a_small_cache_and_readers_a_large_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let cache = |pool| async move {
+            sqlx::query_scalar::<_, i64>("PRAGMA cache_size")
+                .fetch_one(pool)
+                .await
+                .unwrap()
+        };
+        assert_eq!(cache(&store.writer).await.to_string(), WRITER_CACHE);
+        assert_eq!(cache(&store.pool).await, -65536);
         store.close().await;
     }
 }
