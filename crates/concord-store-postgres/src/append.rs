@@ -3,7 +3,9 @@
 //! read row of every event kind.
 
 use async_trait::async_trait;
-use concord_store::append::{AppendDatabase, AppendTransaction, EntryRow, PositionRow, SealRow};
+use concord_store::append::{
+    AppendDatabase, AppendTransaction, EntryRow, PositionRow, Rows, SealRow,
+};
 use concord_store::group_commit::GroupCommit;
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::{IncidentRow, ReadRow};
@@ -58,68 +60,8 @@ impl AppendTransaction for Appending {
         fetch_hashes(&mut *self.0, indexes).await
     }
 
-    async fn insert_entries(
-        &mut self,
-        now: time::OffsetDateTime,
-        entries: &[EntryRow],
-        seals: &[SealRow<'_>],
-    ) -> Result<(), StoreError> {
-        // One statement for the entries and the seals they carry.
-        let indexes: Vec<i64> = entries.iter().map(|e| e.index).collect();
-        let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
-        let bodies: Vec<&str> = entries.iter().map(|e| e.body.as_str()).collect();
-        let subjects: Vec<Option<&str>> = entries.iter().map(|e| e.subject.as_deref()).collect();
-        let seal_at: Vec<&str> = seals.iter().map(|s| s.0).collect();
-        let seal_keys: Vec<&str> = seals.iter().map(|s| s.1).collect();
-        let seal_nonces: Vec<&str> = seals.iter().map(|s| s.2).collect();
-        sqlx::query(
-            "WITH sealed AS ( \
-                 INSERT INTO seals (issued_at, key_id, nonce) \
-                 SELECT * FROM UNNEST($6::text[], $7::text[], $8::text[]) \
-             ) \
-             INSERT INTO events (leaf_index, kind, recorded_at, body, subject) \
-             SELECT i, k, $5, b, s FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(i, k, b, s)",
-        )
-        .bind(&indexes)
-        .bind(&kinds)
-        .bind(&bodies)
-        .bind(&subjects)
-        .bind(now)
-        .bind(&seal_at)
-        .bind(&seal_keys)
-        .bind(&seal_nonces)
-        .execute(&mut *self.0)
-        .await
-        .map_err(db_error)?;
-        Ok(())
-    }
-
-    async fn insert_hashes(&mut self, hashes: &[(u64, Hash)]) -> Result<(), StoreError> {
-        let (indexes, bytes): (Vec<i64>, Vec<&[u8]>) = hashes
-            .iter()
-            .map(|(i, h)| (*i as i64, h.0.as_slice()))
-            .unzip();
-        sqlx::query(
-            "INSERT INTO ledger_hashes (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
-        )
-        .bind(&indexes)
-        .bind(&bytes)
-        .execute(&mut *self.0)
-        .await
-        .map_err(db_error)?;
-        Ok(())
-    }
-
-    async fn insert_sources(&mut self, rows: &[(String, String)]) -> Result<(), StoreError> {
-        insert_sources(&mut self.0, rows).await.map_err(db_error)
-    }
-
-    async fn insert_positions(&mut self, rows: &[PositionRow]) -> Result<(), StoreError> {
-        insert_positions(&mut self.0, rows).await.map_err(db_error)
-    }
-
-    async fn insert_incidents(&mut self, rows: &[IncidentRow]) -> Result<(), StoreError> {
-        insert_incidents(&mut self.0, rows).await.map_err(db_error)
+    async fn insert_rows(&mut self, rows: &Rows<'_>) -> Result<(), StoreError> {
+        insert_rows(&mut self.0, rows).await.map_err(db_error)
     }
 
     async fn apply(&mut self, seq: i64, row: ReadRow) -> Result<(), StoreError> {
@@ -165,6 +107,83 @@ impl AppendTransaction for Appending {
     }
 }
 
+/// Inserts `rows`, a statement for each kind there is.
+async fn insert_rows(
+    tx: &mut Transaction<'_, Postgres>,
+    rows: &Rows<'_>,
+) -> Result<(), sqlx::Error> {
+    if !rows.entries.is_empty() {
+        insert_entries(tx, rows.now, rows.entries, rows.seals).await?;
+    }
+    if !rows.hashes.is_empty() {
+        insert_hashes(tx, rows.hashes).await?;
+    }
+    if !rows.sources.is_empty() {
+        insert_sources(tx, rows.sources).await?;
+    }
+    if !rows.positions.is_empty() {
+        insert_positions(tx, rows.positions).await?;
+    }
+    if !rows.incidents.is_empty() {
+        insert_incidents(tx, rows.incidents).await?;
+    }
+    Ok(())
+}
+
+/// Inserts entries, recorded at `now`, and the seals they carry with one statement.
+async fn insert_entries(
+    tx: &mut Transaction<'_, Postgres>,
+    now: time::OffsetDateTime,
+    entries: &[EntryRow],
+    seals: &[SealRow<'_>],
+) -> Result<(), sqlx::Error> {
+    let indexes: Vec<i64> = entries.iter().map(|e| e.index).collect();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
+    let bodies: Vec<&str> = entries.iter().map(|e| e.body.as_str()).collect();
+    let subjects: Vec<Option<&str>> = entries.iter().map(|e| e.subject.as_deref()).collect();
+    let seal_at: Vec<&str> = seals.iter().map(|s| s.0).collect();
+    let seal_keys: Vec<&str> = seals.iter().map(|s| s.1).collect();
+    let seal_nonces: Vec<&str> = seals.iter().map(|s| s.2).collect();
+    sqlx::query(
+        "WITH sealed AS ( \
+             INSERT INTO seals (issued_at, key_id, nonce) \
+             SELECT * FROM UNNEST($6::text[], $7::text[], $8::text[]) \
+         ) \
+         INSERT INTO events (leaf_index, kind, recorded_at, body, subject) \
+         SELECT i, k, $5, b, s FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(i, k, b, s)",
+    )
+    .bind(&indexes)
+    .bind(&kinds)
+    .bind(&bodies)
+    .bind(&subjects)
+    .bind(now)
+    .bind(&seal_at)
+    .bind(&seal_keys)
+    .bind(&seal_nonces)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts ledger hashes with one statement.
+async fn insert_hashes(
+    tx: &mut Transaction<'_, Postgres>,
+    hashes: &[(u64, Hash)],
+) -> Result<(), sqlx::Error> {
+    let (indexes, bytes): (Vec<i64>, Vec<&[u8]>) = hashes
+        .iter()
+        .map(|(i, h)| (*i as i64, h.0.as_slice()))
+        .unzip();
+    sqlx::query(
+        "INSERT INTO ledger_hashes (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
+    )
+    .bind(&indexes)
+    .bind(&bytes)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 /// Inserts cited sources with one statement (columns as arrays).
 async fn insert_sources(
     tx: &mut Transaction<'_, Postgres>,
@@ -206,9 +225,6 @@ async fn insert_incidents(
     tx: &mut Transaction<'_, Postgres>,
     rows: &[IncidentRow],
 ) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
     let column = |f: fn(&IncidentRow) -> String| rows.iter().map(f).collect::<Vec<String>>();
     let versions: Vec<i64> = rows.iter().map(|r| r.version).collect();
     let ranks: Vec<i64> = rows.iter().map(|r| r.severity_rank).collect();

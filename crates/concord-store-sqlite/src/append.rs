@@ -1,18 +1,18 @@
 //! The ledger's append on SQLite: the SQL behind `concord_store::append` (one write
-//! transaction at a time, `BEGIN IMMEDIATE`; rows as multi-row statements of bound values)
+//! transaction at a time, `BEGIN IMMEDIATE`; a write's rows in one call, [`crate::rows`])
 //! and the read row of every event kind.
 
 use async_trait::async_trait;
-use concord_store::append::{AppendDatabase, AppendTransaction, EntryRow, PositionRow, SealRow};
+use concord_store::append::{AppendDatabase, AppendTransaction, PositionRow, Rows};
 use concord_store::group_commit::GroupCommit;
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::{IncidentRow, ReadRow};
-use concord_store::{DatasetMark, Expect, Hash, StoreError};
+use concord_store::projection::ReadRow;
+use concord_store::{DatasetMark, Expect, StoreError};
 use sqlx::pool::PoolConnection;
 use sqlx::{Sqlite, SqliteConnection};
-use time::format_description::well_known::Rfc3339;
 
 use crate::checkpoint::Checkpoints;
+use crate::rows::Statements;
 use crate::{SqliteStore, db_error};
 
 #[async_trait]
@@ -128,62 +128,10 @@ impl AppendTransaction for Appending {
         fetch_hashes(&mut *self.conn, indexes).await
     }
 
-    async fn insert_entries(
-        &mut self,
-        now: time::OffsetDateTime,
-        entries: &[EntryRow],
-        seals: &[SealRow<'_>],
-    ) -> Result<(), StoreError> {
-        let recorded_at = now.format(&Rfc3339).expect("UTC timestamps format");
-        for rows in entries.chunks(rows_per_statement(5)) {
-            let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!(
-                "INSERT OR {} INTO events (leaf_index, kind, recorded_at, body, subject) ",
-                self.on_conflict
-            ));
-            q.push_values(rows, |mut row, e| {
-                row.push_bind(e.index)
-                    .push_bind(e.kind)
-                    .push_bind(recorded_at.as_str())
-                    .push_bind(e.body.as_str())
-                    .push_bind(e.subject.as_deref());
-            });
-            q.build().execute(&mut *self.conn).await.map_err(db_error)?;
-        }
-        insert_seals(&mut self.conn, seals, self.on_conflict)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn insert_hashes(&mut self, hashes: &[(u64, Hash)]) -> Result<(), StoreError> {
-        // One statement: the indexes as one JSON array, the hashes as one blob.
-        let indexes = StoreError::encode(&hashes.iter().map(|(i, _)| *i).collect::<Vec<u64>>());
-        let blob: Vec<u8> = hashes.iter().flat_map(|(_, h)| h.0).collect();
-        sqlx::query!(
-            r#"INSERT INTO ledger_hashes (idx, hash)
-               SELECT j.value, substr(?2, j.key * 32 + 1, 32) FROM json_each(?1) j"#,
-            indexes,
-            blob
-        )
-        .execute(&mut *self.conn)
-        .await
-        .map_err(db_error)?;
-        Ok(())
-    }
-
-    async fn insert_sources(&mut self, rows: &[(String, String)]) -> Result<(), StoreError> {
-        insert_sources(&mut self.conn, rows).await.map_err(db_error)
-    }
-
-    async fn insert_positions(&mut self, rows: &[PositionRow]) -> Result<(), StoreError> {
-        insert_positions(&mut self.conn, rows)
-            .await
-            .map_err(db_error)
-    }
-
-    async fn insert_incidents(&mut self, rows: &[IncidentRow]) -> Result<(), StoreError> {
-        insert_incidents(&mut self.conn, rows, self.on_conflict)
-            .await
-            .map_err(db_error)
+    async fn insert_rows(&mut self, rows: &Rows<'_>) -> Result<(), StoreError> {
+        let mut statements = Statements::new();
+        statements.rows(rows, self.on_conflict);
+        statements.run(&mut self.conn).await.map_err(db_error)
     }
 
     async fn apply(&mut self, seq: i64, row: ReadRow) -> Result<(), StoreError> {
@@ -247,9 +195,13 @@ pub(crate) async fn apply(
                 .execute(&mut *tx)
                 .await?;
         }
-        // A commit inserts these in one statement each (`concord_store::append`); alone,
-        // the same statement takes one row.
-        ReadRow::Source { file, body } => insert_sources(tx, &[(file, body)]).await?,
+        // A commit inserts these with its other rows (`Statements::rows`); alone, the same
+        // statement takes one row.
+        ReadRow::Source { file, body } => {
+            let mut one = Statements::new();
+            one.sources(&[(file, body)]);
+            one.run(tx).await?
+        }
         ReadRow::Status {
             member,
             status,
@@ -453,9 +405,16 @@ pub(crate) async fn apply(
                 seq,
                 body,
             };
-            insert_positions(tx, &[row]).await?
+            let mut one = Statements::new();
+            one.positions(&[row]);
+            one.run(tx).await?
         }
-        ReadRow::Incident(row) => insert_incidents(tx, &[row], "ABORT").await?,
+        ReadRow::Incident(row) => {
+            let rows = [row];
+            let mut one = Statements::new();
+            one.incidents(&rows, "ABORT");
+            one.run(tx).await?
+        }
         ReadRow::Token { id, sha256, body } => {
             sqlx::query!(
                 "INSERT INTO api_tokens (id, sha256, revoked, body) VALUES (?, ?, FALSE, ?)",
@@ -598,120 +557,6 @@ pub(crate) async fn fetch_hashes<'e>(
         .into_iter()
         .zip(hashes.chunks(32).map(<[u8]>::to_vec))
         .collect())
-}
-
-/// Inserts the cited sources of a commit with one statement.
-async fn insert_sources(
-    tx: &mut SqliteConnection,
-    rows: &[(String, String)],
-) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let rows = StoreError::encode(rows);
-    sqlx::query!(
-        r#"INSERT INTO sources (file, body)
-           SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]') FROM json_each(?1) j"#,
-        rows
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Inserts the signed positions of a commit with one statement.
-async fn insert_positions(
-    tx: &mut SqliteConnection,
-    rows: &[PositionRow],
-) -> Result<(), sqlx::Error> {
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let rows: Vec<(&str, i64, &str, i64, &str)> = rows
-        .iter()
-        .map(|r| {
-            (
-                r.document_id.as_str(),
-                r.version,
-                r.member.as_str(),
-                r.seq,
-                r.body.as_str(),
-            )
-        })
-        .collect();
-    let rows = StoreError::encode(&rows);
-    sqlx::query!(
-        r#"INSERT INTO positions (document_id, version, member, seq, body)
-           SELECT json_extract(j.value, '$[0]'), json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]'),
-                  json_extract(j.value, '$[3]'), json_extract(j.value, '$[4]')
-           FROM json_each(?1) j"#,
-        rows
-    )
-    .execute(&mut *tx)
-    .await?;
-    Ok(())
-}
-
-/// Inserts incident report rows with multi-row statements of bound values.
-async fn insert_incidents(
-    tx: &mut SqliteConnection,
-    rows: &[IncidentRow],
-    on_conflict: &str,
-) -> Result<(), sqlx::Error> {
-    for rows in rows.chunks(rows_per_statement(15)) {
-        let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!(
-            "INSERT OR {on_conflict} INTO incident_reports (id, version, reporter, domain, country, \
-             occurred_at, severity, severity_rank, release_to, release_group, west, south, east, \
-             north, body) "
-        ));
-        q.push_values(rows, |mut row, r| {
-            row.push_bind(r.id.as_str())
-                .push_bind(r.version)
-                .push_bind(r.reporter.as_str())
-                .push_bind(r.domain.as_str())
-                .push_bind(r.country.as_str())
-                .push_bind(r.occurred_at.as_str())
-                .push_bind(r.severity.as_str())
-                .push_bind(r.severity_rank)
-                .push_bind(r.release_to.as_str())
-                .push_bind(r.release_group.as_deref())
-                .push_bind(r.bbox[0])
-                .push_bind(r.bbox[1])
-                .push_bind(r.bbox[2])
-                .push_bind(r.bbox[3])
-                .push_bind(r.body.as_str());
-        });
-        q.build().execute(&mut *tx).await?;
-    }
-    Ok(())
-}
-
-/// How many rows of `columns` bound values one statement may carry (SQLite allows 32,766
-/// variables).
-fn rows_per_statement(columns: usize) -> usize {
-    30_000 / columns
-}
-
-/// Records the seals the events carry, in multi-row statements; one received before fails the
-/// write (a unique violation, which the write path treats as a conflict and decides again).
-async fn insert_seals(
-    tx: &mut SqliteConnection,
-    seals: &[SealRow<'_>],
-    on_conflict: &str,
-) -> Result<(), sqlx::Error> {
-    if seals.is_empty() {
-        return Ok(());
-    }
-    for seals in seals.chunks(rows_per_statement(3)) {
-        let mut q = sqlx::QueryBuilder::<Sqlite>::new(format!(
-            "INSERT OR {on_conflict} INTO seals (issued_at, key_id, nonce) "
-        ));
-        q.push_values(seals, |mut row, (issued_at, key, nonce)| {
-            row.push_bind(*issued_at).push_bind(*key).push_bind(*nonce);
-        });
-        q.build().execute(&mut *tx).await?;
-    }
-    Ok(())
 }
 
 /// Sets a document's status (a decision's outcome).

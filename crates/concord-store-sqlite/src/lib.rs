@@ -6,6 +6,7 @@ use std::time::Duration;
 
 mod append;
 mod checkpoint;
+mod rows;
 
 use append::{apply, fetch_hashes};
 

@@ -46,6 +46,47 @@ pub struct PositionRow {
 /// A seal as the seals table keeps it: the moment it claims, its key and its nonce.
 pub type SealRow<'a> = (&'a str, &'a str, &'a str);
 
+/// What a write stores besides the other read rows ([`AppendTransaction::apply`]), in the
+/// order it must be stored: the log (entries, seals, hashes), then the high-volume read
+/// rows, which may refer to it. Either part may be empty.
+#[derive(Debug)]
+pub struct Rows<'a> {
+    /// The moment the entries are recorded at.
+    pub now: time::OffsetDateTime,
+    /// The entries.
+    pub entries: &'a [EntryRow],
+    /// The seals the entries carry.
+    pub seals: &'a [SealRow<'a>],
+    /// The ledger hashes the entries produced.
+    pub hashes: &'a [(u64, Hash)],
+    /// Cited sources, (file, JSON).
+    pub sources: &'a [(String, String)],
+    /// Signed positions.
+    pub positions: &'a [PositionRow],
+    /// Incident report versions.
+    pub incidents: &'a [IncidentRow],
+}
+
+impl<'a> Rows<'a> {
+    /// The log's rows alone.
+    fn log(
+        now: time::OffsetDateTime,
+        entries: &'a [EntryRow],
+        seals: &'a [SealRow<'a>],
+        hashes: &'a [(u64, Hash)],
+    ) -> Rows<'a> {
+        Rows {
+            now,
+            entries,
+            seals,
+            hashes,
+            sources: &[],
+            positions: &[],
+            incidents: &[],
+        }
+    }
+}
+
 /// A database's open transaction for the ledger's append, holding the ledger's write lock.
 /// Each method is one or a few statements of that database's SQL.
 #[async_trait]
@@ -56,26 +97,10 @@ pub trait AppendTransaction: Send {
     /// The stored ledger hashes at `indexes` that exist, as (index, bytes).
     async fn stored_hashes(&mut self, indexes: &[u64]) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
 
-    /// Stores the entries, recorded at `now`, and the seals they carry (a seal received
-    /// before must fail the write with a unique violation: a conflict, decided again).
-    async fn insert_entries(
-        &mut self,
-        now: time::OffsetDateTime,
-        entries: &[EntryRow],
-        seals: &[SealRow<'_>],
-    ) -> Result<(), StoreError>;
-
-    /// Stores the ledger hashes the entries produced.
-    async fn insert_hashes(&mut self, hashes: &[(u64, Hash)]) -> Result<(), StoreError>;
-
-    /// Stores cited sources, (file, JSON).
-    async fn insert_sources(&mut self, rows: &[(String, String)]) -> Result<(), StoreError>;
-
-    /// Stores signed positions.
-    async fn insert_positions(&mut self, rows: &[PositionRow]) -> Result<(), StoreError>;
-
-    /// Stores incident report versions.
-    async fn insert_incidents(&mut self, rows: &[IncidentRow]) -> Result<(), StoreError>;
+    /// Stores `rows`, in the order [`Rows`] lists them (a backend may send them in one
+    /// call); a seal received before must fail the write with a unique violation (a
+    /// conflict, decided again).
+    async fn insert_rows(&mut self, rows: &Rows<'_>) -> Result<(), StoreError>;
 
     /// Applies any other read row, of the event at leaf `seq`.
     async fn apply(&mut self, seq: i64, row: ReadRow) -> Result<(), StoreError>;
@@ -265,9 +290,9 @@ async fn write_each<T: AppendTransaction>(
 }
 
 /// Writes `writes`, one after the other from leaf `size` on, as one: checks their
-/// expectations, appends their entries, leaves and hashes, stores their read rows (the
-/// high-volume kinds in one statement each, after the rows they may refer to) and seals,
-/// marks their datasets. Returns the leaf index of each write's last event.
+/// expectations, appends their entries, leaves, hashes and seals, stores their read rows
+/// (the high-volume kinds after the rows they may refer to, and with the log in one go
+/// when no other read row comes between), marks their datasets. Returns the leaf index of each write's last event.
 async fn write<T: AppendTransaction>(
     tx: &mut T,
     cache: &HashCache,
@@ -306,10 +331,8 @@ async fn write<T: AppendTransaction>(
     }
     let leaves = started.elapsed();
     let seals: Vec<SealRow<'_>> = events.iter().filter_map(|(e, _)| seal_of(e)).collect();
-    tx.insert_entries(now, &entries, &seals).await?;
-    tx.insert_hashes(hashes).await?;
-    let logged = started.elapsed();
-    let (mut sources, mut positions, mut incidents) = (vec![], vec![], vec![]);
+    let log = Rows::log(now, &entries, &seals, hashes);
+    let (mut sources, mut positions, mut incidents, mut others) = (vec![], vec![], vec![], vec![]);
     for (offset, (_, prepared)) in events.iter().enumerate() {
         let seq = size + offset as i64;
         match prepared.row.clone() {
@@ -327,18 +350,32 @@ async fn write<T: AppendTransaction>(
                 body,
             }),
             ReadRow::Incident(row) => incidents.push(row),
-            row => tx.apply(seq, row).await?,
+            row => others.push((seq, row)),
         }
     }
-    if !sources.is_empty() {
-        tx.insert_sources(&sources).await?;
+    if others.is_empty() {
+        // Nothing in between: the log and the read rows in one go.
+        let all = Rows {
+            sources: &sources,
+            positions: &positions,
+            incidents: &incidents,
+            ..log
+        };
+        tx.insert_rows(&all).await?;
+    } else {
+        tx.insert_rows(&log).await?;
+        for (seq, row) in others {
+            tx.apply(seq, row).await?;
+        }
+        let read = Rows {
+            sources: &sources,
+            positions: &positions,
+            incidents: &incidents,
+            ..Rows::log(now, &[], &[], &[])
+        };
+        tx.insert_rows(&read).await?;
     }
-    if !positions.is_empty() {
-        tx.insert_positions(&positions).await?;
-    }
-    if !incidents.is_empty() {
-        tx.insert_incidents(&incidents).await?;
-    }
+    let stored = started.elapsed();
     let mut lasts = Vec::with_capacity(writes.len());
     let mut last = size - 1;
     for w in writes {
@@ -353,8 +390,8 @@ async fn write<T: AppendTransaction>(
         writes = writes.len(),
         expect_us = expected.as_micros() as u64,
         leaves_us = (leaves - expected).as_micros() as u64,
-        log_us = (logged - leaves).as_micros() as u64,
-        rows_us = (started.elapsed() - logged).as_micros() as u64,
+        rows_us = (stored - leaves).as_micros() as u64,
+        datasets_us = (started.elapsed() - stored).as_micros() as u64,
         "write's steps"
     );
     Ok(lasts)
