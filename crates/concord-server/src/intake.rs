@@ -59,6 +59,7 @@ impl Intake {
         tokio::spawn(async move {
             let (commands, replies): (Vec<SignedCommand>, Vec<Reply>) = batch.into_iter().unzip();
             let store = state.store.as_ref();
+            let started = std::time::Instant::now();
             let batch = concord_store::council::decide_many(
                 store,
                 &state.deployment,
@@ -67,9 +68,15 @@ impl Intake {
             )
             .await;
             let _ = decided.send(());
+            let decided_in = started.elapsed();
             let results = batch.commit(store, &state.deployment).await;
             state.tail.wake();
-            tracing::debug!(reports = commands.len(), "intake batch committed");
+            tracing::debug!(
+                reports = commands.len(),
+                decide_us = decided_in.as_micros() as u64,
+                commit_us = (started.elapsed() - decided_in).as_micros() as u64,
+                "intake batch committed"
+            );
             for (reply, result) in replies.into_iter().zip(results) {
                 let _ = reply.send(result);
             }
