@@ -135,6 +135,10 @@ fn db_error(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Rows a statement may read ahead of its reader: a chunk of the ledger's entries
+/// ([`concord_store::ledger::MAX_ENTRIES`]), with room to spare.
+const ROW_BUFFER: usize = 1024;
+
 /// The writer's page cache, in KiB as SQLite's `cache_size` takes it (negative).
 const WRITER_CACHE: &str = "-2048";
 
@@ -161,6 +165,11 @@ impl SqliteStore {
             // hashes, every other write) keeps a statement journal (the pages it changes,
             // to undo it alone): in memory, not a temporary file.
             .pragma("temp_store", "memory")
+            // A statement's rows come back from the connection's thread through a bounded
+            // channel (sqlx's default: 50 rows); a reader that works on what it read before
+            // asking again (the audit checks a chunk while the next is read) stalled that
+            // thread at the 50th row. A chunk is read whole instead.
+            .row_buffer_size(crate::ROW_BUFFER)
             .busy_timeout(Duration::from_secs(10));
         // A new database file holds restricted reports and token hashes: create it readable
         // by its owner only (SQLite gives its journal files the same mode). An existing
