@@ -238,7 +238,7 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
             let database = explicit_database(database).context(
                 "give the PostgreSQL database the servers share: --database postgres://…",
             )?;
-            let f = crate::bench_servers::servers(
+            let f = crate::bench::servers::servers(
                 database,
                 servers,
                 reports.max(1),
@@ -269,8 +269,8 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
             pull_every_ms,
             json,
         } => {
-            let f =
-                crate::bench_federation::federation(reports.max(1), entries, pull_every_ms).await?;
+            let f = crate::bench::federation::federation(reports.max(1), entries, pull_every_ms)
+                .await?;
             if json {
                 print_json(&f)
             } else {
@@ -326,7 +326,7 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
             }
         }
         BenchTarget::Report { reports, json } => {
-            let f = crate::bench_report::run(reports)?;
+            let f = crate::bench::report::run(reports)?;
             if json {
                 print_json(&f)
             } else {
@@ -355,7 +355,7 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
             proofs,
             json,
         } => {
-            let f = crate::bench_memory::memory(entries, proofs.max(1)).await?;
+            let f = crate::bench::memory::memory(entries, proofs.max(1)).await?;
             if json {
                 print_json(&f)
             } else {
@@ -401,7 +401,7 @@ pub(crate) async fn run(what: BenchTarget, database: &str) -> anyhow::Result<()>
             }
         }
         BenchTarget::FanOutYardstick { frame_len } => {
-            crate::bench_yardstick::serve_frames(frame_len).await
+            crate::bench::yardstick::serve_frames(frame_len).await
         }
         BenchTarget::Stream {
             subscribers,

@@ -4,11 +4,6 @@
 pub mod alerts;
 pub mod bench;
 pub mod bench_command;
-pub mod bench_federation;
-pub mod bench_memory;
-pub mod bench_report;
-pub mod bench_servers;
-pub mod bench_yardstick;
 pub mod cli;
 pub mod council;
 pub mod database;

@@ -14,10 +14,10 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use tokio::io::AsyncWriteExt;
 
+use crate::bench::servers::{Serving, start_serve, until_serving};
 use crate::bench::{
     PROOF_SEED, fill, percentile, read_response, resident_mib, status_mib, xorshift,
 };
-use crate::bench_servers::{Serving, start_serve, until_serving};
 
 /// What `bench memory` measured.
 #[derive(Debug, Clone, serde::Serialize)]

@@ -103,7 +103,7 @@ impl Node {
             .stdout(Stdio::piped())
             .stderr(std::fs::File::create(self.dir.join("stderr.log"))?)
             .spawn()?;
-        crate::bench_servers::until_serving(&mut child, &format!("{}'s node", self.code))?;
+        crate::bench::servers::until_serving(&mut child, &format!("{}'s node", self.code))?;
         self.child = Some(child);
         Ok(())
     }
