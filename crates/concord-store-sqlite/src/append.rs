@@ -572,3 +572,51 @@ async fn set_document_status(
         .await?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use concord_store::append::EntryRow;
+
+    /// An append dropped before it commits or rolls back (its task cancelled mid-write)
+    /// leaves nothing behind: its connection is closed, which rolls it back, and the next
+    /// append opens a transaction of its own on a new one.
+    #[tokio::test]
+    async fn an_append_dropped_open_leaves_nothing_and_the_next_one_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        let entry = |index| EntryRow {
+            index,
+            kind: "source-cited",
+            body: format!("entry {index}"),
+            subject: None,
+        };
+        let rows = |entries| Rows {
+            now: time::OffsetDateTime::UNIX_EPOCH,
+            entries,
+            seals: &[],
+            hashes: &[],
+            sources: &[],
+            positions: &[],
+            incidents: &[],
+        };
+        let (mut dropped, size) = store.begin_append().await.unwrap();
+        let first = [entry(size)];
+        dropped.insert_rows(&rows(&first)).await.unwrap();
+        drop(dropped);
+
+        // Back in the pool open, the connection would refuse the next BEGIN.
+        let (mut next, again) = store.begin_append().await.unwrap();
+        assert_eq!(again, size);
+        let second = [entry(size)];
+        next.insert_rows(&rows(&second)).await.unwrap();
+        next.commit(size + 1).await.unwrap();
+        let bodies: Vec<String> = sqlx::query_scalar("SELECT body FROM events")
+            .fetch_all(&store.pool)
+            .await
+            .unwrap();
+        assert_eq!(bodies, [format!("entry {size}")]);
+        store.close().await;
+    }
+}
