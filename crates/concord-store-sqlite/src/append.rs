@@ -583,9 +583,7 @@ mod tests {
     /// append opens a transaction of its own on a new one.
     #[tokio::test]
     async fn an_append_dropped_open_leaves_nothing_and_the_next_one_writes() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqliteStore::open(&url).await.unwrap();
+        let (_dir, store) = crate::tests::scratch().await;
         let entry = |index| EntryRow {
             index,
             kind: "source-cited",

@@ -1031,16 +1031,22 @@ impl Store for SqliteStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// A store on a fresh file, and the folder that holds it (the file goes with it).
+    pub(crate) async fn scratch() -> (tempfile::TempDir, SqliteStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = SqliteStore::open(&url).await.unwrap();
+        (dir, store)
+    }
 
     /// Every connection, the writer's and the readers', keeps its temporary data (an
     /// append's statement journals, large sorts) in memory.
     #[tokio::test]
     async fn connections_keep_temporary_data_in_memory() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqliteStore::open(&url).await.unwrap();
+        let (_dir, store) = scratch().await;
         for pool in [&store.writer, &store.pool] {
             let mode: i64 = sqlx::query_scalar("PRAGMA temp_store")
                 .fetch_one(pool)
@@ -1055,9 +1061,7 @@ mod tests {
     /// and proofs read scattered pages).
     #[tokio::test]
     async fn the_writer_has_a_small_cache_and_readers_a_large_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqliteStore::open(&url).await.unwrap();
+        let (_dir, store) = scratch().await;
         let cache = |pool| async move {
             sqlx::query_scalar::<_, i64>("PRAGMA cache_size")
                 .fetch_one(pool)

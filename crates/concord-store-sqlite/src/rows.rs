@@ -179,7 +179,6 @@ fn rows_per_statement(columns: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::SqliteStore;
 
     fn incident(id: &str, bbox: [f64; 4]) -> IncidentRow {
         IncidentRow {
@@ -202,9 +201,7 @@ mod tests {
     /// the parameters are numbered on across the statements, none shifted.
     #[tokio::test]
     async fn one_call_stores_every_row_where_it_belongs() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqliteStore::open(&url).await.unwrap();
+        let (_dir, store) = crate::tests::scratch().await;
         let mut conn = store.writer.acquire().await.unwrap();
         let entries: Vec<EntryRow> = (0..2)
             .map(|i| EntryRow {
@@ -301,9 +298,7 @@ mod tests {
     /// nothing.
     #[tokio::test]
     async fn a_used_seal_stops_the_statements_after_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("t.db").display());
-        let store = SqliteStore::open(&url).await.unwrap();
+        let (_dir, store) = crate::tests::scratch().await;
         let mut conn = store.writer.acquire().await.unwrap();
         let seals = [("2024-05-01T10:00:00Z", "key-1", "n1")];
         let none = Rows {

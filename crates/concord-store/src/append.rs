@@ -67,19 +67,14 @@ pub struct Rows<'a> {
     pub incidents: &'a [IncidentRow],
 }
 
-impl<'a> Rows<'a> {
-    /// The log's rows alone.
-    fn log(
-        now: time::OffsetDateTime,
-        entries: &'a [EntryRow],
-        seals: &'a [SealRow<'a>],
-        hashes: &'a [(u64, Hash)],
-    ) -> Rows<'a> {
+impl Rows<'_> {
+    /// No row at all, recorded at `now`: what a write's rows are filled into.
+    fn none(now: time::OffsetDateTime) -> Self {
         Rows {
             now,
-            entries,
-            seals,
-            hashes,
+            entries: &[],
+            seals: &[],
+            hashes: &[],
             sources: &[],
             positions: &[],
             incidents: &[],
@@ -291,8 +286,8 @@ async fn write_each<T: AppendTransaction>(
 
 /// Writes `writes`, one after the other from leaf `size` on, as one: checks their
 /// expectations, appends their entries, leaves, hashes and seals, stores their read rows
-/// (the high-volume kinds after the rows they may refer to, and with the log in one go
-/// when no other read row comes between), marks their datasets. Returns the leaf index of each write's last event.
+/// ([`store_rows`]), marks their datasets. Returns the leaf index of each write's last
+/// event.
 async fn write<T: AppendTransaction>(
     tx: &mut T,
     cache: &HashCache,
@@ -331,50 +326,14 @@ async fn write<T: AppendTransaction>(
     }
     let leaves = started.elapsed();
     let seals: Vec<SealRow<'_>> = events.iter().filter_map(|(e, _)| seal_of(e)).collect();
-    let log = Rows::log(now, &entries, &seals, hashes);
-    let (mut sources, mut positions, mut incidents, mut others) = (vec![], vec![], vec![], vec![]);
-    for (offset, (_, prepared)) in events.iter().enumerate() {
-        let seq = size + offset as i64;
-        match prepared.row.clone() {
-            ReadRow::Source { file, body } => sources.push((file, body)),
-            ReadRow::Position {
-                document_id,
-                version,
-                member,
-                body,
-            } => positions.push(PositionRow {
-                document_id,
-                version,
-                member,
-                seq,
-                body,
-            }),
-            ReadRow::Incident(row) => incidents.push(row),
-            row => others.push((seq, row)),
-        }
-    }
-    if others.is_empty() {
-        // Nothing in between: the log and the read rows in one go.
-        let all = Rows {
-            sources: &sources,
-            positions: &positions,
-            incidents: &incidents,
-            ..log
-        };
-        tx.insert_rows(&all).await?;
-    } else {
-        tx.insert_rows(&log).await?;
-        for (seq, row) in others {
-            tx.apply(seq, row).await?;
-        }
-        let read = Rows {
-            sources: &sources,
-            positions: &positions,
-            incidents: &incidents,
-            ..Rows::log(now, &[], &[], &[])
-        };
-        tx.insert_rows(&read).await?;
-    }
+    let log = Rows {
+        entries: &entries,
+        seals: &seals,
+        hashes,
+        ..Rows::none(now)
+    };
+    let prepared = events.iter().map(|(_, p)| *p);
+    store_rows(tx, &log, size, prepared).await?;
     let stored = started.elapsed();
     let mut lasts = Vec::with_capacity(writes.len());
     let mut last = size - 1;
@@ -395,6 +354,59 @@ async fn write<T: AppendTransaction>(
         "write's steps"
     );
     Ok(lasts)
+}
+
+/// Stores `log` and the read rows of the events `prepared`, the first at leaf `size`: the
+/// high-volume kinds (sources, positions, incident rows) after the rows they may refer to,
+/// and with the log in one go when no other read row comes between.
+async fn store_rows<'p, T: AppendTransaction>(
+    tx: &mut T,
+    log: &Rows<'_>,
+    size: i64,
+    prepared: impl Iterator<Item = &'p crate::projection::Prepared>,
+) -> Result<(), StoreError> {
+    let (mut sources, mut positions, mut incidents, mut others) = (vec![], vec![], vec![], vec![]);
+    for (offset, prepared) in prepared.enumerate() {
+        let seq = size + offset as i64;
+        match prepared.row.clone() {
+            ReadRow::Source { file, body } => sources.push((file, body)),
+            ReadRow::Position {
+                document_id,
+                version,
+                member,
+                body,
+            } => positions.push(PositionRow {
+                document_id,
+                version,
+                member,
+                seq,
+                body,
+            }),
+            ReadRow::Incident(row) => incidents.push(row),
+            row => others.push((seq, row)),
+        }
+    }
+    let read = Rows {
+        sources: &sources,
+        positions: &positions,
+        incidents: &incidents,
+        ..Rows::none(log.now)
+    };
+    if others.is_empty() {
+        // Nothing in between: the log and the read rows in one go.
+        let all = Rows {
+            entries: log.entries,
+            seals: log.seals,
+            hashes: log.hashes,
+            ..read
+        };
+        return tx.insert_rows(&all).await;
+    }
+    tx.insert_rows(log).await?;
+    for (seq, row) in others {
+        tx.apply(seq, row).await?;
+    }
+    tx.insert_rows(&read).await
 }
 
 /// Appends leaf `n` to the ledger: adds the hashes it produces to `known` and `out`,
