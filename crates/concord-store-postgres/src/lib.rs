@@ -136,6 +136,10 @@ impl PostgresStore {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings a connection before lending it by default: a round trip to the
+            // server before every read and every append. A connection the server dropped
+            // answers its next statement with an error instead, and is not lent again.
+            .test_before_acquire(false)
             .connect(url)
             .await
             .map_err(db_error)?;
