@@ -565,3 +565,73 @@ fn the_journal_is_copied_into_the_database_file_while_the_store_is_open() {
         drop(store);
     });
 }
+
+/// An append dropped before it commits or rolls back (its task cancelled mid-write) leaves
+/// nothing behind, and the next append writes: its connection is never lent again with the
+/// transaction open (SQLite's is closed, PostgreSQL's rolled back by sqlx). Lent open, on
+/// SQLite the next `BEGIN` would be refused; on PostgreSQL the next append would wait for
+/// the ledger head's lock for ever.
+#[test]
+fn an_append_dropped_open_leaves_nothing_and_the_next_one_writes() {
+    use concord_store::append::AppendDatabase;
+    for db in TestDatabase::all() {
+        block_on(async {
+            if db.backend == "sqlite" {
+                let store = concord_store_sqlite::SqliteStore::open(&db.url)
+                    .await
+                    .unwrap();
+                drop_one_append_then_write(&store).await;
+                assert_entries(&store, db.backend).await;
+            } else {
+                let store = concord_store_postgres::PostgresStore::open(&db.url)
+                    .await
+                    .unwrap();
+                drop_one_append_then_write(&store).await;
+                assert_entries(&store, db.backend).await;
+            }
+        });
+    }
+
+    async fn drop_one_append_then_write<D: AppendDatabase>(db: &D) {
+        use concord_store::append::{AppendTransaction, EntryRow, Rows};
+        let entry = |body: &str| EntryRow {
+            index: 0,
+            kind: "source-cited",
+            body: body.to_owned(),
+            subject: None,
+        };
+        let rows = |entries| Rows {
+            now: time::OffsetDateTime::now_utc(),
+            entries,
+            seals: &[],
+            hashes: &[],
+            sources: &[],
+            positions: &[],
+            incidents: &[],
+        };
+        let (mut dropped, size) = db.begin_append().await.unwrap();
+        assert_eq!(size, 0);
+        let first = [entry("dropped")];
+        dropped.insert_rows(&rows(&first)).await.unwrap();
+        drop(dropped);
+
+        let begun = tokio::time::timeout(std::time::Duration::from_secs(10), db.begin_append());
+        let (mut next, again) = begun
+            .await
+            .expect("the dropped append's lock is released")
+            .unwrap();
+        assert_eq!(again, 0);
+        let second = [entry("written")];
+        next.insert_rows(&rows(&second)).await.unwrap();
+        next.commit(1).await.unwrap();
+    }
+
+    async fn assert_entries(store: &dyn concord_store::Store, backend: &str) {
+        assert_eq!(store.ledger_size().await.unwrap(), 1, "{backend}");
+        assert_eq!(
+            store.ledger_entries(0, 1).await.unwrap(),
+            ["written"],
+            "{backend}"
+        );
+    }
+}
