@@ -186,14 +186,7 @@ async fn national(
 
 /// A signed report of Kazakhstan's, released to all members.
 fn signed_report(secret: &SecretKey, origin: &str, id: &str) -> anyhow::Result<serde_json::Value> {
-    let report: concord_core::incident::IncidentReport = serde_json::from_value(
-        serde_json::json!({
-            "id": id, "version": 1, "reporter": "KAZ", "domain": "illegal-migration",
-            "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [71.4, 51.1]},
-            "country": "KAZ", "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
-            "title": "Border crossing attempt", "text": "Bench report.", "releasability": {"to": "members"}
-        }),
-    )?;
+    let report = super::incident_report("KAZ", id, 0)?;
     let signed = concord_core::council::SignedCommand::sign(
         secret,
         origin,

@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use super::{demo_with_keys, given_or_scratch, local_server, read_response};
+use super::{demo_with_keys, given_or_scratch, incident_report, local_server, read_response};
 
 /// What `bench ingest` measured.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -52,7 +52,7 @@ pub async fn ingest(
     let mut verifiable = Vec::with_capacity(reports);
     for n in 0..reports {
         let m = n % members.len();
-        let report = ingest_report(
+        let report = incident_report(
             members[m],
             &format!("{}-ingest-{run}-{n}", members[m].to_lowercase()),
             n,
@@ -108,20 +108,6 @@ pub async fn ingest(
         batch_verify_per_second: batch_verify,
         bare_http_per_second: bare_http,
     })
-}
-
-/// The report the ingest benches post: `member`'s, numbered `n`, released to members.
-pub(crate) fn ingest_report(
-    member: &str,
-    id: &str,
-    n: usize,
-) -> anyhow::Result<concord_core::incident::IncidentReport> {
-    Ok(serde_json::from_value(serde_json::json!({
-        "id": id, "version": 1, "reporter": member, "domain": "illegal-migration",
-        "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [69.2, 41.3]},
-        "country": member, "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
-        "title": format!("Report {n}"), "text": "Border crossing attempt.", "releasability": {"to": "members"}
-    }))?)
 }
 
 /// Posts `bodies` (signed reports) from `connections` concurrent connections spread over

@@ -12,8 +12,8 @@ pub mod servers;
 pub mod stream;
 pub mod yardstick;
 
+pub(crate) use ingest::post_all;
 pub use ingest::{IngestFigures, ingest};
-pub(crate) use ingest::{ingest_report, post_all};
 pub(crate) use ledger::fill;
 pub use ledger::{AuditFigures, LedgerFigures, audit, ledger};
 pub use search::{SearchFigures, search};
@@ -152,4 +152,19 @@ async fn local_server(
         let _ = stopped.await;
     }));
     Ok((addr, stop, server))
+}
+
+/// The incident report the benches post: `member`'s, with identifier `id`, numbered `n`,
+/// released to members.
+pub(crate) fn incident_report(
+    member: &str,
+    id: &str,
+    n: usize,
+) -> anyhow::Result<concord_core::incident::IncidentReport> {
+    Ok(serde_json::from_value(serde_json::json!({
+        "id": id, "version": 1, "reporter": member, "domain": "illegal-migration",
+        "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [69.2, 41.3]},
+        "country": member, "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
+        "title": format!("Report {n}"), "text": "Border crossing attempt.", "releasability": {"to": "members"}
+    }))?)
 }

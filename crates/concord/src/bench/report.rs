@@ -59,14 +59,7 @@ pub fn run(reports: usize) -> anyhow::Result<ReportCost> {
     let n = reports.max(1);
     let mut signed = Vec::with_capacity(n);
     for i in 0..n {
-        let report: concord_core::incident::IncidentReport = serde_json::from_value(
-            serde_json::json!({
-                "id": format!("kaz-cost-{i}"), "version": 1, "reporter": "KAZ", "domain": "illegal-migration",
-                "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [69.2, 41.3]},
-                "country": "KAZ", "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
-                "title": format!("Report {i}"), "text": "Border crossing attempt.", "releasability": {"to": "members"}
-            }),
-        )?;
+        let report = super::incident_report("KAZ", &format!("kaz-cost-{i}"), i)?;
         signed.push(SignedCommand::sign(
             &secret,
             origin,

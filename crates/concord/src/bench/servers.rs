@@ -15,7 +15,8 @@ use concord_core::council::{Command, SignedCommand};
 use concord_core::releasability::Releasability;
 
 use crate::bench::{
-    delivery_latencies, demo_with_keys, ingest_report, percentile, post_all, post_report, subscribe,
+    delivery_latencies, demo_with_keys, incident_report, percentile, post_all, post_report,
+    subscribe,
 };
 
 /// What `bench servers` measured.
@@ -115,7 +116,7 @@ pub async fn servers(
     servers: usize,
     reports: usize,
     subscribers: usize,
-    ingest_reports: usize,
+    incident_reports: usize,
 ) -> anyhow::Result<ServersFigures> {
     if !database.starts_with("postgres") {
         bail!("several servers share a PostgreSQL database: give --database postgres://…");
@@ -143,7 +144,7 @@ pub async fn servers(
     let mut acknowledged = std::collections::HashMap::new();
     let mut poster = tokio::net::TcpStream::connect(running[0].addr).await?;
     for n in 0..reports {
-        let mut report = ingest_report("TJK", &format!("tjk-servers-{run}-{n}"), n)?;
+        let mut report = incident_report("TJK", &format!("tjk-servers-{run}-{n}"), n)?;
         report.releasability = Releasability::Public;
         let signed = SignedCommand::sign(
             &secrets[4],
@@ -163,14 +164,14 @@ pub async fn servers(
     // Ingest: the same client, first on one server, then spread over all.
     let mut rates = Vec::new();
     for (round, targets) in [&addrs[..1], &addrs[..]].into_iter().enumerate() {
-        let bodies = (0..ingest_reports)
+        let bodies = (0..incident_reports)
             .map(|n| {
                 let m = n % members.len();
                 let id = format!("{}-servers-{run}-{round}-{n}", members[m].to_lowercase());
                 let signed = SignedCommand::sign(
                     &secrets[m],
                     &origin,
-                    Command::ReportIncident(Box::new(ingest_report(members[m], &id, n)?)),
+                    Command::ReportIncident(Box::new(incident_report(members[m], &id, n)?)),
                     time::OffsetDateTime::now_utc(),
                 );
                 Ok(serde_json::to_vec(&signed)?)

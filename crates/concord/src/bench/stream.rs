@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::{demo_with_keys, percentile, resident_mib};
+use super::{demo_with_keys, incident_report, percentile, resident_mib};
 
 /// What `bench stream` measured.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -60,14 +60,8 @@ pub async fn stream(
     let mut acknowledged: HashMap<u64, Instant> = HashMap::new();
     let mut poster = tokio::net::TcpStream::connect(addr).await?;
     for n in 0..reports {
-        let report: concord_core::incident::IncidentReport = serde_json::from_value(
-            serde_json::json!({
-                "id": format!("tjk-bench-{n}"), "version": 1, "reporter": "TJK", "domain": "emergencies",
-                "occurred_at": "2026-11-23T10:00:00Z", "place": {"type": "Point", "coordinates": [68.78, 38.56]},
-                "country": "TJK", "severity": "Minor", "urgency": "Expected", "certainty": "Observed",
-                "title": format!("Bench report {n}"), "text": "Benchmark.", "releasability": {"to": "public"}
-            }),
-        )?;
+        let mut report = incident_report("TJK", &format!("tjk-bench-{n}"), n)?;
+        report.releasability = concord_core::releasability::Releasability::Public;
         let command = concord_core::council::Command::ReportIncident(Box::new(report));
         let signed = concord_core::council::SignedCommand::sign(
             &secret,
