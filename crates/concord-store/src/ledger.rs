@@ -7,8 +7,9 @@ use concord_ledger::log::{self, KnownHashes, Step};
 use concord_ledger::proof::{B64, ConsistencyProof, InclusionProof};
 
 use concord_core::event::Event;
-use concord_core::signatures::{SignatureAudit, SignedItem, verify_items};
+use concord_core::signatures::SignatureAudit;
 
+use crate::verifiers::Verifiers;
 use crate::{Hash, Store, StoreError};
 
 /// Why a ledger question could not be answered.
@@ -293,72 +294,15 @@ pub struct AuditReport {
     pub signatures: u64,
 }
 
-/// Signatures handed to the verifying thread at a time.
-const SIGNATURE_BATCH: usize = 256;
-
-/// Verifies batches of signatures on a thread of its own while the audit reads and
-/// hashes: the two cores of a small server both work.
-struct SignatureWorker {
-    batch: Vec<SignedItem>,
-    to_worker: Option<std::sync::mpsc::SyncSender<Vec<SignedItem>>>,
-    worker: Option<std::thread::JoinHandle<Result<u64, String>>>,
-}
-
-impl SignatureWorker {
-    fn start() -> SignatureWorker {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<SignedItem>>(8);
-        let worker = std::thread::spawn(move || {
-            let mut verified = 0;
-            for batch in rx {
-                verify_items(&batch)?;
-                verified += batch.len() as u64;
-            }
-            Ok(verified)
-        });
-        SignatureWorker {
-            batch: Vec::with_capacity(SIGNATURE_BATCH),
-            to_worker: Some(tx),
-            worker: Some(worker),
-        }
-    }
-
-    /// Queues items; returns false if the worker stopped (a signature failed).
-    fn push(&mut self, items: Vec<SignedItem>) -> bool {
-        self.batch.extend(items);
-        if self.batch.len() >= SIGNATURE_BATCH {
-            let full = std::mem::replace(&mut self.batch, Vec::with_capacity(SIGNATURE_BATCH));
-            return self
-                .to_worker
-                .as_ref()
-                .is_some_and(|tx| tx.send(full).is_ok());
-        }
-        true
-    }
-
-    fn finish(mut self) -> Result<u64, String> {
-        if let Some(tx) = self.to_worker.take() {
-            let rest = std::mem::take(&mut self.batch);
-            if !rest.is_empty() {
-                let _ = tx.send(rest);
-            }
-        }
-        self.worker
-            .take()
-            .expect("finished once")
-            .join()
-            .unwrap_or_else(|_| Err("the signature verifier crashed".into()))
-    }
-}
-
 /// Checks the entries from leaf `start` on: numbered in order, canonical; adds their leaf
-/// hashes to `mine` and their signatures to the worker. False if the worker stopped (a
-/// signature failed: its error is the audit's).
+/// hashes to `mine` and their signatures to the verifiers. False once a signature failed (its
+/// error is the audit's).
 fn check_entries(
     start: u64,
     bodies: &[String],
     mine: &mut concord_ledger::log::MemoryLog,
     signatures: &mut SignatureAudit,
-    worker: &mut SignatureWorker,
+    verifiers: &mut Verifiers,
 ) -> Result<bool, LedgerQueryError> {
     for (offset, body) in bodies.iter().enumerate() {
         let index = start + offset as u64;
@@ -383,7 +327,7 @@ fn check_entries(
             let items = signatures
                 .observe(index, &event)
                 .map_err(LedgerQueryError::Tampered)?;
-            if !worker.push(items) {
+            if !verifiers.push(items) {
                 return Ok(false);
             }
         }
@@ -408,7 +352,7 @@ pub async fn audit(
         }
         _ => SignatureAudit::new(),
     };
-    let mut worker = SignatureWorker::start();
+    let mut verifiers = Verifiers::start();
     let mut start = 0;
     let mut chunk = read_chunk(store, 0, MAX_ENTRIES.min(size)).await?;
     while start < size {
@@ -419,7 +363,7 @@ pub async fn audit(
         let next = read_chunk(store, end, (end + MAX_ENTRIES).min(size));
         let check = async {
             let compared = mine.stored.len() as u64;
-            let going = check_entries(start, &bodies, &mut mine, &mut signatures, &mut worker)?;
+            let going = check_entries(start, &bodies, &mut mine, &mut signatures, &mut verifiers)?;
             let determined = &mine.stored[compared as usize..];
             if determined.len() != stored.len() {
                 return Err(LedgerQueryError::Tampered(format!(
@@ -440,7 +384,7 @@ pub async fn audit(
         start = end;
     }
     let count = mine.stored.len() as u64;
-    let signatures = worker.finish().map_err(LedgerQueryError::Tampered)?;
+    let signatures = verifiers.finish().map_err(LedgerQueryError::Tampered)?;
     let root = compute(store, |k| log::root(k, size)).await?;
     let recomputed = mine.compute(|k| log::root(k, size))?;
     if root != recomputed {

@@ -22,6 +22,7 @@ pub mod ledger;
 pub mod projection;
 pub mod queries;
 pub mod registry;
+mod verifiers;
 pub mod year;
 
 use async_trait::async_trait;
