@@ -129,6 +129,9 @@ fn db_error(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// How long a pooled connection may sit idle before it is pinged again when lent.
+const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
+
 impl PostgresStore {
     /// Connects to the database at `url` (`postgres://user@host/db`) and brings its
     /// schema up to date.
@@ -137,9 +140,17 @@ impl PostgresStore {
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
             // sqlx pings a connection before lending it by default: a round trip to the
-            // server before every read and every append. A connection the server dropped
-            // answers its next statement with an error instead, and is not lent again.
+            // server before every read and every append. Only a connection that sat idle
+            // is pinged here (and closed if the server dropped it meanwhile: a restart, an
+            // administrator, a firewall's timeout); while busy, a connection the server
+            // drops answers one statement with an error and is not lent again.
             .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    use sqlx::Connection;
+                    Ok(meta.idle_for < PING_AFTER_IDLE || conn.ping().await.is_ok())
+                })
+            })
             .connect(url)
             .await
             .map_err(db_error)?;
