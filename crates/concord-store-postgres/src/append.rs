@@ -3,15 +3,15 @@
 //! read row of every event kind.
 
 use async_trait::async_trait;
-use concord_store::append::{
-    AppendDatabase, AppendTransaction, EntryRow, PositionRow, Rows, SealRow,
-};
+use concord_store::append::PositionRow;
+use concord_store::append::{AppendDatabase, AppendTransaction, Rows};
 use concord_store::group_commit::GroupCommit;
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::{IncidentRow, ReadRow};
-use concord_store::{DatasetMark, Expect, Hash, StoreError};
+use concord_store::projection::ReadRow;
+use concord_store::{DatasetMark, Expect, StoreError};
 use sqlx::{Postgres, Transaction};
 
+use crate::rows::Inserts;
 use crate::{PostgresStore, db_error};
 
 #[async_trait]
@@ -61,7 +61,8 @@ impl AppendTransaction for Appending {
     }
 
     async fn insert_rows(&mut self, rows: &Rows<'_>) -> Result<(), StoreError> {
-        insert_rows(&mut self.0, rows).await.map_err(db_error)
+        let inserts = Inserts::of(rows).map_err(db_error)?;
+        inserts.execute(&mut self.0).await.map_err(db_error)
     }
 
     async fn apply(&mut self, seq: i64, row: ReadRow) -> Result<(), StoreError> {
@@ -107,152 +108,14 @@ impl AppendTransaction for Appending {
     }
 }
 
-/// Inserts `rows`, a statement for each kind there is.
-async fn insert_rows(
+/// Inserts one row of a kind an append's rows hold ([`Inserts`]), with the same statement.
+async fn alone(
     tx: &mut Transaction<'_, Postgres>,
-    rows: &Rows<'_>,
+    fill: impl FnOnce(&mut Inserts) -> Result<(), sqlx::Error>,
 ) -> Result<(), sqlx::Error> {
-    if !rows.entries.is_empty() {
-        insert_entries(tx, rows.now, rows.entries, rows.seals).await?;
-    }
-    if !rows.hashes.is_empty() {
-        insert_hashes(tx, rows.hashes).await?;
-    }
-    if !rows.sources.is_empty() {
-        insert_sources(tx, rows.sources).await?;
-    }
-    if !rows.positions.is_empty() {
-        insert_positions(tx, rows.positions).await?;
-    }
-    if !rows.incidents.is_empty() {
-        insert_incidents(tx, rows.incidents).await?;
-    }
-    Ok(())
-}
-
-/// Inserts entries, recorded at `now`, and the seals they carry with one statement.
-async fn insert_entries(
-    tx: &mut Transaction<'_, Postgres>,
-    now: time::OffsetDateTime,
-    entries: &[EntryRow],
-    seals: &[SealRow<'_>],
-) -> Result<(), sqlx::Error> {
-    let indexes: Vec<i64> = entries.iter().map(|e| e.index).collect();
-    let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
-    let bodies: Vec<&str> = entries.iter().map(|e| e.body.as_str()).collect();
-    let subjects: Vec<Option<&str>> = entries.iter().map(|e| e.subject.as_deref()).collect();
-    let seal_at: Vec<&str> = seals.iter().map(|s| s.0).collect();
-    let seal_keys: Vec<&str> = seals.iter().map(|s| s.1).collect();
-    let seal_nonces: Vec<&str> = seals.iter().map(|s| s.2).collect();
-    sqlx::query(
-        "WITH sealed AS ( \
-             INSERT INTO seals (issued_at, key_id, nonce) \
-             SELECT * FROM UNNEST($6::text[], $7::text[], $8::text[]) \
-         ) \
-         INSERT INTO events (leaf_index, kind, recorded_at, body, subject) \
-         SELECT i, k, $5, b, s FROM UNNEST($1::bigint[], $2::text[], $3::text[], $4::text[]) AS t(i, k, b, s)",
-    )
-    .bind(&indexes)
-    .bind(&kinds)
-    .bind(&bodies)
-    .bind(&subjects)
-    .bind(now)
-    .bind(&seal_at)
-    .bind(&seal_keys)
-    .bind(&seal_nonces)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Inserts ledger hashes with one statement.
-async fn insert_hashes(
-    tx: &mut Transaction<'_, Postgres>,
-    hashes: &[(u64, Hash)],
-) -> Result<(), sqlx::Error> {
-    let (indexes, bytes): (Vec<i64>, Vec<&[u8]>) = hashes
-        .iter()
-        .map(|(i, h)| (*i as i64, h.0.as_slice()))
-        .unzip();
-    sqlx::query(
-        "INSERT INTO ledger_hashes (idx, hash) SELECT * FROM UNNEST($1::bigint[], $2::bytea[])",
-    )
-    .bind(&indexes)
-    .bind(&bytes)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Inserts cited sources with one statement (columns as arrays).
-async fn insert_sources(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[(String, String)],
-) -> Result<(), sqlx::Error> {
-    let (files, bodies): (Vec<&str>, Vec<&str>) =
-        rows.iter().map(|(f, b)| (f.as_str(), b.as_str())).unzip();
-    sqlx::query("INSERT INTO sources (file, body) SELECT * FROM UNNEST($1::text[], $2::text[])")
-        .bind(&files)
-        .bind(&bodies)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
-}
-
-/// Inserts signed positions with one statement (columns as arrays).
-async fn insert_positions(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[PositionRow],
-) -> Result<(), sqlx::Error> {
-    let text = |f: fn(&PositionRow) -> &str| rows.iter().map(f).collect::<Vec<&str>>();
-    let number = |f: fn(&PositionRow) -> i64| rows.iter().map(f).collect::<Vec<i64>>();
-    sqlx::query(
-        "INSERT INTO positions (document_id, version, member, seq, body) \
-         SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::bigint[], $5::text[])",
-    )
-    .bind(text(|r| r.document_id.as_str()))
-    .bind(number(|r| r.version))
-    .bind(text(|r| r.member.as_str()))
-    .bind(number(|r| r.seq))
-    .bind(text(|r| r.body.as_str()))
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
-}
-
-/// Inserts incident report rows with one statement (columns as arrays).
-async fn insert_incidents(
-    tx: &mut Transaction<'_, Postgres>,
-    rows: &[IncidentRow],
-) -> Result<(), sqlx::Error> {
-    let column = |f: fn(&IncidentRow) -> String| rows.iter().map(f).collect::<Vec<String>>();
-    let versions: Vec<i64> = rows.iter().map(|r| r.version).collect();
-    let ranks: Vec<i64> = rows.iter().map(|r| r.severity_rank).collect();
-    let groups: Vec<Option<String>> = rows.iter().map(|r| r.release_group.clone()).collect();
-    let side = |i: usize| rows.iter().map(|r| r.bbox[i]).collect::<Vec<f64>>();
-    sqlx::query!(
-        r#"INSERT INTO incident_reports (id, version, reporter, domain, country, occurred_at, severity, severity_rank, release_to, release_group, west, south, east, north, body)
-           SELECT * FROM UNNEST($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[],
-                                $9::text[], $10::text[], $11::float8[], $12::float8[], $13::float8[], $14::float8[], $15::text[])"#,
-        &column(|r| r.id.clone()),
-        &versions,
-        &column(|r| r.reporter.clone()),
-        &column(|r| r.domain.clone()),
-        &column(|r| r.country.clone()),
-        &column(|r| r.occurred_at.clone()),
-        &column(|r| r.severity.clone()),
-        &ranks,
-        &column(|r| r.release_to.clone()),
-        &groups as &[Option<String>],
-        &side(0),
-        &side(1),
-        &side(2),
-        &side(3),
-        &column(|r| r.body.clone()),
-    )
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
+    let mut inserts = Inserts::default();
+    fill(&mut inserts)?;
+    inserts.execute(tx).await
 }
 
 /// Applies one read row, of the event at leaf `seq` (a received entry's too).
@@ -267,9 +130,9 @@ pub(crate) async fn apply(
                 .execute(&mut **tx)
                 .await?;
         }
-        // A commit inserts these in one statement each (`concord_store::append`); alone,
+        // A commit inserts these with its other rows (`concord_store::append`); alone,
         // the same statement takes one row.
-        ReadRow::Source { file, body } => insert_sources(tx, &[(file, body)]).await?,
+        ReadRow::Source { file, body } => alone(tx, |i| i.sources(&[(file, body)])).await?,
         ReadRow::Status {
             member,
             status,
@@ -476,9 +339,9 @@ pub(crate) async fn apply(
                 seq,
                 body,
             };
-            insert_positions(tx, &[row]).await?
+            alone(tx, |i| i.positions(&[row])).await?
         }
-        ReadRow::Incident(row) => insert_incidents(tx, std::slice::from_ref(&row)).await?,
+        ReadRow::Incident(row) => alone(tx, |i| i.incidents(std::slice::from_ref(&row))).await?,
         ReadRow::Token { id, sha256, body } => {
             sqlx::query!(
                 "INSERT INTO api_tokens (id, sha256, revoked, body) VALUES ($1, $2, FALSE, $3)",

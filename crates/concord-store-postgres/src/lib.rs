@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 mod append;
+mod rows;
 
 use append::{apply, fetch_hashes};
 
