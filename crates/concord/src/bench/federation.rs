@@ -393,6 +393,15 @@ pub async fn federation(
     // A pull with nothing new, as Tajikistan's node does it, over the whole log.
     let tjk_store = crate::database::open(&tjk.db).await?;
     let syncer = crate::nodes::syncer(tjk_store, Some(&tjk.dir.join("concord-node.key"))).await?;
+    // Kazakhstan's node learns of Tajikistan's from the secretariat's log, and its TLS
+    // listener reads the registry's nodes again every second: a short run gets here first.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while let Err(e) = syncer.pull(&kaz.fed, &mut |_, _, _| {}).await {
+        if Instant::now() > deadline {
+            bail!("Kazakhstan's node never accepted Tajikistan's: {e}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let mut pulls = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
