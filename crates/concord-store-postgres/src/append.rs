@@ -1,10 +1,9 @@
 //! The ledger's append on PostgreSQL: the SQL behind `concord_store::append` (the ledger
-//! head's row lock held by one transaction at a time; rows as arrays, `UNNEST`ed) and the
-//! read row of every event kind.
+//! head's row lock held by one transaction at a time; a write's rows as arrays, `UNNEST`ed, in
+//! one statement: [`crate::rows`]) and the read row of every event kind.
 
 use async_trait::async_trait;
-use concord_store::append::PositionRow;
-use concord_store::append::{AppendDatabase, AppendTransaction, Rows};
+use concord_store::append::{AppendDatabase, AppendTransaction, PositionRow, Rows};
 use concord_store::group_commit::GroupCommit;
 use concord_store::hash_cache::HashCache;
 use concord_store::projection::ReadRow;
