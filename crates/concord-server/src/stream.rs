@@ -164,6 +164,13 @@ impl Tail {
         )));
     }
 
+    /// Every entry as the streams get it, this ledger's and those received from peers,
+    /// for a listener of the server's own (who must not fall behind: a lagging receiver
+    /// skips entries).
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Tailed>> {
+        self.entries.subscribe()
+    }
+
     /// Tells the tailer the ledger grew.
     pub fn wake(&self) {
         let _ = self.wake.send(());

@@ -313,18 +313,42 @@ pub struct TakingPart {
     pub node_key: String,
 }
 
+/// How often the registry's nodes are read again for the TLS listener even with no word
+/// of a registration (one written by another process, a broadcast missed).
+const KNOW_NODES_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The node keys of the registry (and, on a member state's node, the secretariat's named at
-/// its start), kept in `known` and read again every second.
+/// its start), kept in `known`: read again as soon as a `node-registered` entry reaches the
+/// live stream (this ledger's, or one received from a peer: a node just registered is
+/// accepted at once), and every `every` in any case.
 async fn know_nodes(
     store: Arc<dyn Store>,
     anchor: Option<concord_core::federation::NodeOf>,
     known: Arc<concord_server::federation_tls::KnownNodes>,
+    mut entries: tokio::sync::broadcast::Receiver<Arc<concord_server::stream::Tailed>>,
+    every: std::time::Duration,
 ) -> anyhow::Result<()> {
+    use tokio::sync::broadcast::error::RecvError;
     let refresh = move |nodes: Vec<NodeRegistration>| known.set_registered(&nodes, anchor.as_ref());
     refresh(store.nodes().await?);
     tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.reset();
+        let mut listening = true;
         loop {
-            tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                seen = entries.recv(), if listening => match seen {
+                    Ok(entry) if entry.kind == "node-registered" => {}
+                    Ok(_) => continue,
+                    // Entries were missed: one of them may have been a registration.
+                    Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => {
+                        listening = false;
+                        continue;
+                    }
+                },
+            }
             match store.nodes().await {
                 Ok(nodes) => refresh(nodes),
                 Err(e) => tracing::warn!(error = %e, "could not read the registry's nodes"),
@@ -368,9 +392,8 @@ pub async fn take_part(
         }
     }
     let known = Arc::new(concord_server::federation_tls::KnownNodes::default());
-    know_nodes(store.clone(), deployment.node.clone(), known.clone()).await?;
     let tls_server = concord_server::federation_tls::server_config(&key, known.clone())?;
-    let tls_client = concord_server::federation_tls::client_config(&key, known)?;
+    let tls_client = concord_server::federation_tls::client_config(&key, known.clone())?;
     let key = Arc::new(key);
     let anchor = deployment.node.clone();
     let charter = deployment.charter.clone();
@@ -383,6 +406,15 @@ pub async fn take_part(
             cosigned: Default::default(),
         },
     );
+    let entries = state.tail.subscribe();
+    know_nodes(
+        store.clone(),
+        anchor.clone(),
+        known,
+        entries,
+        KNOW_NODES_EVERY,
+    )
+    .await?;
     if !peers.is_empty() {
         let syncer = Arc::new(Syncer {
             store,
@@ -463,4 +495,50 @@ pub struct FederationArgs {
     /// How often to pull from each peer, in milliseconds.
     #[arg(long, env = "CONCORD_PULL_EVERY_MS", default_value_t = 1000)]
     pub pull_every_ms: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A node registered while the server runs is accepted as soon as its entry reaches
+    /// the live stream, not at the next periodic read (here a minute away).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_node_registered_is_known_at_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("concord.db").display());
+        let store = database::open(&url).await.unwrap();
+        let tail = concord_server::stream::Tail::start(store.clone());
+        let known = Arc::new(concord_server::federation_tls::KnownNodes::default());
+        let every = std::time::Duration::from_secs(60);
+        know_nodes(store.clone(), None, known.clone(), tail.subscribe(), every)
+            .await
+            .unwrap();
+        let node_key = concord_ledger::signature::SecretKey::generate().public();
+        assert!(!known.knows(&node_key.to_bytes()));
+        let registration = NodeRegistration {
+            owner: KeyOwner::Member("KAZ".parse().unwrap()),
+            origin: "csto.concord/ledger/kaz".into(),
+            log_key: "unused".into(),
+            node_key: node_key.to_b64(),
+            registered_on: time::macros::date!(2026 - 12 - 07),
+        };
+        store
+            .commit(
+                &[concord_core::event::Event::NodeRegistered(registration)],
+                None,
+            )
+            .await
+            .unwrap();
+        tail.wake();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while !known.knows(&node_key.to_bytes()) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the new node is still unknown"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        tail.stop();
+    }
 }
