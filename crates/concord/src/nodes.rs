@@ -334,19 +334,16 @@ async fn know_nodes(
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);
         tick.reset();
-        let mut listening = true;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
-                seen = entries.recv(), if listening => match seen {
+                seen = entries.recv() => match seen {
                     Ok(entry) if entry.kind == "node-registered" => {}
                     Ok(_) => continue,
                     // Entries were missed: one of them may have been a registration.
                     Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => {
-                        listening = false;
-                        continue;
-                    }
+                    // The server's live stream is gone, and the server with it.
+                    Err(RecvError::Closed) => return,
                 },
             }
             match store.nodes().await {
@@ -514,6 +511,24 @@ mod tests {
         know_nodes(store.clone(), None, known.clone(), tail.subscribe(), every)
             .await
             .unwrap();
+        // The tailer reads on from where the ledger ends when it starts: an entry seen on
+        // the stream says it has started.
+        let mut seen = tail.subscribe();
+        for n in 0.. {
+            assert!(n < 50, "the tailer never started");
+            let source = concord_core::history::Source {
+                file: format!("before-{n}.txt"),
+                title: "Before".into(),
+                published: None,
+            };
+            let event = concord_core::event::Event::SourceCited(source);
+            store.commit(&[event], None).await.unwrap();
+            tail.wake();
+            let wait = std::time::Duration::from_millis(200);
+            if tokio::time::timeout(wait, seen.recv()).await.is_ok() {
+                break;
+            }
+        }
         let node_key = concord_ledger::signature::SecretKey::generate().public();
         assert!(!known.knows(&node_key.to_bytes()));
         let registration = NodeRegistration {
