@@ -406,7 +406,7 @@ fn bench_audit_prints_the_ratio() {
 }
 
 #[test]
-fn bench_report_prints_each_piece_and_the_decision_covers_the_signature_check() {
+fn bench_report_prints_each_piece() {
     let out = Command::new(env!("CARGO_BIN_EXE_concord"))
         .args(["bench", "report", "--reports", "50", "--json"])
         .output()
@@ -420,11 +420,16 @@ fn bench_report_prints_each_piece_and_the_decision_covers_the_signature_check() 
         "canonical_message_us",
         "ledger_entry_us",
         "read_row_us",
+        "verify_us",
+        "batch_verify_us",
+        "batch_seals_us",
+        "decide_us",
     ] {
         assert!(us(k) > 0.0, "{k}: {f}");
     }
-    // The decision checks the signature, so it costs more than the check's message alone.
-    assert!(us("decide_us") > us("canonical_message_us"), "{f}");
+    // (It compared the decision's time with the canonical message's, to show the decision
+    // checks the seal: a debug build's timings under CI's load do not keep that order. That
+    // a decision refuses a seal that does not verify is tested in attacks_signing.rs.)
 }
 
 #[test]
