@@ -197,11 +197,7 @@ pub(crate) async fn apply(
         }
         // A commit inserts these with its other rows (`Statements::rows`); alone, the same
         // statement takes one row.
-        ReadRow::Source { file, body } => {
-            let mut one = Statements::new();
-            one.sources(&[(file, body)]);
-            one.run(tx).await?
-        }
+        ReadRow::Source { file, body } => alone(tx, |s| s.sources(&[(file, body)])).await?,
         ReadRow::Status {
             member,
             status,
@@ -405,15 +401,11 @@ pub(crate) async fn apply(
                 seq,
                 body,
             };
-            let mut one = Statements::new();
-            one.positions(&[row]);
-            one.run(tx).await?
+            alone(tx, |s| s.positions(&[row])).await?
         }
         ReadRow::Incident(row) => {
             let rows = [row];
-            let mut one = Statements::new();
-            one.incidents(&rows, "ABORT");
-            one.run(tx).await?
+            alone(tx, |s| s.incidents(&rows, "ABORT")).await?
         }
         ReadRow::Token { id, sha256, body } => {
             sqlx::query!(
@@ -557,6 +549,17 @@ pub(crate) async fn fetch_hashes<'e>(
         .into_iter()
         .zip(hashes.chunks(32).map(<[u8]>::to_vec))
         .collect())
+}
+
+/// Inserts one row of a kind an append's rows hold ([`Statements`]), with the same
+/// statement.
+async fn alone<'a>(
+    tx: &mut SqliteConnection,
+    fill: impl FnOnce(&mut Statements<'a>),
+) -> Result<(), sqlx::Error> {
+    let mut one = Statements::new();
+    fill(&mut one);
+    one.run(tx).await
 }
 
 /// Sets a document's status (a decision's outcome).
