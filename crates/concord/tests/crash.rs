@@ -25,19 +25,6 @@ fn report(id: &str) -> Command {
     Command::ReportIncident(Box::new(report))
 }
 
-/// POSTs `body`: the answer's status, or why there was none (the server gone).
-fn post(url: &str, body: &serde_json::Value) -> Result<u16, ureq::Error> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into();
-    let response = agent
-        .post(url)
-        .header("content-type", "application/json")
-        .send(serde_json::to_vec(body).unwrap())?;
-    Ok(response.status().as_u16())
-}
-
 #[test]
 fn a_killed_server_keeps_every_report_it_acknowledged() {
     for db in TestDatabase::all() {
@@ -69,7 +56,8 @@ fn a_killed_server_keeps_every_report_it_acknowledged() {
                     for n in 0.. {
                         let id = format!("kaz-crash-{client}-{n}");
                         let signed = delegations.sign("KAZ", report(&id));
-                        match post(&format!("{address}/api/v1/incidents"), &signed) {
+                        let url = format!("{address}/api/v1/incidents");
+                        match common::try_post_json(&url, &signed).map(|r| r.status) {
                             Ok(201) => {
                                 acknowledged.lock().unwrap().push(id);
                                 answered.fetch_add(1, Ordering::SeqCst);

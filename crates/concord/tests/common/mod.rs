@@ -299,6 +299,12 @@ fn reply(mut response: ureq::http::Response<ureq::Body>) -> Reply {
 
 /// Sends a JSON body with POST, whatever the answer's status.
 pub fn post_json(url: &str, body: &Value) -> Reply {
+    try_post_json(url, body).unwrap_or_else(|e| panic!("POST {url}: {e}"))
+}
+
+/// Sends a JSON body with POST: the answer, whatever its status, or why there was none
+/// (the server gone).
+pub fn try_post_json(url: &str, body: &Value) -> Result<Reply, ureq::Error> {
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)
         .build()
@@ -306,9 +312,8 @@ pub fn post_json(url: &str, body: &Value) -> Reply {
     let response = agent
         .post(url)
         .header("content-type", "application/json")
-        .send(serde_json::to_vec(body).unwrap())
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    reply(response)
+        .send(serde_json::to_vec(body).unwrap())?;
+    Ok(reply(response))
 }
 
 /// Runs a future to completion on a runtime of its own.
