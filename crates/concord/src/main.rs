@@ -9,10 +9,10 @@ use clap::Parser;
 /// spent an eighth of an audit's time in malloc and free.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-use concord::cli;
+use concord::command;
 
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = command::Cli::parse();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
@@ -21,7 +21,7 @@ fn main() -> ExitCode {
         )
         .init();
     let runtime = tokio::runtime::Runtime::new().expect("the async runtime starts");
-    match runtime.block_on(cli::run(args)) {
+    match runtime.block_on(command::run(args)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");

@@ -5,7 +5,7 @@ use concord_core::registry::MemberStatus;
 use concord_store::queries::{ChairmanshipView, MemberView, SessionView};
 use time::Date;
 
-use crate::cli::Lang;
+use crate::command::Lang;
 
 fn label(lang: Lang, en: &'static str, ru: &'static str) -> &'static str {
     if lang == Lang::Ru { ru } else { en }

@@ -392,7 +392,8 @@ pub async fn federation(
 
     // A pull with nothing new, as Tajikistan's node does it, over the whole log.
     let tjk_store = crate::database::open(&tjk.db).await?;
-    let syncer = crate::nodes::syncer(tjk_store, Some(&tjk.dir.join("concord-node.key"))).await?;
+    let syncer =
+        crate::federation::syncer(tjk_store, Some(&tjk.dir.join("concord-node.key"))).await?;
     // Kazakhstan's node learns of Tajikistan's from the secretariat's log: a short run may
     // get here before that pull (its TLS listener used to wait a second more, too).
     let deadline = Instant::now() + Duration::from_secs(10);

@@ -48,6 +48,10 @@ pub struct MemoryFigures {
     pub rss_peak_mib: f64,
 }
 
+/// How long the server may take to load its hash mirror (10 M entries: ~17 s) before the
+/// bench gives up rather than wait for ever.
+const WARM_WITHIN: Duration = Duration::from_secs(600);
+
 /// Fills a fresh SQLite ledger to `entries`, serves it from a process of its own and
 /// measures that process's memory and `proofs` inclusion proofs over HTTP.
 pub async fn memory(entries: u64, proofs: usize) -> anyhow::Result<MemoryFigures> {
@@ -66,7 +70,8 @@ pub async fn memory(entries: u64, proofs: usize) -> anyhow::Result<MemoryFigures
     let log_key = dir.path().join("log.key");
     crate::log_key::load_or_create(&log_key, &origin)?;
     let started = Instant::now();
-    let (mut child, addr) = start_serve(&url, &log_key, "warn,concord::cli=debug", Stdio::piped())?;
+    let filter = format!("warn,{}=debug", crate::command::serve::WARMED);
+    let (mut child, addr) = start_serve(&url, &log_key, &filter, Stdio::piped())?;
     let stderr = child.stderr.take().context("no stderr")?;
     until_serving(&mut child, "the server")?;
     let server = Serving { child, addr };
@@ -83,7 +88,9 @@ pub async fn memory(entries: u64, proofs: usize) -> anyhow::Result<MemoryFigures
         }
         bail!("the server stopped before its hash mirror was loaded")
     });
-    warmed.await??;
+    tokio::time::timeout(WARM_WITHIN, warmed)
+        .await
+        .context("the server did not say its hash mirror was loaded")???;
     let warm_seconds = started.elapsed().as_secs_f64();
     // Let the process settle (its pools and listener idle) before reading its memory.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -158,7 +158,7 @@ pub async fn run(store: &dyn Store, what: IncidentsCommand) -> anyhow::Result<()
                 releasability,
             };
             let command = Command::ReportIncident(Box::new(report));
-            crate::council::sign_and_record(store, &secret, owner, command, print).await
+            super::council::sign_and_record(store, &secret, owner, command, print).await
         }
         IncidentsCommand::List {
             domain,

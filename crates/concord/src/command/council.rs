@@ -1,11 +1,10 @@
-//! `concord council`, `concord bundle` and `concord verify`: the council's procedure on
-//! the command line, each step signed with a key file; bundles out; offline verification.
+//! `concord council`: the council's procedure on the command line, each step signed with a
+//! key file and recorded (or printed, for the HTTP API).
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
-use concord_core::bundle::{self, Bundle};
 use concord_core::code::{MemberCode, Slug};
 use concord_core::consensus::{Position, Stance};
 use concord_core::council::{
@@ -268,9 +267,31 @@ async fn command(step: CouncilStep, store: &dyn Store, owner: &str) -> anyhow::R
     })
 }
 
+/// A step of the council's procedure, signed with a key file and recorded.
+#[derive(Debug, clap::Args)]
+pub struct Council {
+    /// The signing key (a `.key` file from `concord keys generate`).
+    #[arg(long, env = "CONCORD_KEY")]
+    key: PathBuf,
+    /// Print the signed command (for `POST /api/v1/council/commands`) instead of
+    /// recording it.
+    #[arg(long)]
+    print: bool,
+    #[command(subcommand)]
+    step: CouncilStep,
+}
+
+impl Council {
+    /// Signs the step and records it (or prints it).
+    pub async fn run(self, database: &str) -> anyhow::Result<()> {
+        let store = crate::database::open(database).await?;
+        record(store.as_ref(), &self.key, self.step, self.print).await
+    }
+}
+
 /// Signs the step with the key file and carries it out on the database; or, with
 /// `print_only`, prints the signed command (to send to `POST /api/v1/council/commands`).
-pub async fn run(
+async fn record(
     store: &dyn Store,
     key_path: &Path,
     step: CouncilStep,
@@ -311,77 +332,4 @@ pub async fn sign_and_record(
         done.last_leaf
     );
     Ok(())
-}
-
-/// Writes the bundle of a decided document as canonical JSON.
-pub async fn export(
-    store: &dyn Store,
-    log_key: &concord_ledger::checkpoint::LogKey,
-    document: &str,
-    out: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    let bundle = app::bundle(store, log_key, document).await?;
-    let text = concord_ledger::canonical::to_string(&bundle) + "\n";
-    let path = out.unwrap_or_else(|| PathBuf::from(format!("{document}.bundle.json")));
-    std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
-    println!(
-        "wrote {}: {} version {}, ledger leaf {} of {}",
-        path.display(),
-        bundle.version.document,
-        bundle.version.number,
-        bundle.proof.index,
-        bundle.proof.tree_size
-    );
-    Ok(())
-}
-
-/// Verifies a bundle file offline against an exported key folder; fails naming every
-/// check that failed.
-pub fn verify(file: &Path, keys: &Path) -> anyhow::Result<()> {
-    let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let bundle: Bundle = serde_json::from_slice(&bytes)
-        .with_context(|| format!("{} is not a document bundle", file.display()))?;
-    // Every byte counts: the file must be exactly the canonical form of what it holds.
-    let canonical = concord_ledger::canonical::to_string(&bundle) + "\n";
-    if let Some(at) = canonical
-        .bytes()
-        .zip(bytes.iter().copied())
-        .position(|(a, b)| a != b)
-        .or_else(|| (canonical.len() != bytes.len()).then_some(canonical.len().min(bytes.len())))
-    {
-        bail!(
-            "{}: not in canonical form from byte {at}: the file was altered after export",
-            file.display()
-        );
-    }
-    let trusted = crate::keys::import(keys)?;
-    match bundle::verify(&bundle, &trusted) {
-        Ok(v) => {
-            println!(
-                "{}: verified. {} version {} {} by {} ({}) on {}; {} member signatures valid; ledger leaf {} of {} under a signed checkpoint",
-                file.display(),
-                v.decision.document,
-                v.decision.version,
-                match v.decision.outcome {
-                    concord_core::consensus::Outcome::Adopted => "adopted",
-                    concord_core::consensus::Outcome::Blocked => "blocked",
-                },
-                v.decision.body,
-                v.decision.rule_code,
-                v.decision.decided_on,
-                v.signatures,
-                v.leaf.0,
-                v.leaf.1
-            );
-            Ok(())
-        }
-        Err(failures) => {
-            let lines: Vec<String> = failures.iter().map(|f| format!("  {f}")).collect();
-            bail!(
-                "{}: verification FAILED\n{}",
-                file.display(),
-                lines.join("\n")
-            )
-        }
-    }
 }

@@ -1,17 +1,16 @@
-//! The organisation's year on the command line: `concord year <step>` signs and records a
-//! step (programme items and progress, budget and payments, quota posts, the chair's
-//! priorities and report); `concord programmes`, `budget`, `quota`, `posts` and
-//! `report` read them as the secretariat does.
+//! `concord year <step>`: a step of the organisation's year signed and recorded (programme
+//! items and progress, budget and payments, quota posts, the chair's priorities and
+//! report); `concord programmes`, `budget`, `posts` and `report` read them as the
+//! secretariat does.
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::Subcommand;
 use concord_core::code::{MemberCode, Slug};
 use concord_core::council::Command;
 use concord_core::date::parse_day;
 use concord_core::keys::KeyOwner;
-use concord_core::releasability::Reader;
 use concord_core::text::Text;
 use concord_core::year::{
     AddProgrammeItem, Amount, ApportionQuotaPosts, Currency, FillQuotaPost, Funding, ItemStatus,
@@ -394,8 +393,30 @@ async fn command(step: YearStep, store: &dyn Store, owner: KeyOwner) -> anyhow::
     })
 }
 
+/// A step of the organisation's year (programmes, budget, quota posts, the chair's
+/// priorities and report), signed with a key file and recorded.
+#[derive(Debug, clap::Args)]
+pub struct Year {
+    /// The signing key.
+    #[arg(long, env = "CONCORD_KEY")]
+    key: PathBuf,
+    /// Print the signed command instead of recording it.
+    #[arg(long)]
+    print: bool,
+    #[command(subcommand)]
+    step: YearStep,
+}
+
+impl Year {
+    /// Signs the step and records it (or prints it).
+    pub async fn run(self, database: &str) -> anyhow::Result<()> {
+        let store = crate::database::open(database).await?;
+        record(store.as_ref(), &self.key, self.step, self.print).await
+    }
+}
+
 /// Signs `step` with the key at `key` and records it (or prints it).
-pub async fn run(
+async fn record(
     store: &dyn Store,
     key: &std::path::Path,
     step: YearStep,
@@ -403,196 +424,5 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let (secret, owner) = crate::keys::read_secret(key)?;
     let command = command(step, store, owner).await?;
-    crate::council::sign_and_record(store, &secret, owner, command, print_only).await
-}
-
-/// Who holds each post on `at`, by the rule and by the record.
-pub async fn posts(store: &dyn Store, at: time::Date, json: bool) -> anyhow::Result<()> {
-    let charter = concord_store::queries::charter(store).await?;
-    let posts = concord_store::year::posts(store, &charter, at, None).await?;
-    let quota =
-        concord_store::year::quota(store, &charter, &Reader::Secretariat, at.year()).await?;
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "posts": posts, "quota_posts": quota })
-            )?
-        );
-        return Ok(());
-    }
-    println!("Posts on {}", concord_core::PartialDate::Day(at));
-    for p in &posts {
-        println!("  {} ({})", p.name.en, p.code);
-        match (&p.term, p.held_by_nationals_of) {
-            (Some(t), _) => println!(
-                "    by the rule: a national of {} from {} to {}",
-                t.member,
-                concord_core::PartialDate::Day(t.from),
-                concord_core::PartialDate::Day(t.until)
-            ),
-            (None, Some(m)) => println!("    by the charter: a national of {m}"),
-            (None, None) => println!("    no rule for this day"),
-        }
-        match &p.holder {
-            Some(h) => println!(
-                "    recorded: {} ({}), known from {} — {}",
-                h.appointment.person.name.en,
-                h.appointment
-                    .nationality
-                    .map_or("nationality not recorded".to_owned(), |n| n.to_string()),
-                h.known_from
-                    .map_or("?".to_owned(), |d| concord_core::PartialDate::Day(d)
-                        .to_string()),
-                serde_json::to_value(h.check)?.as_str().unwrap_or_default()
-            ),
-            None => println!("    recorded: nobody known on this day"),
-        }
-    }
-    if let Some(q) = quota {
-        println!(
-            "  Quota posts {}–{} ({} in all, under {})",
-            q.from, q.until, q.count, q.document
-        );
-        for m in &q.members {
-            println!(
-                "    {}: {} allotted, {} renounced, {} vacant",
-                m.member, m.allotted, m.renounced, m.vacant
-            );
-            for h in &m.holders {
-                println!(
-                    "      {} — {}, until {}",
-                    h.post.en,
-                    h.holder.en,
-                    concord_core::PartialDate::Day(h.until)
-                );
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Programmes standing on `day`.
-pub async fn programmes(store: &dyn Store, day: time::Date, json: bool) -> anyhow::Result<()> {
-    let charter = concord_store::queries::charter(store).await?;
-    let all = concord_store::year::programmes(store, &charter, &Reader::Secretariat, day).await?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&all)?);
-        return Ok(());
-    }
-    for p in concord_store::year::progress_by_party(&all) {
-        println!(
-            "{}: {} items, {} done, {} overdue",
-            p.party, p.items, p.done, p.overdue
-        );
-    }
-    for p in &all {
-        println!(
-            "{} ({}, {}): {} items, {} done, {} overdue, {}%",
-            p.title.en,
-            p.id,
-            p.status.as_str(),
-            p.items.len(),
-            p.done,
-            p.overdue,
-            p.percent
-        );
-        for i in &p.items {
-            println!(
-                "  {}. {} — {} by {}: {} {}%{}",
-                i.item.number,
-                i.item.title.en,
-                i.item.responsible,
-                concord_core::PartialDate::Day(i.item.deadline),
-                i.status.as_str(),
-                i.percent,
-                if i.overdue { " OVERDUE" } else { "" }
-            );
-        }
-    }
-    Ok(())
-}
-
-/// A year's budget and arrears on `day`.
-pub async fn budget(
-    store: &dyn Store,
-    year: i32,
-    day: time::Date,
-    json: bool,
-) -> anyhow::Result<()> {
-    let charter = concord_store::queries::charter(store).await?;
-    let view = concord_store::year::budget(store, &charter, &Reader::Secretariat, year, day)
-        .await?
-        .with_context(|| format!("no budget of {year} is set"))?;
-    if json {
-        println!("{}", serde_json::to_string_pretty(&view)?);
-        return Ok(());
-    }
-    println!(
-        "Budget {year} ({}): total {} {}, paid {}, outstanding {} on {}",
-        view.document,
-        view.total,
-        view.currency,
-        view.paid,
-        view.outstanding,
-        concord_core::PartialDate::Day(day)
-    );
-    for a in &view.accounts {
-        println!(
-            "  {}  assessed {:>16}  paid {:>16}  outstanding {:>16}{}{}",
-            a.contribution.member,
-            a.contribution.assessed.to_string(),
-            a.paid.to_string(),
-            a.outstanding.to_string(),
-            if a.in_arrears { "  IN ARREARS" } else { "" },
-            if a.contribution.stayed_out {
-                "  (stayed out of the decision)"
-            } else {
-                ""
-            }
-        );
-    }
-    Ok(())
-}
-
-/// Writes the annual report of `year` (JSON and/or PDF).
-pub async fn report(
-    store: &dyn Store,
-    year: i32,
-    public: bool,
-    lang: &str,
-    pdf: Option<PathBuf>,
-    json: bool,
-) -> anyhow::Result<()> {
-    let deployment = concord_store::council::Deployment::read(store).await?;
-    let part = if public {
-        concord_store::annual::Part::Public
-    } else {
-        concord_store::annual::Part::Full
-    };
-    let report =
-        concord_store::annual::report(store, &deployment.charter, &deployment.origin, year, part)
-            .await?;
-    if let Some(path) = &pdf {
-        let bytes = concord_server::annual_pdf::render(&report, &deployment.charter, lang)?;
-        std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
-    }
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({ "sha256": report.digest(), "report": report })
-            )?
-        );
-    } else {
-        println!(
-            "annual report {year} of {} (chair), SHA-256 {}",
-            report.chair,
-            report.digest()
-        );
-        if let Some(path) = pdf {
-            println!("wrote {}", path.display());
-        }
-    }
-    Ok(())
+    super::council::sign_and_record(store, &secret, owner, command, print_only).await
 }

@@ -71,7 +71,7 @@ pub async fn run(store: &dyn Store, what: AlertsCommand) -> anyhow::Result<()> {
                 releasability,
                 situation,
             });
-            crate::council::sign_and_record(store, &secret, owner, command, print).await
+            super::council::sign_and_record(store, &secret, owner, command, print).await
         }
         AlertsCommand::List => {
             let page = concord_store::alerts::AlertPage {

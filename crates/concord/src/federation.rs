@@ -1,186 +1,16 @@
-//! `concord nodes` (the federation's registry of nodes) and `concord sync` (pull from a
-//! peer once, export to a file for a state, import a file).
+//! This node in the federation: the syncer of the command line, and a server taking part
+//! (its node key, its TLS listener, the registry's nodes it accepts, the pulls from its
+//! peers).
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{Context, bail};
-use clap::Subcommand;
+use anyhow::Context;
 use concord_core::federation::NodeRegistration;
-use concord_core::keys::KeyOwner;
 use concord_store::Store;
 use concord_store::council::Deployment;
 
-use crate::database;
 use crate::sync::Syncer;
-
-/// The federation's nodes.
-#[derive(Debug, Subcommand)]
-pub enum NodesCommand {
-    /// Register a node in the registry (on the secretariat's node): from its address,
-    /// which answers who it is, or from the file `concord nodes self` wrote.
-    Register {
-        /// The node's address (`http://10.0.0.2:8080`).
-        #[arg(long, conflicts_with = "file")]
-        from: Option<String>,
-        /// The node's registration file, carried by hand.
-        #[arg(long)]
-        file: Option<PathBuf>,
-        /// Whose node it must be (checked against what it says).
-        #[arg(long)]
-        owner: KeyOwner,
-    },
-    /// This node's registration, to carry to the secretariat (JSON).
-    #[command(name = "self")]
-    Me {
-        /// The ledger's signing key.
-        #[arg(long, env = "CONCORD_LOG_KEY", default_value = "concord-log.key")]
-        log_key: PathBuf,
-        /// The node key (created, owner-only, if missing).
-        #[arg(long, env = "CONCORD_NODE_KEY", default_value = "concord-node.key")]
-        node_key: PathBuf,
-    },
-    /// The registered nodes.
-    List {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// Sync without the server: once, or through a file.
-#[derive(Debug, Subcommand)]
-pub enum SyncCommand {
-    /// Pull once from a peer, showing progress.
-    Pull {
-        /// The peer's address.
-        #[arg(long)]
-        peer: String,
-        /// The node key.
-        #[arg(long, env = "CONCORD_NODE_KEY", default_value = "concord-node.key")]
-        node_key: PathBuf,
-    },
-    /// Write what a state may receive of every log this node holds to a file.
-    Export {
-        /// The state (KGZ) or `secretariat` the file is for.
-        #[arg(long)]
-        to: KeyOwner,
-        /// The file.
-        #[arg(long)]
-        out: PathBuf,
-        /// The ledger's signing key.
-        #[arg(long, env = "CONCORD_LOG_KEY", default_value = "concord-log.key")]
-        log_key: PathBuf,
-    },
-    /// Check a file written by `sync export` as a pull would, and keep what passes.
-    Import {
-        /// The file.
-        file: PathBuf,
-    },
-    /// The logs this node mirrors and what it refused.
-    Status {
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
-
-/// Runs `concord nodes …`.
-pub async fn nodes(database: &str, what: NodesCommand) -> anyhow::Result<()> {
-    let store = database::open(database).await?;
-    match what {
-        NodesCommand::Register { from, file, owner } => {
-            let deployment = Deployment::read(store.as_ref()).await?;
-            let text = match (from, file) {
-                (Some(url), _) => {
-                    let url = url.trim_end_matches('/');
-                    let v: serde_json::Value =
-                        crate::sync::http::get_json(format!("{url}/api/v1/federation/node"))
-                            .await
-                            .map_err(anyhow::Error::msg)?;
-                    v.to_string()
-                }
-                (None, Some(path)) => std::fs::read_to_string(&path)
-                    .with_context(|| format!("cannot read {}", path.display()))?,
-                (None, None) => {
-                    bail!("say where the node's registration comes from: --from URL or --file FILE")
-                }
-            };
-            let said: serde_json::Value =
-                serde_json::from_str(&text).context("the node's registration is not JSON")?;
-            let field = |name: &str| -> anyhow::Result<String> {
-                said[name]
-                    .as_str()
-                    .map(str::to_owned)
-                    .with_context(|| format!("the node's registration has no `{name}`"))
-            };
-            if field("owner")? != owner.to_string() {
-                bail!(
-                    "the node says it is {}'s, not {owner}'s: nothing registered",
-                    field("owner")?
-                );
-            }
-            let registration = NodeRegistration {
-                owner,
-                origin: field("origin")?,
-                log_key: field("log_key")?,
-                node_key: field("node_key")?,
-                registered_on: time::OffsetDateTime::now_utc().date(),
-            };
-            match concord_store::federation::register_node(
-                store.as_ref(),
-                &deployment,
-                registration.clone(),
-            )
-            .await?
-            {
-                Some(_) => println!(
-                    "registered {owner}'s node {} (node key {})",
-                    registration.origin, registration.node_key
-                ),
-                None => println!(
-                    "{owner}'s node {} is registered already",
-                    registration.origin
-                ),
-            }
-            Ok(())
-        }
-        NodesCommand::Me { log_key, node_key } => {
-            let deployment = Deployment::read(store.as_ref()).await?;
-            let (log_key, _) = crate::log_key::load_or_create(&log_key, &deployment.origin)?;
-            let (key, _) = crate::node_key::load_or_create(&node_key)?;
-            println!(
-                "{}",
-                serde_json::json!({
-                    "owner": deployment.owner().to_string(),
-                    "origin": deployment.origin,
-                    "log_key": log_key.verifier_key(),
-                    "node_key": key.public().to_b64(),
-                })
-            );
-            Ok(())
-        }
-        NodesCommand::List { json } => {
-            let nodes = store.nodes().await?;
-            if json {
-                println!("{}", serde_json::to_string_pretty(&nodes)?);
-                return Ok(());
-            }
-            if nodes.is_empty() {
-                println!("no node is registered");
-            }
-            for n in nodes {
-                println!(
-                    "{:<12} {}  registered {}",
-                    n.owner.to_string(),
-                    n.origin,
-                    n.registered_on
-                );
-            }
-            Ok(())
-        }
-    }
-}
 
 /// A syncer for this node's store, on the command line (no live stream).
 pub async fn syncer(store: Arc<dyn Store>, node_key: Option<&Path>) -> anyhow::Result<Syncer> {
@@ -206,100 +36,6 @@ pub async fn syncer(store: Arc<dyn Store>, node_key: Option<&Path>) -> anyhow::R
         peers: Default::default(),
         store,
     })
-}
-
-/// Runs `concord sync …`.
-pub async fn sync(database: &str, what: SyncCommand) -> anyhow::Result<()> {
-    let store = database::open(database).await?;
-    match what {
-        SyncCommand::Pull { peer, node_key } => {
-            let syncer = syncer(store, Some(&node_key)).await?;
-            let bar = indicatif::ProgressBar::new(0);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} entries")
-                    .expect("the template is valid"),
-            );
-            let report = syncer
-                .pull(&peer, &mut |origin, held, size| {
-                    bar.set_message(origin.to_owned());
-                    bar.set_length(size);
-                    bar.set_position(held);
-                })
-                .await
-                .map_err(anyhow::Error::msg)?;
-            bar.finish_and_clear();
-            for (origin, before, after, theirs) in &report.logs {
-                println!(
-                    "{origin}: {} new entries, {after} held of {theirs}",
-                    after - before
-                );
-            }
-            for origin in &report.unknown {
-                println!("{origin}: not a registered node's log; not taken");
-            }
-            for refused in &report.refused {
-                println!("refused {refused}");
-            }
-            for origin in &report.equivocations {
-                println!("{origin}: the peer passed on a proof that this log showed two histories");
-            }
-            if report.refused.is_empty() {
-                Ok(())
-            } else {
-                bail!("{} logs refused", report.refused.len())
-            }
-        }
-        SyncCommand::Export { to, out, log_key } => {
-            let deployment = Deployment::read(store.as_ref()).await?;
-            let (log_key, _) = crate::log_key::load_or_create(&log_key, &deployment.origin)?;
-            let (pages, leaves) =
-                crate::sync::file::export(store.as_ref(), &log_key, &deployment.charter, to, &out)
-                    .await?;
-            println!(
-                "wrote {pages} pages ({leaves} leaves, entries only where {to} may read them) to {}",
-                out.display()
-            );
-            Ok(())
-        }
-        SyncCommand::Import { file } => {
-            // Importing needs no node key: nothing is asked of anyone.
-            let syncer = syncer(store, None).await?;
-            let done = crate::sync::file::import(&syncer, &file).await?;
-            println!("kept {} new entries from {}", done.leaves, file.display());
-            for origin in &done.unknown {
-                println!("{origin}: not a registered node's log; not taken");
-            }
-            for refused in &done.refused {
-                println!("refused {refused}");
-            }
-            if done.refused.is_empty() {
-                Ok(())
-            } else {
-                bail!("{} pages refused", done.refused.len())
-            }
-        }
-        SyncCommand::Status { json } => {
-            let heads = store.mirror_heads().await?;
-            let refusals = store.refusals(50).await?;
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"logs": heads, "refusals": refusals})
-                );
-                return Ok(());
-            }
-            for h in heads {
-                println!("{}: {} entries verified", h.origin, h.size);
-            }
-            for r in refusals {
-                println!(
-                    "{} refused from {} ({}): {}",
-                    r.at, r.peer, r.origin, r.reason
-                );
-            }
-            Ok(())
-        }
-    }
 }
 
 /// A server taking part in the federation: its state, the TLS configuration its
@@ -443,7 +179,7 @@ pub async fn federate(
     log_key: concord_ledger::checkpoint::LogKey,
     federation: FederationArgs,
 ) -> anyhow::Result<concord_server::AppState> {
-    let node = crate::nodes::take_part(
+    let node = take_part(
         store,
         deployment,
         log_key,
@@ -457,7 +193,7 @@ pub async fn federate(
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .with_context(|| format!("cannot listen on {address}"))?;
-        crate::cli::announce(&format!(
+        crate::command::announce(&format!(
             "Serving other nodes over TLS at https://{}/ (node key {})",
             listener.local_addr()?,
             node.node_key
@@ -496,7 +232,10 @@ pub struct FederationArgs {
 
 #[cfg(test)]
 mod tests {
+    use concord_core::keys::KeyOwner;
+
     use super::*;
+    use crate::database;
 
     /// A node registered while the server runs is accepted as soon as its entry reaches
     /// the live stream, not at the next periodic read (here a minute away).

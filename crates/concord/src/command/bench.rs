@@ -4,7 +4,7 @@
 use anyhow::Context;
 use clap::Subcommand;
 
-use crate::cli::print_json;
+use super::print_json;
 
 /// What to measure.
 #[derive(Debug, Subcommand)]
