@@ -1,12 +1,15 @@
 //! The [`Store`] on PostgreSQL: for production and for several server nodes sharing one
 //! database. Migrations take an advisory lock, so nodes may start together.
 
-use std::time::Duration;
-
+mod accounts;
 mod append;
+mod federated;
+mod growth;
+mod lists;
+mod open;
 mod rows;
 
-use append::{apply, fetch_hashes};
+use append::fetch_hashes;
 
 use async_trait::async_trait;
 use concord_core::accounts::Account;
@@ -24,12 +27,11 @@ use concord_core::tokens::ApiToken;
 use concord_store::federation;
 use concord_store::group_commit::GroupCommit;
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::received_row;
 use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
     SubjectHeads,
 };
-use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::postgres::PgPool;
 
 /// Concord's data in a PostgreSQL database.
 pub struct PostgresStore {
@@ -43,134 +45,12 @@ pub struct PostgresStore {
     growth: std::sync::OnceLock<tokio::sync::watch::Sender<u64>>,
 }
 
-/// The channel every commit announces the ledger's new size on.
-const GROWTH_CHANNEL: &str = "concord_ledger";
-
-/// Listens to [`GROWTH_CHANNEL`] for as long as the server runs, reconnecting after a lost
-/// connection (and then waking the watchers, who read whatever they missed).
-async fn listen_for_growth(pool: PgPool, sender: tokio::sync::watch::Sender<u64>) {
-    loop {
-        let Err(e) = relay_growth(&pool, &sender).await;
-        tracing::warn!(error = %e, "lost the ledger's notifications; listening again");
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-}
-
-/// Relays each announced size to the watchers until the connection fails.
-async fn relay_growth(
-    pool: &PgPool,
-    sender: &tokio::sync::watch::Sender<u64>,
-) -> Result<std::convert::Infallible, sqlx::Error> {
-    let mut listener = sqlx::postgres::PgListener::connect_with(pool).await?;
-    listener.listen(GROWTH_CHANNEL).await?;
-    // Anything committed while nobody listened is found by the watchers' own read.
-    sender.send_modify(|_| ());
-    loop {
-        let note = listener.recv().await?;
-        if let Ok(size) = note.payload().parse::<u64>() {
-            sender.send_if_modified(|known| {
-                let grew = size > *known;
-                *known = (*known).max(size);
-                grew
-            });
-        }
-    }
-}
-
-/// Adds to an open `(FALSE` the reader's scope as conditions on the table aliased `table`
-/// (releasability in `release_to`, `release_group`), whose originator is in `originator`:
-/// the one form of the access policy that incident and alert lists choose rows by.
-fn push_scope(
-    q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
-    scope: &concord_core::access::Scope,
-    originator: &str,
-    table: &str,
-) {
-    if let Some(own) = concord_store::incidents::scope_owner(scope) {
-        q.push(format!(" OR {originator} = ")).push_bind(own);
-    }
-    for release in &scope.releases {
-        q.push(format!(" OR {table}.release_to = "))
-            .push_bind(*release);
-    }
-    for group in &scope.groups {
-        q.push(format!(
-            " OR ({table}.release_to = 'group' AND {table}.release_group = "
-        ))
-        .push_bind(group.to_string())
-        .push(")");
-    }
-}
-
-/// Keeps the rows after a page's cursor, in a list ordered by `time` descending then `id`:
-/// the keyset condition every paged list uses.
-fn push_after(
-    q: &mut sqlx::QueryBuilder<'_, sqlx::Postgres>,
-    time: &str,
-    id: &str,
-    after: Option<&(String, String)>,
-) {
-    if let Some((at, last)) = after {
-        q.push(format!(" AND ({time} < "))
-            .push_bind(at.clone())
-            .push(format!(" OR ({time} = "))
-            .push_bind(at.clone())
-            .push(format!(" AND {id} > "))
-            .push_bind(last.clone())
-            .push("))");
-    }
-}
-
 fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(d.message().to_owned())
         }
         _ => StoreError::Database(e.to_string()),
-    }
-}
-
-/// How long a pooled connection may sit idle before it is pinged again when lent.
-const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
-
-impl PostgresStore {
-    /// Connects to the database at `url` (`postgres://user@host/db`) and brings its
-    /// schema up to date.
-    pub async fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let pool = PgPoolOptions::new()
-            .max_connections(16)
-            .acquire_timeout(Duration::from_secs(10))
-            // sqlx pings a connection before lending it by default: a round trip to the
-            // server before every read and every append. Only a connection that sat idle
-            // is pinged here (and closed if the server dropped it meanwhile: a restart, an
-            // administrator, a firewall's timeout); while busy, a connection the server
-            // drops answers one statement with an error and is not lent again.
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    use sqlx::Connection;
-                    Ok(meta.idle_for < PING_AFTER_IDLE || conn.ping().await.is_ok())
-                })
-            })
-            .connect(url)
-            .await
-            .map_err(db_error)?;
-        sqlx::migrate!("./migrations")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(PostgresStore {
-            pool,
-            hash_cache: HashCache::default(),
-            group: GroupCommit::default(),
-            guards: Default::default(),
-            growth: std::sync::OnceLock::new(),
-        })
-    }
-
-    /// Closes every connection.
-    pub async fn close(&self) {
-        self.pool.close().await;
     }
 }
 
@@ -373,7 +253,7 @@ impl Store for PostgresStore {
     fn growth(&self) -> Option<tokio::sync::watch::Receiver<u64>> {
         let sender = self.growth.get_or_init(|| {
             let (sender, _) = tokio::sync::watch::channel(0);
-            tokio::spawn(listen_for_growth(self.pool.clone(), sender.clone()));
+            tokio::spawn(growth::listen_for_growth(self.pool.clone(), sender.clone()));
             sender
         });
         Some(sender.subscribe())
@@ -384,21 +264,7 @@ impl Store for PostgresStore {
         scope: &concord_core::access::Scope,
         page: &concord_store::alerts::AlertPage,
     ) -> Result<Vec<String>, StoreError> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-            "SELECT a.summary FROM alerts a WHERE (FALSE",
-        );
-        push_scope(&mut q, scope, "a.issuer", "a");
-        q.push(")");
-        if let Some(situation) = &page.situation {
-            q.push(" AND a.situation = ").push_bind(situation.clone());
-        }
-        push_after(&mut q, "a.received_at", "a.id", page.after.as_ref());
-        q.push(" ORDER BY a.received_at DESC, a.id LIMIT ")
-            .push_bind(page.limit);
-        q.build_query_scalar()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)
+        lists::alert_summaries(self, scope, page).await
     }
 
     async fn situation_summaries(
@@ -406,29 +272,7 @@ impl Store for PostgresStore {
         after: Option<&(String, String)>,
         limit: i64,
     ) -> Result<Vec<concord_store::projection::SituationRow>, StoreError> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-            "SELECT id, opened_at, title, level, reports FROM situations WHERE TRUE",
-        );
-        push_after(&mut q, "opened_at", "id", after);
-        q.push(" ORDER BY opened_at DESC, id LIMIT ")
-            .push_bind(limit);
-        let rows: Vec<(String, String, String, String, String)> = q
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, opened_at, title, level, reports)| concord_store::projection::SituationRow {
-                    id,
-                    opened_at,
-                    title,
-                    level,
-                    reports,
-                },
-            )
-            .collect())
+        lists::situation_summaries(self, after, limit).await
     }
 
     async fn seals_seen(&self, seals: &[concord_store::SealId]) -> Result<Vec<bool>, StoreError> {
@@ -500,25 +344,11 @@ impl Store for PostgresStore {
     }
 
     async fn account(&self, username: &str) -> Result<Option<(Account, bool)>, StoreError> {
-        let row = sqlx::query!(
-            "SELECT body, closed FROM accounts WHERE username = $1",
-            username
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.map(|r| Ok((StoreError::decode("account", &r.body)?, r.closed)))
-            .transpose()
+        accounts::account(self, username).await
     }
 
     async fn accounts(&self) -> Result<Vec<(Account, bool)>, StoreError> {
-        let rows = sqlx::query!("SELECT body, closed FROM accounts ORDER BY username")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        rows.into_iter()
-            .map(|r| Ok((StoreError::decode("account", &r.body)?, r.closed)))
-            .collect()
+        accounts::accounts(self).await
     }
 
     async fn set_password(
@@ -527,27 +357,11 @@ impl Store for PostgresStore {
         password_hash: &str,
         at: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query!(
-            "INSERT INTO credentials (username, password_hash, changed_at) VALUES ($1, $2, $3)
-             ON CONFLICT (username) DO UPDATE SET password_hash = $2, changed_at = $3",
-            username,
-            password_hash,
-            at
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        accounts::set_password(self, username, password_hash, at).await
     }
 
     async fn password_hash(&self, username: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar!(
-            "SELECT password_hash FROM credentials WHERE username = $1",
-            username
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)
+        accounts::password_hash(self, username).await
     }
 
     async fn open_console_session(
@@ -556,49 +370,19 @@ impl Store for PostgresStore {
         session: &ConsoleSession,
         created_at: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query!(
-            "INSERT INTO console_sessions (sha256, username, csrf, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
-            sha256,
-            session.username,
-            session.csrf,
-            created_at,
-            session.expires_at
-        )
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        accounts::open_console_session(self, sha256, session, created_at).await
     }
 
     async fn console_session(&self, sha256: &str) -> Result<Option<ConsoleSession>, StoreError> {
-        let row = sqlx::query!(
-            "SELECT username, csrf, expires_at FROM console_sessions WHERE sha256 = $1",
-            sha256
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(row.map(|r| ConsoleSession {
-            username: r.username,
-            csrf: r.csrf,
-            expires_at: r.expires_at,
-        }))
+        accounts::console_session(self, sha256).await
     }
 
     async fn close_console_session(&self, sha256: &str) -> Result<(), StoreError> {
-        sqlx::query!("DELETE FROM console_sessions WHERE sha256 = $1", sha256)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        accounts::close_console_session(self, sha256).await
     }
 
     async fn close_console_sessions_of(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query!("DELETE FROM console_sessions WHERE username = $1", username)
-            .execute(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        accounts::close_console_sessions_of(self, username).await
     }
 
     async fn subject_heads(&self, subjects: &[String]) -> Result<SubjectHeads, StoreError> {
@@ -679,58 +463,7 @@ impl Store for PostgresStore {
         scope: &concord_core::access::Scope,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError> {
-        // Built per search, with only the conditions asked: `(? IS NULL OR col = ?)` would
-        // keep the planner from the (domain, country, occurred_at) index.
-        let mut q = sqlx::QueryBuilder::<sqlx::Postgres>::new(
-            "SELECT r.body FROM incident_reports r \
-             WHERE r.version = (SELECT MAX(v.version) FROM incident_reports v WHERE v.id = r.id)",
-        );
-        // The reader's scope first: nothing outside it is searched, ordered or counted.
-        q.push(" AND (FALSE");
-        push_scope(&mut q, scope, "r.reporter", "r");
-        q.push(")");
-        if let Some(ids) = &filter.ids {
-            q.push(" AND r.id IN (NULL");
-            for id in ids {
-                q.push(", ").push_bind(id.clone());
-            }
-            q.push(")");
-        }
-        push_after(&mut q, "r.occurred_at", "r.id", filter.after.as_ref());
-        if let Some(domain) = &filter.domain {
-            q.push(" AND r.domain = ").push_bind(domain.clone());
-        }
-        if let Some(country) = &filter.country {
-            q.push(" AND r.country = ").push_bind(country.clone());
-        }
-        if let Some(from) = &filter.from {
-            q.push(" AND r.occurred_at >= ").push_bind(from.clone());
-        }
-        if let Some(to) = &filter.to {
-            q.push(" AND r.occurred_at < ").push_bind(to.clone());
-        }
-        if let Some(rank) = filter.min_severity {
-            q.push(" AND r.severity_rank >= ").push_bind(rank);
-        }
-        if let Some(text) = &filter.text {
-            q.push(" AND strpos(lower((r.body::jsonb #>> '{report,title}') || ' ' || (r.body::jsonb #>> '{report,text}')), ")
-                .push_bind(text.to_lowercase())
-                .push(") > 0");
-        }
-        if let Some([west, south, east, north]) = filter.bbox {
-            q.push(" AND r.west <= ").push_bind(east);
-            q.push(" AND r.east >= ").push_bind(west);
-            q.push(" AND r.south <= ").push_bind(north);
-            q.push(" AND r.north >= ").push_bind(south);
-        }
-        q.push(" ORDER BY r.occurred_at DESC, r.id LIMIT ")
-            .push_bind(filter.limit);
-        let bodies: Vec<String> = q
-            .build_query_scalar()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        StoreError::decode_all("incident report", bodies)
+        lists::incident_reports(self, scope, filter).await
     }
 
     async fn operations(&self) -> Result<Vec<Operation>, StoreError> {
@@ -742,24 +475,11 @@ impl Store for PostgresStore {
     }
 
     async fn live_token(&self, sha256: &str) -> Result<Option<ApiToken>, StoreError> {
-        let body = sqlx::query_scalar!(
-            "SELECT body FROM api_tokens WHERE sha256 = $1 AND NOT revoked",
-            sha256
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        body.map(|b| StoreError::decode("token", &b)).transpose()
+        accounts::live_token(self, sha256).await
     }
 
     async fn tokens(&self) -> Result<Vec<(ApiToken, bool)>, StoreError> {
-        let rows = sqlx::query!("SELECT body, revoked FROM api_tokens ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        rows.into_iter()
-            .map(|r| Ok((StoreError::decode("token", &r.body)?, r.revoked)))
-            .collect()
+        accounts::tokens(self).await
     }
 
     async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError> {
@@ -788,62 +508,23 @@ impl Store for PostgresStore {
     }
 
     async fn nodes(&self) -> Result<Vec<concord_core::federation::NodeRegistration>, StoreError> {
-        let bodies: Vec<String> =
-            sqlx::query_scalar("SELECT body FROM nodes ORDER BY owner, origin")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_error)?;
-        StoreError::decode_all("node", bodies)
+        federated::nodes(self).await
     }
 
     async fn mirror_heads(&self) -> Result<Vec<federation::MirrorHead>, StoreError> {
-        let rows: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT origin, size, note FROM mirror_checkpoints ORDER BY origin")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(origin, size, note)| federation::MirrorHead {
-                origin,
-                size: size as u64,
-                note,
-            })
-            .collect())
+        federated::mirror_heads(self).await
     }
 
     async fn mirror_size(&self, origin: &str) -> Result<u64, StoreError> {
-        let size: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(idx) + 1, 0) FROM mirror_leaves WHERE origin = $1",
-        )
-        .bind(origin)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(size as u64)
+        federated::mirror_size(self, origin).await
     }
 
     async fn mirror_first_unheld(&self, origin: &str) -> Result<Option<u64>, StoreError> {
-        let first: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(idx) FROM mirror_leaves WHERE origin = $1 AND entry IS NULL AND unheld",
-        )
-        .bind(origin)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(first.map(|i| i as u64))
+        federated::mirror_first_unheld(self, origin).await
     }
 
     async fn mirror_hashes(&self, origin: &str, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
-        let found: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT idx, hash FROM mirror_hashes WHERE origin = $1 AND idx = ANY($2)",
-        )
-        .bind(origin)
-        .bind(indexes.iter().map(|&i| i as i64).collect::<Vec<i64>>())
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        StoreError::hashes_in_order(indexes, found)
+        federated::mirror_hashes(self, origin, indexes).await
     }
 
     async fn mirror_leaves(
@@ -852,109 +533,18 @@ impl Store for PostgresStore {
         start: u64,
         end: u64,
     ) -> Result<Vec<federation::MirrorLeaf>, StoreError> {
-        let rows: Vec<(i64, Vec<u8>, Option<String>, bool)> = sqlx::query_as(
-            "SELECT idx, leaf_hash, entry, unheld FROM mirror_leaves WHERE origin = $1 AND idx >= $2 AND idx < $3 ORDER BY idx",
-        )
-        .bind(origin)
-        .bind(start as i64)
-        .bind(end as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        federation::MirrorLeaf::from_rows(rows)
+        federated::mirror_leaves(self, origin, start, end).await
     }
 
     async fn receive(&self, received: &federation::Received) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await.map_err(db_error)?;
-        // The leaves and the tree's hashes travel as arrays: one statement each.
-        let idx: Vec<i64> = received.leaves.iter().map(|l| l.index as i64).collect();
-        let hashes: Vec<Vec<u8>> = received
-            .leaves
-            .iter()
-            .map(|l| l.leaf_hash.0.to_vec())
-            .collect();
-        let entries: Vec<Option<String>> =
-            received.leaves.iter().map(|l| l.entry.clone()).collect();
-        let unheld: Vec<bool> = received.leaves.iter().map(|l| l.unheld).collect();
-        sqlx::query(
-            "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry, unheld) \
-             SELECT $1, * FROM UNNEST($2::bigint[], $3::bytea[], $4::text[], $5::bool[]) \
-             ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry, unheld = excluded.unheld \
-             WHERE mirror_leaves.entry IS NULL",
-        )
-        .bind(&received.origin)
-        .bind(idx)
-        .bind(hashes)
-        .bind(entries)
-        .bind(unheld)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let idx: Vec<i64> = received.hashes.iter().map(|(i, _)| *i as i64).collect();
-        let hashes: Vec<Vec<u8>> = received.hashes.iter().map(|(_, h)| h.0.to_vec()).collect();
-        sqlx::query(
-            "INSERT INTO mirror_hashes (origin, idx, hash) \
-             SELECT $1, * FROM UNNEST($2::bigint[], $3::bytea[])",
-        )
-        .bind(&received.origin)
-        .bind(idx)
-        .bind(hashes)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if let Some(head) = &received.head {
-            sqlx::query(
-                "INSERT INTO mirror_checkpoints (origin, size, note, received_at) VALUES ($1, $2, $3, $4) \
-                 ON CONFLICT (origin) DO UPDATE SET size = excluded.size, note = excluded.note, received_at = excluded.received_at",
-            )
-            .bind(&head.origin)
-            .bind(head.size as i64)
-            .bind(&head.note)
-            .bind(&received.received_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        for (index, event) in &received.applied {
-            apply(&mut tx, *index as i64, received_row(event))
-                .await
-                .map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)
+        federated::receive(self, received).await
     }
 
     async fn record_refusal(&self, refusal: &federation::Refusal) -> Result<(), StoreError> {
-        sqlx::query(
-            "INSERT INTO federation_refusals (at, peer, origin, reason, evidence) VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(&refusal.at)
-        .bind(&refusal.peer)
-        .bind(&refusal.origin)
-        .bind(&refusal.reason)
-        .bind(&refusal.evidence)
-        .execute(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        federated::record_refusal(self, refusal).await
     }
 
     async fn refusals(&self, limit: i64) -> Result<Vec<federation::Refusal>, StoreError> {
-        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT at, peer, origin, reason, evidence FROM federation_refusals ORDER BY id DESC LIMIT $1",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(at, peer, origin, reason, evidence)| federation::Refusal {
-                at,
-                peer,
-                origin,
-                reason,
-                evidence,
-            })
-            .collect())
+        federated::refusals(self, limit).await
     }
 }

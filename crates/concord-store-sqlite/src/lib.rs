@@ -1,14 +1,15 @@
 //! The [`Store`] on SQLite: Concord's embedded default. One file, WAL journal, every commit
 //! synced to disk before it is acknowledged.
 
-use std::str::FromStr;
-use std::time::Duration;
-
+mod accounts;
 mod append;
 mod checkpoint;
+mod federated;
+mod lists;
+mod open;
 mod rows;
 
-use append::{apply, fetch_hashes};
+use append::fetch_hashes;
 
 use async_trait::async_trait;
 use concord_core::accounts::Account;
@@ -26,14 +27,11 @@ use concord_core::tokens::ApiToken;
 use concord_store::federation;
 use concord_store::group_commit::GroupCommit;
 use concord_store::hash_cache::HashCache;
-use concord_store::projection::received_row;
 use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
     SubjectHeads,
 };
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use sqlx::sqlite::SqlitePool;
 
 /// Concord's data in one SQLite file.
 pub struct SqliteStore {
@@ -53,185 +51,12 @@ pub struct SqliteStore {
     checkpoints: checkpoint::Checkpoints,
 }
 
-/// Adds to an open `(FALSE` the reader's scope as conditions on the table aliased `table`
-/// (releasability in `release_to`, `release_group`), whose originator is in `originator`:
-/// the one form of the access policy that incident and alert lists choose rows by.
-fn push_scope(
-    q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
-    scope: &concord_core::access::Scope,
-    originator: &str,
-    table: &str,
-) {
-    if let Some(own) = concord_store::incidents::scope_owner(scope) {
-        q.push(format!(" OR {originator} = ")).push_bind(own);
-    }
-    for release in &scope.releases {
-        q.push(format!(" OR {table}.release_to = "))
-            .push_bind(*release);
-    }
-    for group in &scope.groups {
-        q.push(format!(
-            " OR ({table}.release_to = 'group' AND {table}.release_group = "
-        ))
-        .push_bind(group.to_string())
-        .push(")");
-    }
-}
-
-/// Keeps the rows after a page's cursor, in a list ordered by `time` descending then `id`:
-/// the keyset condition every paged list uses.
-fn push_after(
-    q: &mut sqlx::QueryBuilder<'_, sqlx::Sqlite>,
-    time: &str,
-    id: &str,
-    after: Option<&(String, String)>,
-) {
-    if let Some((at, last)) = after {
-        q.push(format!(" AND ({time} < "))
-            .push_bind(at.clone())
-            .push(format!(" OR ({time} = "))
-            .push_bind(at.clone())
-            .push(format!(" AND {id} > "))
-            .push_bind(last.clone())
-            .push("))");
-    }
-}
-
-/// Brings the schema up to date on one connection with foreign keys off, as SQLite's manual
-/// asks for rebuilding a table that others refer to (the migration's own transaction cannot
-/// turn them off), then checks every foreign key before the connection is lent again.
-async fn migrate(pool: &SqlitePool) -> Result<(), StoreError> {
-    let failed = |e: &dyn std::fmt::Display| StoreError::Migration(e.to_string());
-    let mut conn = pool.acquire().await.map_err(|e| failed(&e))?;
-    sqlx::query("PRAGMA foreign_keys = OFF")
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| failed(&e))?;
-    let migrated = sqlx::migrate!("./migrations").run(&mut *conn).await;
-    sqlx::query("PRAGMA foreign_keys = ON")
-        .execute(&mut *conn)
-        .await
-        .map_err(|e| failed(&e))?;
-    migrated.map_err(|e| failed(&e))?;
-    let broken: Vec<(String,)> = sqlx::query_as("SELECT \"table\" FROM pragma_foreign_key_check")
-        .fetch_all(&mut *conn)
-        .await
-        .map_err(|e| failed(&e))?;
-    match broken.first() {
-        None => Ok(()),
-        Some((table,)) => Err(StoreError::Migration(format!(
-            "after migrating, {} rows refer to records that are missing (first in table {table})",
-            broken.len()
-        ))),
-    }
-}
-
 fn db_error(e: sqlx::Error) -> StoreError {
     match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             StoreError::Conflict(d.message().to_owned())
         }
         _ => StoreError::Database(e.to_string()),
-    }
-}
-
-/// Rows a statement may read ahead of its reader: a chunk of the ledger's entries
-/// ([`concord_store::ledger::MAX_ENTRIES`]), with room to spare.
-const ROW_BUFFER: usize = 1024;
-
-/// The writer's page cache, in KiB as SQLite's `cache_size` takes it (negative).
-const WRITER_CACHE: &str = "-2048";
-
-impl SqliteStore {
-    /// Opens (creating if missing) the database at `url` (`sqlite://concord.db`,
-    /// `sqlite::memory:`) and brings its schema up to date.
-    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
-        let in_memory = url.contains(":memory:");
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Database(format!("bad SQLite address `{url}`: {e}")))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Full)
-            // Checkpoints are the store's own task's (`checkpoint`), not a commit's; a
-            // commit checkpoints only past 40 MiB of journal (writes the task is not
-            // told of, or a task that cannot keep up).
-            .pragma("wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)
-            .foreign_keys(true)
-            // Ledger proofs read scattered pages of a large table: map the file rather
-            // than copy pages through read().
-            .pragma("mmap_size", "1073741824")
-            .pragma("cache_size", "-65536")
-            // A multi-row statement that may fail alone (an append's in a savepoint, its
-            // hashes, every other write) keeps a statement journal (the pages it changes,
-            // to undo it alone): in memory, not a temporary file.
-            .pragma("temp_store", "memory")
-            // A statement's rows come back from the connection's thread through a bounded
-            // channel (sqlx's default: 50 rows); a reader that works on what it read before
-            // asking again (the audit checks a chunk while the next is read) stalled that
-            // thread at the 50th row. A chunk is read whole instead.
-            .row_buffer_size(crate::ROW_BUFFER)
-            .busy_timeout(Duration::from_secs(10));
-        // A new database file holds restricted reports and token hashes: create it readable
-        // by its owner only (SQLite gives its journal files the same mode). An existing
-        // file keeps the mode its operator gave it.
-        let file = options.get_filename().to_path_buf();
-        #[cfg(unix)]
-        if !in_memory && !file.exists() {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&file)
-                .map_err(|e| {
-                    StoreError::Database(format!("cannot create {}: {e}", file.display()))
-                })?;
-        }
-        // An in-memory database exists once per connection: keep exactly one.
-        let max = if in_memory { 1 } else { 8 };
-        // A file on this machine cannot go stale: skip the ping sqlx sends before lending
-        // each connection.
-        let pool = SqlitePoolOptions::new()
-            .test_before_acquire(false)
-            .max_connections(max)
-            .connect_with(options.clone())
-            .await
-            .map_err(db_error)?;
-        migrate(&pool).await?;
-        // The writer's connection is kept for the store's life (no idle or age limit: a
-        // new connection would start with a cold cache). In memory, the one connection
-        // is both. Its page cache is small (`WRITER_CACHE`): what an append touches is
-        // the right edges and upper pages of a few B-trees, and every commit walks the
-        // cache's whole hash table whenever a split renumbered pages (SQLite parks a page
-        // at the locking page's number meanwhile): at 64 MiB that walk alone was ~3.6 %
-        // of the server's CPU, and a group's writes ran ~15 % slower than with 2 MiB.
-        let writer = if in_memory {
-            pool.clone()
-        } else {
-            SqlitePoolOptions::new()
-                .test_before_acquire(false)
-                .max_connections(1)
-                .min_connections(1)
-                .idle_timeout(None)
-                .max_lifetime(None)
-                .connect_with(options.pragma("cache_size", WRITER_CACHE))
-                .await
-                .map_err(db_error)?
-        };
-        Ok(SqliteStore {
-            checkpoints: checkpoint::Checkpoints::start((!in_memory).then(|| pool.clone())),
-            pool,
-            writer,
-            group: GroupCommit::default(),
-            hash_cache: HashCache::default(),
-            guards: Default::default(),
-        })
-    }
-
-    /// Closes every connection, checkpointing the journal.
-    pub async fn close(&self) {
-        self.writer.close().await;
-        self.pool.close().await;
     }
 }
 
@@ -458,20 +283,7 @@ impl Store for SqliteStore {
         scope: &concord_core::access::Scope,
         page: &concord_store::alerts::AlertPage,
     ) -> Result<Vec<String>, StoreError> {
-        let mut q =
-            sqlx::QueryBuilder::<sqlx::Sqlite>::new("SELECT a.summary FROM alerts a WHERE (FALSE");
-        push_scope(&mut q, scope, "a.issuer", "a");
-        q.push(")");
-        if let Some(situation) = &page.situation {
-            q.push(" AND a.situation = ").push_bind(situation.clone());
-        }
-        push_after(&mut q, "a.received_at", "a.id", page.after.as_ref());
-        q.push(" ORDER BY a.received_at DESC, a.id LIMIT ")
-            .push_bind(page.limit);
-        q.build_query_scalar()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)
+        lists::alert_summaries(self, scope, page).await
     }
 
     async fn situation_summaries(
@@ -479,29 +291,7 @@ impl Store for SqliteStore {
         after: Option<&(String, String)>,
         limit: i64,
     ) -> Result<Vec<concord_store::projection::SituationRow>, StoreError> {
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "SELECT id, opened_at, title, level, reports FROM situations WHERE TRUE",
-        );
-        push_after(&mut q, "opened_at", "id", after);
-        q.push(" ORDER BY opened_at DESC, id LIMIT ")
-            .push_bind(limit);
-        let rows: Vec<(String, String, String, String, String)> = q
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, opened_at, title, level, reports)| concord_store::projection::SituationRow {
-                    id,
-                    opened_at,
-                    title,
-                    level,
-                    reports,
-                },
-            )
-            .collect())
+        lists::situation_summaries(self, after, limit).await
     }
 
     async fn seals_seen(&self, seals: &[concord_store::SealId]) -> Result<Vec<bool>, StoreError> {
@@ -563,27 +353,11 @@ impl Store for SqliteStore {
     }
 
     async fn account(&self, username: &str) -> Result<Option<(Account, bool)>, StoreError> {
-        let row = sqlx::query!(
-            r#"SELECT body, closed AS "closed: bool" FROM accounts WHERE username = ?"#,
-            username
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        row.map(|r| Ok((StoreError::decode("account", &r.body)?, r.closed)))
-            .transpose()
+        accounts::account(self, username).await
     }
 
     async fn accounts(&self) -> Result<Vec<(Account, bool)>, StoreError> {
-        let rows = sqlx::query!(
-            r#"SELECT body, closed AS "closed: bool" FROM accounts ORDER BY username"#
-        )
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        rows.into_iter()
-            .map(|r| Ok((StoreError::decode("account", &r.body)?, r.closed)))
-            .collect()
+        accounts::accounts(self).await
     }
 
     async fn set_password(
@@ -592,27 +366,11 @@ impl Store for SqliteStore {
         password_hash: &str,
         at: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query!(
-            "INSERT INTO credentials (username, password_hash, changed_at) VALUES (?1, ?2, ?3)
-             ON CONFLICT (username) DO UPDATE SET password_hash = ?2, changed_at = ?3",
-            username,
-            password_hash,
-            at
-        )
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        accounts::set_password(self, username, password_hash, at).await
     }
 
     async fn password_hash(&self, username: &str) -> Result<Option<String>, StoreError> {
-        sqlx::query_scalar!(
-            "SELECT password_hash FROM credentials WHERE username = ?",
-            username
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)
+        accounts::password_hash(self, username).await
     }
 
     async fn open_console_session(
@@ -621,49 +379,19 @@ impl Store for SqliteStore {
         session: &ConsoleSession,
         created_at: &str,
     ) -> Result<(), StoreError> {
-        sqlx::query!(
-            "INSERT INTO console_sessions (sha256, username, csrf, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-            sha256,
-            session.username,
-            session.csrf,
-            created_at,
-            session.expires_at
-        )
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        accounts::open_console_session(self, sha256, session, created_at).await
     }
 
     async fn console_session(&self, sha256: &str) -> Result<Option<ConsoleSession>, StoreError> {
-        let row = sqlx::query!(
-            "SELECT username, csrf, expires_at FROM console_sessions WHERE sha256 = ?",
-            sha256
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(row.map(|r| ConsoleSession {
-            username: r.username,
-            csrf: r.csrf,
-            expires_at: r.expires_at,
-        }))
+        accounts::console_session(self, sha256).await
     }
 
     async fn close_console_session(&self, sha256: &str) -> Result<(), StoreError> {
-        sqlx::query!("DELETE FROM console_sessions WHERE sha256 = ?", sha256)
-            .execute(&self.writer)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        accounts::close_console_session(self, sha256).await
     }
 
     async fn close_console_sessions_of(&self, username: &str) -> Result<(), StoreError> {
-        sqlx::query!("DELETE FROM console_sessions WHERE username = ?", username)
-            .execute(&self.writer)
-            .await
-            .map_err(db_error)?;
-        Ok(())
+        accounts::close_console_sessions_of(self, username).await
     }
 
     async fn subject_heads(&self, subjects: &[String]) -> Result<SubjectHeads, StoreError> {
@@ -748,58 +476,7 @@ impl Store for SqliteStore {
         scope: &concord_core::access::Scope,
         filter: &IncidentFilter,
     ) -> Result<Vec<SignedIncident>, StoreError> {
-        // Built per search, with only the conditions asked: `(? IS NULL OR col = ?)` would
-        // keep the planner from the (domain, country, occurred_at) index.
-        let mut q = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "SELECT r.body FROM incident_reports r \
-             WHERE r.version = (SELECT MAX(v.version) FROM incident_reports v WHERE v.id = r.id)",
-        );
-        // The reader's scope first: nothing outside it is searched, ordered or counted.
-        q.push(" AND (FALSE");
-        push_scope(&mut q, scope, "r.reporter", "r");
-        q.push(")");
-        if let Some(ids) = &filter.ids {
-            q.push(" AND r.id IN (NULL");
-            for id in ids {
-                q.push(", ").push_bind(id.clone());
-            }
-            q.push(")");
-        }
-        push_after(&mut q, "r.occurred_at", "r.id", filter.after.as_ref());
-        if let Some(domain) = &filter.domain {
-            q.push(" AND r.domain = ").push_bind(domain.clone());
-        }
-        if let Some(country) = &filter.country {
-            q.push(" AND r.country = ").push_bind(country.clone());
-        }
-        if let Some(from) = &filter.from {
-            q.push(" AND r.occurred_at >= ").push_bind(from.clone());
-        }
-        if let Some(to) = &filter.to {
-            q.push(" AND r.occurred_at < ").push_bind(to.clone());
-        }
-        if let Some(rank) = filter.min_severity {
-            q.push(" AND r.severity_rank >= ").push_bind(rank);
-        }
-        if let Some(text) = &filter.text {
-            q.push(" AND instr(lower(json_extract(r.body, '$.report.title') || ' ' || json_extract(r.body, '$.report.text')), ")
-                .push_bind(text.to_lowercase())
-                .push(") > 0");
-        }
-        if let Some([west, south, east, north]) = filter.bbox {
-            q.push(" AND r.west <= ").push_bind(east);
-            q.push(" AND r.east >= ").push_bind(west);
-            q.push(" AND r.south <= ").push_bind(north);
-            q.push(" AND r.north >= ").push_bind(south);
-        }
-        q.push(" ORDER BY r.occurred_at DESC, r.id LIMIT ")
-            .push_bind(filter.limit);
-        let bodies: Vec<String> = q
-            .build_query_scalar()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        StoreError::decode_all("incident report", bodies)
+        lists::incident_reports(self, scope, filter).await
     }
 
     async fn operations(&self) -> Result<Vec<Operation>, StoreError> {
@@ -811,24 +488,11 @@ impl Store for SqliteStore {
     }
 
     async fn live_token(&self, sha256: &str) -> Result<Option<ApiToken>, StoreError> {
-        let body = sqlx::query_scalar!(
-            "SELECT body FROM api_tokens WHERE sha256 = ? AND NOT revoked",
-            sha256
-        )
-        .fetch_optional(&self.pool)
-        .await
-        .map_err(db_error)?;
-        body.map(|b| StoreError::decode("token", &b)).transpose()
+        accounts::live_token(self, sha256).await
     }
 
     async fn tokens(&self) -> Result<Vec<(ApiToken, bool)>, StoreError> {
-        let rows = sqlx::query!("SELECT body, revoked FROM api_tokens ORDER BY id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(db_error)?;
-        rows.into_iter()
-            .map(|r| Ok((StoreError::decode("token", &r.body)?, r.revoked)))
-            .collect()
+        accounts::tokens(self).await
     }
 
     async fn decision(&self, document: &str) -> Result<Option<(u64, Decision)>, StoreError> {
@@ -857,62 +521,23 @@ impl Store for SqliteStore {
     }
 
     async fn nodes(&self) -> Result<Vec<concord_core::federation::NodeRegistration>, StoreError> {
-        let bodies: Vec<String> =
-            sqlx::query_scalar("SELECT body FROM nodes ORDER BY owner, origin")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_error)?;
-        StoreError::decode_all("node", bodies)
+        federated::nodes(self).await
     }
 
     async fn mirror_heads(&self) -> Result<Vec<federation::MirrorHead>, StoreError> {
-        let rows: Vec<(String, i64, String)> =
-            sqlx::query_as("SELECT origin, size, note FROM mirror_checkpoints ORDER BY origin")
-                .fetch_all(&self.pool)
-                .await
-                .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(origin, size, note)| federation::MirrorHead {
-                origin,
-                size: size as u64,
-                note,
-            })
-            .collect())
+        federated::mirror_heads(self).await
     }
 
     async fn mirror_size(&self, origin: &str) -> Result<u64, StoreError> {
-        let size: i64 = sqlx::query_scalar(
-            "SELECT COALESCE(MAX(idx) + 1, 0) FROM mirror_leaves WHERE origin = ?",
-        )
-        .bind(origin)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(size as u64)
+        federated::mirror_size(self, origin).await
     }
 
     async fn mirror_first_unheld(&self, origin: &str) -> Result<Option<u64>, StoreError> {
-        let first: Option<i64> = sqlx::query_scalar(
-            "SELECT MIN(idx) FROM mirror_leaves WHERE origin = ? AND entry IS NULL AND unheld <> 0",
-        )
-        .bind(origin)
-        .fetch_one(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(first.map(|i| i as u64))
+        federated::mirror_first_unheld(self, origin).await
     }
 
     async fn mirror_hashes(&self, origin: &str, indexes: &[u64]) -> Result<Vec<Hash>, StoreError> {
-        let found: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT idx, hash FROM mirror_hashes WHERE origin = ? AND idx IN (SELECT value FROM json_each(?))",
-        )
-        .bind(origin)
-        .bind(StoreError::encode(indexes))
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        StoreError::hashes_in_order(indexes, found)
+        federated::mirror_hashes(self, origin, indexes).await
     }
 
     async fn mirror_leaves(
@@ -921,112 +546,19 @@ impl Store for SqliteStore {
         start: u64,
         end: u64,
     ) -> Result<Vec<federation::MirrorLeaf>, StoreError> {
-        let rows: Vec<(i64, Vec<u8>, Option<String>, bool)> = sqlx::query_as(
-            "SELECT idx, leaf_hash, entry, unheld <> 0 FROM mirror_leaves WHERE origin = ? AND idx >= ? AND idx < ? ORDER BY idx",
-        )
-        .bind(origin)
-        .bind(start as i64)
-        .bind(end as i64)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        federation::MirrorLeaf::from_rows(rows)
+        federated::mirror_leaves(self, origin, start, end).await
     }
 
     async fn receive(&self, received: &federation::Received) -> Result<(), StoreError> {
-        let _writer = self.group.exclusive().await;
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
-        // The leaves and the tree's hashes travel as JSON arrays and a blob: one statement
-        // each, as a commit writes its own (see `insert_log`).
-        let leaves: Vec<(u64, Option<&str>, bool)> = received
-            .leaves
-            .iter()
-            .map(|l| (l.index, l.entry.as_deref(), l.unheld))
-            .collect();
-        let leaf_hashes: Vec<u8> = received.leaves.iter().flat_map(|l| l.leaf_hash.0).collect();
-        sqlx::query(
-            "INSERT INTO mirror_leaves (origin, idx, leaf_hash, entry, unheld) \
-             SELECT ?1, json_extract(j.value, '$[0]'), substr(?2, j.key * 32 + 1, 32), \
-                    json_extract(j.value, '$[1]'), json_extract(j.value, '$[2]') \
-             FROM json_each(?3) j WHERE true \
-             ON CONFLICT (origin, idx) DO UPDATE SET entry = excluded.entry, unheld = excluded.unheld \
-             WHERE mirror_leaves.entry IS NULL",
-        )
-        .bind(&received.origin)
-        .bind(leaf_hashes)
-        .bind(StoreError::encode(&leaves))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let indexes: Vec<u64> = received.hashes.iter().map(|(i, _)| *i).collect();
-        let blob: Vec<u8> = received.hashes.iter().flat_map(|(_, h)| h.0).collect();
-        sqlx::query(
-            "INSERT INTO mirror_hashes (origin, idx, hash) \
-             SELECT ?1, j.value, substr(?2, j.key * 32 + 1, 32) FROM json_each(?3) j",
-        )
-        .bind(&received.origin)
-        .bind(blob)
-        .bind(StoreError::encode(&indexes))
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        if let Some(head) = &received.head {
-            sqlx::query(
-                "INSERT INTO mirror_checkpoints (origin, size, note, received_at) VALUES (?, ?, ?, ?) \
-                 ON CONFLICT (origin) DO UPDATE SET size = excluded.size, note = excluded.note, received_at = excluded.received_at",
-            )
-            .bind(&head.origin)
-            .bind(head.size as i64)
-            .bind(&head.note)
-            .bind(&received.received_at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
-        }
-        for (index, event) in &received.applied {
-            apply(&mut tx, *index as i64, received_row(event))
-                .await
-                .map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)?;
-        self.checkpoints.committed();
-        Ok(())
+        federated::receive(self, received).await
     }
 
     async fn record_refusal(&self, refusal: &federation::Refusal) -> Result<(), StoreError> {
-        let _writer = self.group.exclusive().await;
-        sqlx::query(
-            "INSERT INTO federation_refusals (at, peer, origin, reason, evidence) VALUES (?, ?, ?, ?, ?)",
-        )
-        .bind(&refusal.at)
-        .bind(&refusal.peer)
-        .bind(&refusal.origin)
-        .bind(&refusal.reason)
-        .bind(&refusal.evidence)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        federated::record_refusal(self, refusal).await
     }
 
     async fn refusals(&self, limit: i64) -> Result<Vec<federation::Refusal>, StoreError> {
-        let rows: Vec<(String, String, String, String, String)> = sqlx::query_as(
-            "SELECT at, peer, origin, reason, evidence FROM federation_refusals ORDER BY id DESC LIMIT ?",
-        )
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(db_error)?;
-        Ok(rows
-            .into_iter()
-            .map(|(at, peer, origin, reason, evidence)| federation::Refusal {
-                at,
-                peer,
-                origin,
-                reason,
-                evidence,
-            })
-            .collect())
+        federated::refusals(self, limit).await
     }
 }
 
@@ -1040,36 +572,5 @@ pub(crate) mod tests {
         let url = format!("sqlite://{}", dir.path().join("t.db").display());
         let store = SqliteStore::open(&url).await.unwrap();
         (dir, store)
-    }
-
-    /// Every connection, the writer's and the readers', keeps its temporary data (an
-    /// append's statement journals, large sorts) in memory.
-    #[tokio::test]
-    async fn connections_keep_temporary_data_in_memory() {
-        let (_dir, store) = scratch().await;
-        for pool in [&store.writer, &store.pool] {
-            let mode: i64 = sqlx::query_scalar("PRAGMA temp_store")
-                .fetch_one(pool)
-                .await
-                .unwrap();
-            assert_eq!(mode, 2, "2 is MEMORY");
-        }
-        store.close().await;
-    }
-
-    /// The writer's page cache is the small one; readers keep the large one (searches
-    /// and proofs read scattered pages).
-    #[tokio::test]
-    async fn the_writer_has_a_small_cache_and_readers_a_large_one() {
-        let (_dir, store) = scratch().await;
-        let cache = |pool| async move {
-            sqlx::query_scalar::<_, i64>("PRAGMA cache_size")
-                .fetch_one(pool)
-                .await
-                .unwrap()
-        };
-        assert_eq!(cache(&store.writer).await.to_string(), WRITER_CACHE);
-        assert_eq!(cache(&store.pool).await, -65536);
-        store.close().await;
     }
 }
