@@ -676,6 +676,14 @@ fn a_batch_of_reports_is_answered_report_by_report() {
         )
         .problem(400);
         let item = delegations.sign("KAZ", report("kaz-b-9", 1, "KAZ", members.clone(), "x"));
+        assert!(
+            post_json(
+                &server.url("/api/v1/incidents/batch"),
+                &json!([item.clone(), 5])
+            )
+            .problem(400)
+            .contains("item 1 is not an object")
+        );
         let too_many = Value::Array(vec![item; 1001]);
         assert!(
             post_json(&server.url("/api/v1/incidents/batch"), &too_many)
