@@ -33,9 +33,23 @@ use axum::Router;
 use concord_store::Store;
 use tokio::net::TcpListener;
 
-/// What every request handler may use.
+/// What every request handler may use: one allocation shared by every request, so that
+/// the clone each request takes is one reference count, not one a part (the parts are
+/// read through `Deref`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<ServerState>);
+
+impl std::ops::Deref for AppState {
+    type Target = ServerState;
+
+    fn deref(&self) -> &ServerState {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+#[derive(Clone)]
+pub struct ServerState {
     /// The store.
     pub store: Arc<dyn Store>,
     /// The organisation's charter, read from the store at start-up.
@@ -64,7 +78,7 @@ impl AppState {
         log_key: concord_ledger::checkpoint::LogKey,
     ) -> AppState {
         follow_other_writers(store.clone());
-        AppState {
+        AppState(Arc::new(ServerState {
             tail: stream::Tail::start(store.clone()),
             store,
             charter: deployment.charter.clone(),
@@ -74,13 +88,14 @@ impl AppState {
             sign_in_limiter: Default::default(),
             node: None,
             peers: Default::default(),
-        }
+        }))
     }
 
     /// The same state, for a node of a federation with this identity.
-    pub fn with_node(mut self, node: federation::NodeIdentity) -> AppState {
-        self.node = Some(Arc::new(node));
-        self
+    pub fn with_node(self, node: federation::NodeIdentity) -> AppState {
+        let mut parts = Arc::unwrap_or_clone(self.0);
+        parts.node = Some(Arc::new(node));
+        AppState(Arc::new(parts))
     }
 }
 
