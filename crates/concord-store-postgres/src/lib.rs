@@ -31,6 +31,7 @@ use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
     SubjectHeads,
 };
+use concord_store_sql::db_error;
 use sqlx::postgres::PgPool;
 
 /// Concord's data in a PostgreSQL database.
@@ -43,15 +44,6 @@ pub struct PostgresStore {
     /// The ledger's size as the other writers announce it; its listener starts when
     /// first asked for ([`Store::growth`]).
     growth: std::sync::OnceLock<tokio::sync::watch::Sender<u64>>,
-}
-
-fn db_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_owned())
-        }
-        _ => StoreError::Database(e.to_string()),
-    }
 }
 
 #[async_trait]

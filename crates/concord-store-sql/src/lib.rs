@@ -1,4 +1,5 @@
-//! The SQL both of Concord's stores write alike: the paged lists a reader sees (incident
+//! The SQL both of Concord's stores write alike: how a database error becomes the store's,
+//! and the paged lists a reader sees (incident
 //! reports, alerts, situations), with the reader's scope and the page's cursor written into
 //! the query, so that rows are chosen by the access policy before they are ordered, limited
 //! or searched. Built once over sqlx's [`QueryBuilder`], generic over the database; each
@@ -6,9 +7,20 @@
 //! writes differently.
 
 use concord_core::access::Scope;
-use concord_store::IncidentFilter;
 use concord_store::alerts::AlertPage;
+use concord_store::{IncidentFilter, StoreError};
 use sqlx::{Database, Encode, QueryBuilder, Type};
+
+/// A database's error as the store reports it: a unique key refused is a conflict (a
+/// seal or a record used before), anything else the database's own message.
+pub fn db_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(d.message().to_owned())
+        }
+        _ => StoreError::Database(e.to_string()),
+    }
+}
 
 /// What a database writes differently in these queries.
 pub struct Dialect {

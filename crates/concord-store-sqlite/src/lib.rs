@@ -31,6 +31,7 @@ use concord_store::{
     ConsoleSession, DatasetMark, Expect, Hash, IncidentFilter, SessionFilter, Store, StoreError,
     SubjectHeads,
 };
+use concord_store_sql::db_error;
 use sqlx::sqlite::SqlitePool;
 
 /// Concord's data in one SQLite file.
@@ -49,15 +50,6 @@ pub struct SqliteStore {
     guards: concord_store::access::Guards,
     /// Told of every commit: the journal is checkpointed off the writer's path.
     checkpoints: checkpoint::Checkpoints,
-}
-
-fn db_error(e: sqlx::Error) -> StoreError {
-    match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => {
-            StoreError::Conflict(d.message().to_owned())
-        }
-        _ => StoreError::Database(e.to_string()),
-    }
 }
 
 #[async_trait]

@@ -928,3 +928,26 @@ fn bench_servers_prints_delivery_and_ingest_on_one_and_all_servers() {
     assert!(figures["ingest_one_server"].as_f64().unwrap() > 0.0);
     assert!(figures["ingest_all_servers"].as_f64().unwrap() > 0.0);
 }
+
+/// The server runs with transparent huge pages off (main.rs says why): the kernel says so
+/// of the process.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_server_runs_without_transparent_huge_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_concord"));
+    command
+        .arg("--database")
+        .arg(format!("sqlite://{}", dir.path().join("thp.db").display()))
+        .args(["serve", "--listen", "127.0.0.1:0", "--log-key"])
+        .arg(dir.path().join("log.key"));
+    let (mut server, _) = common::spawn_serving(command, "the server");
+    let status = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let thp = status
+        .lines()
+        .find_map(|l| l.strip_prefix("THP_enabled:"))
+        .expect("the kernel reports THP_enabled");
+    assert_eq!(thp.trim(), "0", "{status}");
+}

@@ -97,26 +97,3 @@ fn a_killed_server_keeps_every_report_it_acknowledged() {
         });
     }
 }
-
-/// The server runs with transparent huge pages off (main.rs says why): the kernel says so
-/// of the process.
-#[cfg(target_os = "linux")]
-#[test]
-fn the_server_runs_without_transparent_huge_pages() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_concord"));
-    command
-        .arg("--database")
-        .arg(format!("sqlite://{}", dir.path().join("thp.db").display()))
-        .args(["serve", "--listen", "127.0.0.1:0", "--log-key"])
-        .arg(dir.path().join("log.key"));
-    let (mut server, _) = common::spawn_serving(command, "the server");
-    let status = std::fs::read_to_string(format!("/proc/{}/status", server.id())).unwrap();
-    server.kill().unwrap();
-    server.wait().unwrap();
-    let thp = status
-        .lines()
-        .find_map(|l| l.strip_prefix("THP_enabled:"))
-        .expect("the kernel reports THP_enabled");
-    assert_eq!(thp.trim(), "0", "{status}");
-}
